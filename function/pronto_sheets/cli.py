@@ -1,0 +1,129 @@
+"""`pronto-sheets`: the demo, a local server, the simulator, the sheet filler and the emulator.
+
+Every option can also be set through the environment variable named in its help.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .simulator import simulate_command
+
+DEFAULT_LEADS = Path(__file__).resolve().parents[2] / "examples" / "leads.csv"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Enrich contacts in Google Sheets with Pronto."""
+
+
+@cli.command()
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_LEADS,
+    show_default=True,
+    help="Leads with First name, Last name, Company, Website, LinkedIn.",
+)
+@click.option(
+    "--type", "types", default="email,phone", show_default=True, help="email, phone or email,phone."
+)
+@click.option(
+    "--latency-ms",
+    default=250,
+    show_default=True,
+    envvar="PRONTO_SIM_LATENCY_MS",
+    help="Simulated Pronto latency.",
+)
+def demo(csv_path: Path, types: str, latency_ms: int) -> None:
+    """Serve the function against the Pronto simulator and enrich a CSV through POST /enrich."""
+    from rich.console import Console
+
+    from .demo import print_demo, run_demo
+
+    console = Console()
+    console.print(
+        "Starting the Pronto simulator and the function (functions-framework, target pronto)…"
+    )
+    run = run_demo(
+        csv_path, [t.strip() for t in types.split(",") if t.strip()], latency_ms=latency_ms
+    )
+    print_demo(run, console)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST")
+@click.option("--port", default=8080, show_default=True, envvar="PORT")
+def serve(host: str, port: int) -> None:
+    """Run the function locally: against Pronto when PRONTO_API_KEY is set, else the simulator."""
+    import secrets
+    import subprocess
+    import sys
+
+    from .local_stack import SIMULATOR_KEY, free_port, function_args, running, simulator_args
+
+    env = dict(os.environ)
+    simulator = None
+    if env.get("PRONTO_API_KEY"):
+        click.echo(
+            f"Using the real Pronto API at {env.get('PRONTO_BASE_URL', 'https://api.prontohq.com')}."
+        )
+    else:
+        sim_port = free_port()
+        url = f"http://127.0.0.1:{sim_port}"
+        simulator = running(simulator_args(sim_port), url + "/healthz")
+        simulator.__enter__()
+        env.update(PRONTO_API_KEY=SIMULATOR_KEY, PRONTO_BASE_URL=url)
+        click.echo(f"PRONTO_API_KEY is not set: using the Pronto simulator at {url}.")
+    if not env.get("PRONTO_SHEETS_TOKENS"):
+        env["PRONTO_SHEETS_TOKENS"] = secrets.token_urlsafe(24)
+        click.echo(
+            f"PRONTO_SHEETS_TOKENS is not set: this run accepts the token {env['PRONTO_SHEETS_TOKENS']}"
+        )
+    click.echo(
+        f"Serving the function at http://{host}:{port} (POST /enrich, POST /fill, GET /healthz)."
+    )
+    args = function_args(port)
+    args[args.index("--host") + 1] = host
+    try:
+        subprocess.run(args, env=env, check=False)  # noqa: S603 - our own interpreter
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if simulator is not None:
+            simulator.__exit__(None, None, None)
+    sys.exit(0)
+
+
+cli.add_command(simulate_command, "simulate")
+
+
+def _register_optional_commands() -> None:
+    """Commands whose modules pull in gspread: registered when present."""
+    try:
+        from .fill_cli import fill_command
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    else:
+        cli.add_command(fill_command, "fill")
+    try:
+        from .sheets_emulator.command import emulator_command
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        cli.add_command(emulator_command, "sheets-emulator")
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

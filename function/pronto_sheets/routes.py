@@ -1,0 +1,259 @@
+"""The HTTP routes of the function: POST /enrich, POST /fill, GET /healthz.
+
+One `Service` per instance (per event loop) owns the enricher — gate, cache, budget,
+Pronto client — so every request this instance serves shares Pronto's limits. Request
+errors become `{"error": {"code", "message"}}` here and only here; anything unexpected is
+logged and answered as a plain 500 without a stack trace or a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .auth import Authenticator, Caller, GoogleCertificates
+from .contacts import Contact, ContactError, EnrichmentTypes
+from .engine import Enricher
+from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from .gate import Priority
+from .settings import Settings
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_CONTACTS = 1000
+MAX_TIMEOUT_S = 3600.0
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[["Service", Request, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class RequestLog:
+    """The one JSON log line per request: no names, emails, tokens or keys."""
+
+    route: str
+    method: str
+    caller: str = "none"
+    status: int = 200
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def emit(self, started: float) -> None:
+        line = {
+            "severity": "ERROR" if self.status >= 500 else "INFO",
+            "message": f"{self.method} {self.route} {self.status}",
+            "route": self.route,
+            "caller": self.caller,
+            "status": self.status,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            **self.counts,
+        }
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+
+
+async def read_json_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, refusing oversize bodies before reading them whole."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(_too_large_message())
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLarge(_too_large_message())
+        chunks.append(chunk)
+    try:
+        body = json.loads(b"".join(chunks) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(
+            "The request body is not valid JSON. Send an object like "
+            '{"contacts": [{"firstname": "Ada", "lastname": "Lovelace", "domain": "acme.io"}]}.',
+            code="malformed_json",
+        ) from None
+    if not isinstance(body, dict):
+        raise BadRequest(
+            'The request body must be a JSON object, like {"contacts": [...]}.',
+            code="malformed_json",
+        )
+    return body
+
+
+def _too_large_message() -> str:
+    return (
+        f"The request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB. "
+        f"Send at most {MAX_CONTACTS} contacts per call."
+    )
+
+
+@dataclass(frozen=True)
+class EnrichRequest:
+    contacts: list[Contact]
+    types: EnrichmentTypes
+    priority: Priority
+    timeout_s: float | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> EnrichRequest:
+        raw_contacts = body.get("contacts")
+        if not isinstance(raw_contacts, list):
+            raise BadRequest(
+                'Send the people to enrich as "contacts": a list of objects with '
+                '"firstname", "lastname" and a "domain", "company_name" or "linkedin_url".',
+                code="invalid_contacts",
+            )
+        if len(raw_contacts) > MAX_CONTACTS:
+            raise PayloadTooLarge(
+                f"{len(raw_contacts)} contacts is too many for one call: send at most "
+                f"{MAX_CONTACTS} per call and split the rest into further calls.",
+                code="too_many_contacts",
+            )
+        contacts: list[Contact] = []
+        for index, raw in enumerate(raw_contacts):
+            if not isinstance(raw, dict):
+                raise BadRequest(
+                    f"Contact #{index + 1} is not an object; send each contact as "
+                    '{"firstname": ..., "lastname": ..., "domain": ...}.',
+                    code="invalid_contacts",
+                )
+            try:
+                contacts.append(Contact.from_mapping(raw))
+            except ContactError as exc:
+                raise BadRequest(f"Contact #{index + 1}: {exc}", code="invalid_contacts") from None
+        try:
+            types = EnrichmentTypes.parse(body.get("enrichment_type"))
+            priority = Priority.parse(body.get("priority"))
+        except (ContactError, ValueError) as exc:
+            raise BadRequest(str(exc), code="invalid_field") from None
+        timeout_s = body.get("timeout_s")
+        if timeout_s is not None and (
+            isinstance(timeout_s, bool)
+            or not isinstance(timeout_s, int | float)
+            or not 0 < timeout_s <= MAX_TIMEOUT_S
+        ):
+            raise BadRequest(
+                f"timeout_s must be a number of seconds between 0 and {MAX_TIMEOUT_S:g}.",
+                code="invalid_field",
+            )
+        return cls(contacts, types, priority, float(timeout_s) if timeout_s else None)
+
+
+class Service:
+    """The function's state for one instance; built lazily inside its event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._http = httpx.AsyncClient(timeout=10.0)
+        self.enricher = Enricher.from_settings(settings)
+        self.authenticator = Authenticator(
+            settings, GoogleCertificates(settings.google_certs_url, self._http)
+        )
+        self.started = time.time()
+
+    async def aclose(self) -> None:
+        await self.enricher.aclose()
+        await self._http.aclose()
+
+    async def handle(self, request: Request) -> Response:
+        started = time.monotonic()
+        path = "/" + request.url.path.strip("/")
+        log = RequestLog(route=path if path in ROUTES else "(unknown)", method=request.method)
+        try:
+            response = await self._dispatch(request, path, log)
+        except ApiError as exc:
+            response = JSONResponse(exc.to_json(), status_code=exc.status)
+        except Exception:
+            logger.exception("unexpected error serving %s", log.route)
+            response = JSONResponse(
+                {
+                    "error": {
+                        "code": "internal",
+                        "message": "Something went wrong on our side. Try again in a minute.",
+                    }
+                },
+                status_code=500,
+            )
+        log.status = response.status_code
+        log.emit(started)
+        return response
+
+    async def _dispatch(self, request: Request, path: str, log: RequestLog) -> Response:
+        route = ROUTES.get(path)
+        if route is None:
+            raise NotFound(
+                f"There is nothing at {path}. Use POST /enrich, POST /fill or GET /healthz."
+            )
+        method, handler, needs_auth = route
+        if request.method == "HEAD" and method == "GET":
+            pass
+        elif request.method != method:
+            raise MethodNotAllowed(f"{path} only accepts {method} requests.")
+        caller: Caller | None = None
+        if needs_auth:
+            caller = await self.authenticator.authenticate(request.headers.get("authorization"))
+            log.caller = caller.kind
+        body = await read_json_body(request) if method == "POST" else {}
+        payload = await handler(self, request, body)
+        counts = payload.pop("_log", {})
+        log.counts.update(counts)
+        return JSONResponse(payload)
+
+
+async def _healthz(service: Service, _request: Request, _body: dict[str, Any]) -> dict[str, Any]:
+    settings = service.settings
+    return {
+        "ok": True,
+        "pronto_key_configured": bool(settings.pronto_api_key),
+        "callers_configured": settings.auth_configured,
+    }
+
+
+async def _enrich(service: Service, _request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    parsed = EnrichRequest.parse(body)
+    outcome = await service.enricher.enrich(
+        parsed.contacts, parsed.types, priority=parsed.priority, timeout_s=parsed.timeout_s
+    )
+    stats = outcome.stats.to_json()
+    return {
+        "results": [result.to_json() for result in outcome.results],
+        "stats": stats,
+        "_log": {
+            key: stats[key]
+            for key in ("contacts", "unique", "cache_hits", "upstream_calls", "pending")
+        },
+    }
+
+
+async def _fill(service: Service, _request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    from .fill_route import handle_fill  # gspread is only loaded when a sheet is filled
+
+    summary = await handle_fill(body, enricher=service.enricher, settings=service.settings)
+    return {**summary, "_log": {"rows": int(summary.get("rows", 0))}}
+
+
+ROUTES: dict[str, tuple[str, Handler, bool]] = {
+    "/enrich": ("POST", _enrich, True),
+    "/fill": ("POST", _fill, True),
+    "/healthz": ("GET", _healthz, False),
+}
+
+_services: dict[asyncio.AbstractEventLoop, Service] = {}
+
+
+def service_for_this_loop(settings_factory: Callable[[], Settings] = Settings.from_env) -> Service:
+    """The instance's `Service`, created on first use inside the serving event loop."""
+    loop = asyncio.get_running_loop()
+    service = _services.get(loop)
+    if service is None:
+        service = _services[loop] = Service(settings_factory())
+    return service

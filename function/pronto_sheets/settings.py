@@ -1,0 +1,106 @@
+"""Configuration, read once from the environment into a frozen value.
+
+Inner code never reads `os.environ`: it takes a `Settings` (or the fields it needs).
+A malformed value fails at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_PRONTO_BASE_URL = "https://api.prontohq.com"
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value we cannot use; the message names it."""
+
+
+def _split_list(raw: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}.") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}.")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    value = _number(env, name, default, minimum=minimum)
+    if value != int(value):
+        raise SettingsError(f"{name} must be a whole number, got {value:g}.")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the function needs to know about its surroundings."""
+
+    pronto_api_key: str = field(default="", repr=False)
+    pronto_base_url: str = DEFAULT_PRONTO_BASE_URL
+    rate_per_second: int = 50
+    max_in_flight: int = 5
+    daily_credit_budget: int = 2500
+    credits_per_email: int = 3
+    credits_per_phone: int = 30
+    cache_found_ttl_s: float = 30 * 86400
+    cache_not_found_ttl_s: float = 7 * 86400
+    cache_max_entries: int = 200_000
+    # One Pronto call may take seconds; past this we give up on it (and retry, within budget).
+    pronto_timeout_s: float = 60.0
+    retry_attempts: int = 6
+    retry_total_s: float = 90.0
+    sheets_tokens: tuple[str, ...] = field(default=(), repr=False)
+    google_allowed_audiences: tuple[str, ...] = ()
+    google_allowed_emails: tuple[str, ...] = ()
+    google_allowed_domains: tuple[str, ...] = ()
+    sheets_api_base_url: str | None = None
+    # Tests point this at a local server holding their own signing certificates.
+    google_certs_url: str = GOOGLE_CERTS_URL
+
+    @property
+    def auth_configured(self) -> bool:
+        """True when at least one way to authenticate callers is set up."""
+        return bool(self.sheets_tokens) or bool(self.google_allowed_audiences)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the documented variables (see DESIGN.md "Configuration")."""
+        env = os.environ if env is None else env
+        return cls(
+            pronto_api_key=env.get("PRONTO_API_KEY", "").strip(),
+            pronto_base_url=(env.get("PRONTO_BASE_URL") or DEFAULT_PRONTO_BASE_URL).rstrip("/"),
+            rate_per_second=_integer(env, "PRONTO_RATE_PER_SECOND", 50, minimum=1),
+            max_in_flight=_integer(env, "PRONTO_MAX_IN_FLIGHT", 5, minimum=1),
+            daily_credit_budget=_integer(env, "PRONTO_DAILY_CREDIT_BUDGET", 2500, minimum=0),
+            credits_per_email=_integer(env, "PRONTO_CREDITS_PER_EMAIL", 3, minimum=0),
+            credits_per_phone=_integer(env, "PRONTO_CREDITS_PER_PHONE", 30, minimum=0),
+            cache_found_ttl_s=_number(env, "PRONTO_CACHE_FOUND_TTL_S", 30 * 86400, minimum=0),
+            cache_not_found_ttl_s=_number(
+                env, "PRONTO_CACHE_NOT_FOUND_TTL_S", 7 * 86400, minimum=0
+            ),
+            cache_max_entries=_integer(env, "PRONTO_CACHE_MAX_ENTRIES", 200_000, minimum=1),
+            pronto_timeout_s=_number(env, "PRONTO_TIMEOUT_S", 60.0, minimum=0.1),
+            retry_attempts=_integer(env, "PRONTO_RETRY_ATTEMPTS", 6, minimum=1),
+            retry_total_s=_number(env, "PRONTO_RETRY_TOTAL_S", 90.0, minimum=0.1),
+            sheets_tokens=_split_list(env.get("PRONTO_SHEETS_TOKENS")),
+            google_allowed_audiences=_split_list(env.get("GOOGLE_ALLOWED_AUDIENCES")),
+            google_allowed_emails=tuple(
+                e.lower() for e in _split_list(env.get("GOOGLE_ALLOWED_EMAILS"))
+            ),
+            google_allowed_domains=tuple(
+                d.lower() for d in _split_list(env.get("GOOGLE_ALLOWED_DOMAINS"))
+            ),
+            sheets_api_base_url=(env.get("SHEETS_API_BASE_URL") or "").rstrip("/") or None,
+            google_certs_url=env.get("GOOGLE_CERTS_URL") or GOOGLE_CERTS_URL,
+        )

@@ -1,0 +1,189 @@
+"""Entry points: `serve` (async, until cancelled), `run` (blocking) and the click command.
+
+`simulate_command` is what `pronto-sheets simulate` and `python -m pronto_sheets.simulator`
+run; every option can also be set with the environment variable `PRONTO_SIM_<NAME>`
+(for example `PRONTO_SIM_LATENCY_MS=0`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from .config import RETRY_AFTER_FORMATS, SimulatorConfig
+from .wire import SimulatorServer
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8090
+
+
+async def serve(
+    config: SimulatorConfig, host: str, port: int, *, ready: asyncio.Event | None = None
+) -> None:
+    """Serve the simulated Pronto API on `host:port` until cancelled; set `ready` once listening."""
+    server = SimulatorServer(config)
+    await server.start(host, port)
+    try:
+        if ready is not None:
+            ready.set()
+        await asyncio.Event().wait()
+    finally:
+        await server.close()
+
+
+def run(config: SimulatorConfig, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Serve until Ctrl-C or SIGTERM, after printing where (one line on stdout).
+
+    Raises OSError if the port cannot be bound (for example, already in use).
+    """
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(config, host, port))
+
+
+async def _run(config: SimulatorConfig, host: str, port: int) -> None:
+    server = SimulatorServer(config)
+    bound = await server.start(host, port)
+    print(
+        f"Pronto simulator listening on http://{host}:{bound} (key: {config.api_key})",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+_DEFAULTS = SimulatorConfig()
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _option(name: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:
+    """A `--name` option also read from `PRONTO_SIM_<NAME>`."""
+    env = "PRONTO_SIM_" + name.upper().replace("-", "_")
+    return click.option(
+        f"--{name}", envvar=env, show_envvar=True, show_default=True, help=help, **kwargs
+    )
+
+
+@click.command(name="simulate")
+@_option("host", "Interface to listen on.", default=DEFAULT_HOST)
+@_option(
+    "port",
+    "Port to listen on (0 picks a free one).",
+    default=DEFAULT_PORT,
+    type=click.IntRange(0, 65535),
+)
+@_option("api-key", "The X-API-KEY the simulator accepts.", default=_DEFAULTS.api_key)
+@_option(
+    "rate",
+    "Requests per rolling second per key before 429.",
+    default=_DEFAULTS.rate,
+    type=click.IntRange(min=1),
+)
+@_option(
+    "max-open",
+    "Requests served at once; more wait in a queue.",
+    default=_DEFAULTS.max_open,
+    type=click.IntRange(min=1),
+)
+@_option(
+    "daily-credits",
+    "Credits per UTC day.",
+    default=_DEFAULTS.daily_credits,
+    type=click.IntRange(min=0),
+)
+@_option(
+    "credits-per-email",
+    "Credits charged per email found.",
+    default=_DEFAULTS.credits_per_email,
+    type=click.IntRange(min=0),
+)
+@_option(
+    "credits-per-phone",
+    "Credits charged per phone found.",
+    default=_DEFAULTS.credits_per_phone,
+    type=click.IntRange(min=0),
+)
+@_option(
+    "latency-ms",
+    "Time spent serving each request.",
+    default=_DEFAULTS.latency_ms,
+    type=click.FloatRange(min=0),
+)
+@_option(
+    "latency-jitter-ms",
+    "Latency varies uniformly by up to this much either way.",
+    default=_DEFAULTS.latency_jitter_ms,
+    type=click.FloatRange(min=0),
+)
+@_option(
+    "queue-timeout-s",
+    "How long a queued request waits before a 504.",
+    default=_DEFAULTS.queue_timeout_s,
+    type=click.FloatRange(min=0, min_open=True),
+)
+@_option(
+    "fault-503",
+    "Probability of a 503 answer.",
+    default=_DEFAULTS.fault_503,
+    type=click.FloatRange(0, 1),
+)
+@_option(
+    "fault-429",
+    "Probability of a spurious 429 answer.",
+    default=_DEFAULTS.fault_429,
+    type=click.FloatRange(0, 1),
+)
+@_option(
+    "fault-drop",
+    "Probability of closing the connection without an answer.",
+    default=_DEFAULTS.fault_drop,
+    type=click.FloatRange(0, 1),
+)
+@_option(
+    "fault-truncate",
+    "Probability of sending only half of the answer's body.",
+    default=_DEFAULTS.fault_truncate,
+    type=click.FloatRange(0, 1),
+)
+@_option(
+    "retry-after-format",
+    "How 429 answers say when to retry.",
+    default=_DEFAULTS.retry_after_format,
+    type=click.Choice(RETRY_AFTER_FORMATS),
+)
+@_option(
+    "retry-after-s",
+    "Seconds to wait that 429 answers ask for.",
+    default=_DEFAULTS.retry_after_s,
+    type=click.IntRange(min=1),
+)
+@_option("seed", "Seed of the latency and fault draws.", default=_DEFAULTS.seed, type=int)
+def simulate_command(host: str, port: int, **settings: Any) -> None:
+    """Serve a local stand-in for Pronto's enrichment API (tests, benchmarks, offline demo)."""
+    try:
+        config = SimulatorConfig(**settings)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    try:
+        run(config, host, port)
+    except OSError as exc:
+        raise click.ClickException(
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}). "
+            "Stop the program using that port or choose another one with --port."
+        ) from exc
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """`python -m pronto_sheets.simulator [OPTIONS]`."""
+    simulate_command.main(args=args, prog_name="python -m pronto_sheets.simulator")

@@ -1,0 +1,123 @@
+"""The simulator's settings: one frozen value, validated when built.
+
+`SimulatorConfig` holds every knob of the simulated Pronto API (key, limits, credits,
+latency, fault rates). Building one with an impossible value raises `ValueError` with a
+sentence naming the field; `updated_config` applies a partial JSON update (the
+`POST /_simulator/config` body) and rejects unknown fields the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+RetryAfterFormat = Literal["seconds", "http-date", "mixed", "none"]
+RETRY_AFTER_FORMATS: tuple[str, ...] = ("seconds", "http-date", "mixed", "none")
+
+FAULT_FIELDS: tuple[str, ...] = ("fault_429", "fault_503", "fault_drop", "fault_truncate")
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """How the simulated Pronto API behaves; defaults mirror Pronto's documented limits.
+
+    Rates and latencies are per API key and per served request; fault rates are
+    probabilities in [0, 1] drawn from `random.Random(seed)` and must add up to at most 1
+    (one roll per request picks at most one fault).
+    """
+
+    api_key: str = "sim-key"
+    rate: int = 50
+    max_open: int = 5
+    daily_credits: int = 2500
+    credits_per_email: int = 3
+    credits_per_phone: int = 30
+    latency_ms: float = 300.0
+    latency_jitter_ms: float = 0.0
+    queue_timeout_s: float = 60.0
+    fault_503: float = 0.0
+    fault_429: float = 0.0
+    fault_drop: float = 0.0
+    fault_truncate: float = 0.0
+    retry_after_format: RetryAfterFormat = "seconds"
+    retry_after_s: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            _check_type(field.name, getattr(self, field.name))
+        if not self.api_key:
+            raise ValueError("api_key must not be empty.")
+        _at_least("rate", self.rate, 1)
+        _at_least("max_open", self.max_open, 1)
+        for name in ("daily_credits", "credits_per_email", "credits_per_phone"):
+            _at_least(name, getattr(self, name), 0)
+        for name in ("latency_ms", "latency_jitter_ms"):
+            _at_least(name, getattr(self, name), 0)
+        if self.queue_timeout_s <= 0:
+            raise ValueError("queue_timeout_s must be greater than 0.")
+        for name in FAULT_FIELDS:
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a probability between 0 and 1, not {value}.")
+        if sum(getattr(self, name) for name in FAULT_FIELDS) > 1.0 + 1e-9:
+            raise ValueError("The fault rates (fault_*) must add up to at most 1.")
+        if self.retry_after_format not in RETRY_AFTER_FORMATS:
+            raise ValueError(
+                f"retry_after_format must be one of {', '.join(RETRY_AFTER_FORMATS)}, "
+                f"not {self.retry_after_format!r}."
+            )
+        _at_least("retry_after_s", self.retry_after_s, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-ready mapping (what `GET /_simulator/config` returns)."""
+        return dataclasses.asdict(self)
+
+
+FIELD_NAMES: frozenset[str] = frozenset(f.name for f in dataclasses.fields(SimulatorConfig))
+
+# JSON types each field accepts; ints are fine where a float is expected, bools never are.
+_STR_FIELDS = frozenset({"api_key", "retry_after_format"})
+_INT_FIELDS = frozenset(
+    {
+        "rate",
+        "max_open",
+        "daily_credits",
+        "credits_per_email",
+        "credits_per_phone",
+        "retry_after_s",
+        "seed",
+    }
+)
+
+
+def _check_type(name: str, value: object) -> None:
+    if name in _STR_FIELDS:
+        ok = isinstance(value, str)
+        wanted = "a string"
+    elif name in _INT_FIELDS:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        wanted = "a whole number"
+    else:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        wanted = "a number"
+    if not ok:
+        raise ValueError(f"{name} must be {wanted}, not {value!r}.")
+
+
+def _at_least(name: str, value: float, minimum: float) -> None:
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}.")
+
+
+def updated_config(config: SimulatorConfig, changes: Mapping[str, object]) -> SimulatorConfig:
+    """`config` with `changes` applied; `ValueError` names unknown fields or bad values."""
+    unknown = sorted(set(changes) - FIELD_NAMES)
+    if unknown:
+        raise ValueError(
+            f"Unknown config field(s): {', '.join(unknown)}. "
+            f"Known fields: {', '.join(sorted(FIELD_NAMES))}."
+        )
+    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]

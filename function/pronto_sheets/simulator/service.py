@@ -1,0 +1,387 @@
+"""What the simulated Pronto answers to each request, and what it counted.
+
+`SimulatedPronto.handle(method, path, headers, body)` returns a `Reply`; it knows nothing
+about sockets (see `wire.py`). For `POST /v2/contacts/sync_single_enrich` the steps are,
+in order: API key (401), rate over the last rolling second per key (429), body (400),
+one seeded fault roll (spurious 429 at once), the FIFO queue for one of `max_open`
+slots (504 after `queue_timeout_s`), the latency, then the other faults (503, dropped
+connection, truncated body) or the answer, charged on delivery (402 when the day's
+credits cannot pay it). Faults never charge credits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import math
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .config import SimulatorConfig, updated_config
+from .limits import CreditLedger, FifoSlots, RollingWindow
+from .outcomes import identity_key, simulated_outcome
+
+log = logging.getLogger(__name__)
+
+ENRICH_PATH = "/v2/contacts/sync_single_enrich"
+NOT_FOUND_MESSAGE = "No email or phone found for this profile"
+INVALID_KEY_MESSAGE = "Invalid API key"
+TOO_MANY_MESSAGE = "Too many requests"
+NO_CREDITS_MESSAGE = "Insufficient credits: the daily credit limit is reached"
+UNAVAILABLE_MESSAGE = "Service unavailable"
+QUEUE_TIMEOUT_MESSAGE = "Gateway timeout: the request waited too long in the queue"
+
+JsonBody = Mapping[str, Any]
+Delivery = Literal["full", "drop", "truncate"]
+Fault = Literal["none", "429", "503", "drop", "truncate"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer: `delivery` says whether to send it whole, drop the connection instead,
+    or send the full headers with only the first half of the body, then close."""
+
+    status: int
+    body: JsonBody | None
+    headers: tuple[tuple[str, str], ...] = ()
+    delivery: Delivery = "full"
+
+
+@dataclass(frozen=True)
+class EnrichRequest:
+    """A validated enrichment request body."""
+
+    firstname: str
+    lastname: str
+    domain: str | None
+    company_name: str | None
+    linkedin_url: str | None
+    wants_email: bool
+    wants_phone: bool
+    custom: Any
+
+
+class BadRequest(ValueError):
+    """The body cannot be enriched; the message is what Pronto's 400 answer says."""
+
+
+def parse_enrich_request(body: bytes) -> EnrichRequest:
+    """The request `body` validated as Pronto's schema says, or `BadRequest`."""
+    try:
+        data = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The request body must be valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    kinds = data.get("enrichment_type")
+    if (
+        not isinstance(kinds, list)
+        or not 1 <= len(kinds) <= 2
+        or any(kind not in ("email", "phone") for kind in kinds)
+        or len(set(kinds)) != len(kinds)
+    ):
+        raise BadRequest(
+            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".'
+        )
+    names = {name: data.get(name) for name in ("firstname", "lastname")}
+    missing = [
+        name for name, value in names.items() if not isinstance(value, str) or not value.strip()
+    ]
+    if missing:
+        raise BadRequest(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required."
+        )
+    optional: dict[str, str | None] = {}
+    for name in ("domain", "company_name", "linkedin_url"):
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(f"{name} must be a string.")
+        optional[name] = value
+    custom = data.get("custom")
+    if custom is not None and not isinstance(custom, dict):
+        raise BadRequest("custom must be an object.")
+    return EnrichRequest(
+        firstname=names["firstname"],  # type: ignore[arg-type]
+        lastname=names["lastname"],  # type: ignore[arg-type]
+        domain=optional["domain"],
+        company_name=optional["company_name"],
+        linkedin_url=optional["linkedin_url"],
+        wants_email="email" in kinds,
+        wants_phone="phone" in kinds,
+        custom=custom,
+    )
+
+
+@dataclass
+class _Counters:
+    calls: int = 0
+    served: int = 0
+    rate_limited: int = 0
+    max_calls_in_any_second: int = 0
+    peak_open: int = 0
+    peak_serving: int = 0
+    retry_afters: int = 0
+    by_contact: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+
+
+class SimulatedPronto:
+    """The simulated API's behaviour and counters; use from one event loop."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self._config = config
+        self._rng = random.Random(config.seed)
+        self._slots = FifoSlots(config.max_open)
+        self._credits = CreditLedger(config.daily_credits)
+        self._rate_windows: dict[str, RollingWindow] = {}
+        self._calls_window = RollingWindow()
+        self._counters = _Counters()
+        self._open = 0
+
+    @property
+    def config(self) -> SimulatorConfig:
+        return self._config
+
+    def update_config(self, changes: Mapping[str, object]) -> SimulatorConfig:
+        """Apply a partial update (`ValueError` on unknown fields or bad values)."""
+        new = updated_config(self._config, changes)
+        if new.seed != self._config.seed:
+            self._rng = random.Random(new.seed)
+        self._config = new
+        self._slots.set_limit(new.max_open)
+        self._credits.daily_limit = new.daily_credits
+        return new
+
+    def reset(self) -> None:
+        """Zero counters, credits, peaks and rate windows; re-seed; keep the config."""
+        self._counters = _Counters(peak_open=self._open, peak_serving=self._slots.held)
+        self._credits.reset()
+        self._rate_windows.clear()
+        self._calls_window.clear()
+        self._rng = random.Random(self._config.seed)
+
+    def stats(self) -> dict[str, Any]:
+        """What `GET /_simulator/stats` returns."""
+        counters = self._counters
+        return {
+            "calls": counters.calls,
+            "served": counters.served,
+            "by_contact": dict(counters.by_contact),
+            "open": self._open,
+            "serving": self._slots.held,
+            "queued": self._slots.waiting,
+            "peak_open": counters.peak_open,
+            "peak_serving": counters.peak_serving,
+            "rate_limited": counters.rate_limited,
+            "faults": {name: counters.faults[name] for name in ("503", "429", "drop", "truncate")},
+            "credits_spent": self._credits.spent,
+            "credits_left": self._credits.left,
+            "max_calls_in_any_second": counters.max_calls_in_any_second,
+        }
+
+    async def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
+        """The reply to one request; `headers` keys are lower-case."""
+        route = _ROUTES.get(path)
+        if route is None:
+            return Reply(404, {"message": f"Not found: {path}"})
+        if method not in route:
+            allowed = ", ".join(sorted(route))
+            return Reply(
+                405, {"message": f"Method not allowed; use {allowed}."}, (("allow", allowed),)
+            )
+        action = route[method]
+        try:
+            if action == "enrich":
+                return await self._enrich(headers, body)
+            if action == "healthz":
+                return Reply(200, {"ok": True})
+            if action == "stats":
+                return Reply(200, self.stats())
+            if action == "reset":
+                self.reset()
+                return Reply(200, self.stats())
+            if action == "get_config":
+                return Reply(200, self._config.as_dict())
+            return self._post_config(body)
+        except Exception:  # a simulator bug must show as a 500, not a hung client
+            log.exception("simulator failed on %s %s", method, path)
+            return Reply(500, {"message": "Simulator error (see its log)."})
+
+    def _post_config(self, body: bytes) -> Reply:
+        try:
+            changes = json.loads(body or b"{}")
+        except ValueError:
+            return Reply(400, {"message": "The config update must be a JSON object."})
+        if not isinstance(changes, dict):
+            return Reply(400, {"message": "The config update must be a JSON object."})
+        try:
+            new = self.update_config(changes)
+        except ValueError as exc:
+            return Reply(400, {"message": str(exc)})
+        return Reply(200, new.as_dict())
+
+    async def _enrich(self, headers: Mapping[str, str], body: bytes) -> Reply:
+        config = self._config
+        counters = self._counters
+        now = time.monotonic()
+        counters.calls += 1
+        counters.max_calls_in_any_second = max(
+            counters.max_calls_in_any_second, self._calls_window.add(now)
+        )
+        key = headers.get("x-api-key")
+        if key != config.api_key:
+            return Reply(401, {"message": INVALID_KEY_MESSAGE})
+        window = self._rate_windows.setdefault(key, RollingWindow())
+        if window.count(now) >= config.rate:
+            counters.rate_limited += 1
+            return self._too_many()
+        window.add(now)
+        try:
+            request = parse_enrich_request(body)
+        except BadRequest as exc:
+            return Reply(400, {"message": str(exc)})
+        # Two draws per accepted request, always, so a seed gives one sequence of events.
+        fault = self._pick_fault(self._rng.random())
+        jitter = self._rng.uniform(-1.0, 1.0) * config.latency_jitter_ms
+        latency_s = max(0.0, config.latency_ms + jitter) / 1000.0
+        if fault == "429":
+            counters.faults["429"] += 1
+            return self._too_many()
+        return await self._serve_queued(request, fault, latency_s, config.queue_timeout_s)
+
+    async def _serve_queued(
+        self, request: EnrichRequest, fault: Fault, latency_s: float, queue_timeout_s: float
+    ) -> Reply:
+        self._open += 1
+        self._counters.peak_open = max(self._counters.peak_open, self._open)
+        try:
+            if not await self._slots.acquire(queue_timeout_s):
+                return Reply(504, {"message": QUEUE_TIMEOUT_MESSAGE})
+            try:
+                self._counters.peak_serving = max(self._counters.peak_serving, self._slots.held)
+                if latency_s > 0:
+                    await asyncio.sleep(latency_s)
+                return self._answer(request, fault)
+            finally:
+                self._slots.release()
+        finally:
+            self._open -= 1
+
+    def _pick_fault(self, roll: float) -> Fault:
+        config = self._config
+        threshold = 0.0
+        for fault, rate in (
+            ("429", config.fault_429),
+            ("503", config.fault_503),
+            ("drop", config.fault_drop),
+            ("truncate", config.fault_truncate),
+        ):
+            threshold += rate
+            if rate > 0 and roll < threshold:
+                return fault  # type: ignore[return-value]
+        return "none"
+
+    def _too_many(self) -> Reply:
+        config = self._config
+        self._counters.retry_afters += 1
+        form = config.retry_after_format
+        if form == "mixed":
+            form = "seconds" if self._counters.retry_afters % 2 else "http-date"
+        headers: tuple[tuple[str, str], ...] = ()
+        if form == "seconds":
+            headers = (("retry-after", str(config.retry_after_s)),)
+        elif form == "http-date":
+            # An HTTP date has whole seconds: round up so the wait is never shorter.
+            when = math.ceil(time.time()) + config.retry_after_s
+            headers = (("retry-after", email.utils.formatdate(when, usegmt=True)),)
+        return Reply(429, {"message": TOO_MANY_MESSAGE}, headers)
+
+    def _answer(self, request: EnrichRequest, fault: Fault) -> Reply:
+        counters = self._counters
+        if fault == "503":
+            counters.faults["503"] += 1
+            return Reply(503, {"message": UNAVAILABLE_MESSAGE})
+        if fault == "drop":
+            counters.faults["drop"] += 1
+            return Reply(0, None, delivery="drop")
+        body, cost = self._answer_body(request)
+        if fault == "truncate":
+            counters.faults["truncate"] += 1
+            return Reply(200, body, delivery="truncate")
+        if not self._credits.try_charge(cost):
+            return Reply(402, {"message": NO_CREDITS_MESSAGE})
+        counters.served += 1
+        counters.by_contact[
+            identity_key(
+                request.firstname,
+                request.lastname,
+                request.domain,
+                request.company_name,
+                request.linkedin_url,
+            )
+        ] += 1
+        return Reply(200, body)
+
+    def _answer_body(self, request: EnrichRequest) -> tuple[dict[str, Any], int]:
+        """The 200 body for `request` and what it costs in credits (nothing if not found)."""
+        outcome = simulated_outcome(
+            request.firstname,
+            request.lastname,
+            request.domain,
+            request.company_name,
+            request.linkedin_url,
+        )
+        email_found = request.wants_email and outcome.email is not None
+        phone_found = request.wants_phone and bool(outcome.phones)
+        body: dict[str, Any] = {
+            "enrichment_id": str(uuid.uuid4()),
+            "first_name": request.firstname,
+            "last_name": request.lastname,
+            "linkedin_profile_url": request.linkedin_url,
+        }
+        if not (email_found or phone_found):
+            body.update(
+                status="error",
+                message=NOT_FOUND_MESSAGE,
+                email=None,
+                email_status="N/A",
+                phones=[],
+                phone_status="not_found",
+            )
+        else:
+            body["status"] = "success"
+            if request.wants_email:
+                body["email"] = outcome.email
+                body["email_status"] = outcome.email_status or "N/A"
+            if request.wants_phone:
+                body["phones"] = [
+                    {"number": number, "type": "mobile"}
+                    if outcome.phone_shape == "object"
+                    else number
+                    for number in (outcome.phones if phone_found else ())
+                ]
+                body["phone_status"] = "valid" if phone_found else "not_found"
+        if request.custom is not None:
+            body["custom"] = request.custom
+        cost = (self._config.credits_per_email if email_found else 0) + (
+            self._config.credits_per_phone if phone_found else 0
+        )
+        return body, cost
+
+
+_ROUTES: dict[str, dict[str, str]] = {
+    ENRICH_PATH: {"POST": "enrich"},
+    "/healthz": {"GET": "healthz"},
+    "/_simulator/stats": {"GET": "stats"},
+    "/_simulator/reset": {"POST": "reset"},
+    "/_simulator/config": {"GET": "get_config", "POST": "post_config"},
+}

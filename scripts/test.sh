@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test: Python (pytest), Apps Script (Node, headless Chromium), deploy.sh (shellcheck).
+# Installs what it needs first: virtualenv, npm packages, Debian's chromium and shellcheck.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/bootstrap.sh
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  fi
+fi
+
+if [ -f tests/apps_script/package.json ]; then
+  (cd tests/apps_script && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+status=0
+.venv/bin/ruff check function tests bench || status=1
+.venv/bin/python -m pytest "$@" || status=1
+if [ -f tests/apps_script/package.json ]; then
+  (cd tests/apps_script && npm test) || status=1
+fi
+exit $status

@@ -1,0 +1,120 @@
+"""Start real server processes on 127.0.0.1 and wait for them on a condition, never a sleep.
+
+Every test double here is a real HTTP server in its own process: the Pronto simulator,
+the Sheets API emulator and the function itself served by functions-framework.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTION_DIR = REPO_ROOT / "function"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, interval: float = 0.02, what: str = ""
+) -> None:
+    """Poll `condition` until it holds; fail with `what` once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout:.0f}s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+@dataclass
+class ServedProcess:
+    """A server process and the base URL it answers on."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=0.5).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def serve_process(
+    args: Sequence[str],
+    *,
+    port: int,
+    ready_path: str,
+    env: Mapping[str, str] | None = None,
+    log_dir: Path,
+    name: str,
+    startup_timeout: float = 30.0,
+) -> Iterator[ServedProcess]:
+    """Run `args` until the context exits; yield once GET `ready_path` answers below 500."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{port}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - our own commands
+            list(args), env=full_env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
+        served = ServedProcess(process, f"http://127.0.0.1:{port}", log_path)
+        try:
+            wait_until(
+                lambda: process.poll() is not None or _answers(served.base_url + ready_path),
+                timeout=startup_timeout,
+                what=f"{name} on port {port}",
+            )
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{served.log()}")
+            yield served
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def pronto_sheets_command(*args: str) -> list[str]:
+    """The project's CLI run with this interpreter (works before and after `pip install -e`)."""
+    return [sys.executable, "-m", "pronto_sheets.cli", *args]
+
+
+def functions_framework_command(port: int) -> list[str]:
+    """The function served exactly as Cloud Functions serves it."""
+    return [
+        str(VENV_BIN / "functions-framework"),
+        "--source",
+        str(FUNCTION_DIR / "main.py"),
+        "--target",
+        "pronto",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
