@@ -78,7 +78,7 @@ def serve_process(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(  # noqa: S603 - our own commands
+        process = subprocess.Popen(
             list(args), env=full_env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT
         )
         served = ServedProcess(process, f"http://127.0.0.1:{port}", log_path)

@@ -42,8 +42,9 @@ class RollingWindow:
 class FifoSlots:
     """At most `limit` holders at once; waiters get a freed slot strictly first come, first served.
 
-    Not thread-safe: use from one event loop. `acquire` returns False if no slot came
-    within its wait; every True must be paired with one `release`.
+    Not thread-safe: use from one event loop. `acquire` returns the loop time at which
+    the slot became the caller's (a queued caller may resume a little later), or None
+    if none came within its wait; every grant must be paired with one `release`.
     """
 
     def __init__(self, limit: int) -> None:
@@ -51,7 +52,7 @@ class FifoSlots:
             raise ValueError("A slot limit must be at least 1.")
         self._limit = limit
         self._held = 0
-        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._waiters: deque[asyncio.Future[float | None]] = deque()
 
     @property
     def held(self) -> int:
@@ -68,44 +69,49 @@ class FifoSlots:
         self._limit = limit
         self._wake()
 
-    async def acquire(self, wait_s: float) -> bool:
-        """Take a slot, waiting in line for up to `wait_s` seconds; False if none came."""
+    async def acquire(self, wait_s: float) -> float | None:
+        """Take a slot, waiting in line for up to `wait_s` seconds; None if none came."""
+        loop = asyncio.get_running_loop()
         if self._held < self._limit and not self._waiters:
             self._held += 1
-            return True
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[bool] = loop.create_future()
+            return loop.time()
+        waiter: asyncio.Future[float | None] = loop.create_future()
         self._waiters.append(waiter)
-        timer = loop.call_later(wait_s, _settle, waiter, False)
+        timer = loop.call_later(wait_s, _settle, waiter, None)
         try:
-            granted = await waiter
+            granted_at = await waiter
         except asyncio.CancelledError:
             # A slot handed over just before the cancellation must not leak.
-            if waiter.done() and not waiter.cancelled() and waiter.result():
+            if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
                 self.release()
+            else:
+                self._discard(waiter)
             raise
         finally:
             timer.cancel()
+        if granted_at is None:
             self._discard(waiter)
-        return granted
+        return granted_at
 
     def release(self) -> None:
         self._held -= 1
         self._wake()
 
     def _wake(self) -> None:
+        now: float | None = None
         while self._held < self._limit and self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
+                now = asyncio.get_running_loop().time() if now is None else now
                 self._held += 1  # the slot passes straight to the waiter
-                waiter.set_result(True)
+                waiter.set_result(now)
 
-    def _discard(self, waiter: asyncio.Future[bool]) -> None:
+    def _discard(self, waiter: asyncio.Future[float | None]) -> None:
         with contextlib.suppress(ValueError):
             self._waiters.remove(waiter)
 
 
-def _settle(waiter: asyncio.Future[bool], value: bool) -> None:
+def _settle(waiter: asyncio.Future[float | None], value: float | None) -> None:
     if not waiter.done():
         waiter.set_result(value)
 

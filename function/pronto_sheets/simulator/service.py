@@ -264,12 +264,15 @@ class SimulatedPronto:
         self._open += 1
         self._counters.peak_open = max(self._counters.peak_open, self._open)
         try:
-            if not await self._slots.acquire(queue_timeout_s):
+            granted_at = await self._slots.acquire(queue_timeout_s)
+            if granted_at is None:
                 return Reply(504, {"message": QUEUE_TIMEOUT_MESSAGE})
             try:
                 self._counters.peak_serving = max(self._counters.peak_serving, self._slots.held)
-                if latency_s > 0:
-                    await asyncio.sleep(latency_s)
+                # Latency counts from the hand-over, so a busy loop does not slow the queue.
+                delay = granted_at + latency_s - asyncio.get_running_loop().time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
                 return self._answer(request, fault)
             finally:
                 self._slots.release()

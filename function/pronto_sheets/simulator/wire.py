@@ -72,6 +72,8 @@ class SimulatorServer:
                 conn.start_next_cycle()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away: nothing left to answer
+        except asyncio.CancelledError:
+            pass  # close() ends this connection; asyncio would log a cancelled callback task
         finally:
             self._connections.discard(task)
             writer.close()

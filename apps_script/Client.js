@@ -1,0 +1,222 @@
+/**
+ * Client: the calls to the Pronto function (POST /enrich, POST /fill,
+ * GET /healthz) and the translation of every failure into a sentence that says
+ * what to do next.
+ *
+ * Formulas authenticate with the shared token (custom functions cannot get an
+ * identity token); the sidebar, menu and triggers use the token when one is set,
+ * else the person's Google ID token from ScriptApp.getIdentityToken().
+ */
+
+/** POST /enrich takes at most this many contacts per call. */
+const MAX_CONTACTS_PER_CALL = 1000;
+
+/**
+ * One contact's answer from POST /enrich.
+ * @typedef {Object} EnrichResult
+ * @property {string} status success, not_found, invalid, pending, failed or over_budget.
+ * @property {?string} email
+ * @property {?string} email_status
+ * @property {Array<{number: string, type: ?string}>} phones
+ * @property {?string} phone_status
+ * @property {?string} message
+ * @property {boolean} [cached]
+ */
+
+/**
+ * The body of a 200 from POST /enrich.
+ * @typedef {Object} EnrichAnswer
+ * @property {Array<EnrichResult>} results In the order of the contacts sent.
+ * @property {Object<string, number>} stats Counts kept by the function.
+ */
+
+/**
+ * How a call authenticates and how long the function may take.
+ * @typedef {Object} CallOptions
+ * @property {string} [auth] 'token' (formulas: the shared token only) or 'auto'.
+ * @property {string} [priority] interactive, batch or background.
+ * @property {number} [timeoutS] Seconds the function may spend before answering pending.
+ */
+
+/**
+ * Makes an Error whose message a person can act on, remembering the HTTP status
+ * and the function's error code for callers that branch on them.
+ * @param {string} message The sentence.
+ * @param {number} httpStatus The HTTP status (0 when there was no answer).
+ * @param {string} code The function's error code, or a local one.
+ * @return {Error} The error.
+ */
+function prontoError_(message, httpStatus, code) {
+  const error = new Error(message);
+  /** @type {*} */ (error).httpStatus = httpStatus;
+  /** @type {*} */ (error).code = code;
+  return error;
+}
+
+/**
+ * The Authorization header value for a call.
+ * @param {ProntoConfig} config The settings in force.
+ * @param {string} auth 'token' or 'auto'.
+ * @return {string} "Bearer …".
+ */
+function authorization_(config, auth) {
+  if (config.token) {
+    return 'Bearer ' + config.token;
+  }
+  if (auth === 'token') {
+    throw prontoError_('Set the access token in Pronto ▸ Settings (ask your admin for it): ' +
+        'formulas need it to reach the Pronto function.', 0, 'no_token');
+  }
+  let identityToken = null;
+  try {
+    identityToken = ScriptApp.getIdentityToken();
+  } catch (e) {
+    identityToken = null;
+  }
+  if (!identityToken) {
+    throw prontoError_('Set the access token in Pronto ▸ Settings (ask your admin for it): ' +
+        'your Google sign-in could not be used here.', 0, 'no_token');
+  }
+  return 'Bearer ' + identityToken;
+}
+
+/**
+ * Calls the function and returns its parsed JSON answer, or throws an Error
+ * whose message says what to do.
+ * @param {string} method 'GET' or 'POST'.
+ * @param {string} path '/enrich', '/fill' or '/healthz'.
+ * @param {?Object} body The JSON body (POST only).
+ * @param {CallOptions} options Authentication.
+ * @return {*} The parsed answer.
+ */
+function callFunction_(method, path, body, options) {
+  const config = getConfig_();
+  if (!config.url) {
+    throw prontoError_('Set the function URL in Pronto ▸ Settings (ask your admin for it).',
+        0, 'no_url');
+  }
+  const problem = functionUrlProblem_(config.url);
+  if (problem) {
+    throw prontoError_('The function URL in Pronto ▸ Settings is not usable. ' + problem,
+        0, 'bad_url');
+  }
+  const url = config.url + path;
+  /** @type {GoogleAppsScript.URL_Fetch.URLFetchRequestOptions} */
+  const request = {
+    method: method === 'GET' ? 'get' : 'post',
+    muteHttpExceptions: true,
+    headers: {Authorization: authorization_(config, options.auth || 'auto')},
+  };
+  if (body) {
+    request.contentType = 'application/json';
+    request.payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = UrlFetchApp.fetch(url, request);
+  } catch (e) {
+    throw prontoError_('Could not reach the Pronto function at ' + config.url +
+        '. Check the URL in Pronto ▸ Settings, then try again in a minute.', 0, 'unreachable');
+  }
+  return parseAnswer_(response, config.url, path);
+}
+
+/**
+ * Reads the function's answer, translating errors into sentences.
+ * @param {GoogleAppsScript.URL_Fetch.HTTPResponse} response The answer.
+ * @param {string} baseUrl The function URL (named in messages).
+ * @param {string} path The path called.
+ * @return {*} The parsed JSON body of a 2xx answer.
+ */
+function parseAnswer_(response, baseUrl, path) {
+  const status = response.getResponseCode();
+  const text = response.getContentText();
+  /** @type {*} */
+  let parsed = null;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    parsed = null;
+  }
+  const error = parsed && parsed.error && typeof parsed.error === 'object' ? parsed.error : null;
+  const code = error && error.code ? String(error.code) : '';
+  const serverMessage = error && error.message ? String(error.message) : '';
+  if (status >= 200 && status < 300) {
+    if (parsed === null || typeof parsed !== 'object') {
+      throw prontoError_('The address in Pronto ▸ Settings answered, but not like the Pronto ' +
+          'function: check the URL.', status, 'not_pronto');
+    }
+    return parsed;
+  }
+  if (status === 401) {
+    throw prontoError_('The Pronto function did not accept the access token. Paste the ' +
+        'current token in Pronto ▸ Settings (ask your admin for it).', status, code || 'unauthenticated');
+  }
+  if (status === 403) {
+    throw prontoError_(serverMessage ||
+        'The Pronto function refused this account. Ask your admin to allow it.', status,
+    code || 'forbidden');
+  }
+  if (status === 404 && !error) {
+    throw prontoError_('Nothing answers at ' + baseUrl + path + ': check the function URL ' +
+        'in Pronto ▸ Settings.', status, 'not_found');
+  }
+  if (status >= 500) {
+    throw prontoError_('The Pronto function failed (HTTP ' + status + '). Try again in a few ' +
+        'minutes; if it keeps failing, tell your admin.', status, code || 'server_error');
+  }
+  throw prontoError_(serverMessage || ('The Pronto function refused the request (HTTP ' +
+      status + '). Check the URL in Pronto ▸ Settings.'), status, code || 'refused');
+}
+
+/**
+ * One POST /enrich call (at most MAX_CONTACTS_PER_CALL contacts).
+ * @param {Array<Contact>} contacts The contacts, in order.
+ * @param {Array<string>} types ['email'], ['phone'] or both.
+ * @param {CallOptions} options Priority, timeout and authentication.
+ * @return {EnrichAnswer} The answer, one result per contact in the same order.
+ */
+function enrichOnce_(contacts, types, options) {
+  const answer = callFunction_('POST', '/enrich', {
+    contacts: contacts,
+    enrichment_type: types,
+    priority: options.priority || 'batch',
+    timeout_s: options.timeoutS || 25,
+  }, options);
+  if (!answer || !Array.isArray(answer.results) || answer.results.length !== contacts.length) {
+    throw prontoError_('The Pronto function answered with the wrong number of results; ' +
+        'nothing was written. Try again, and tell your admin if it happens again.', 200,
+    'bad_answer');
+  }
+  return /** @type {EnrichAnswer} */ (answer);
+}
+
+/**
+ * A sentence for a row whose lookup failed or went over budget.
+ * @param {EnrichResult} result The row's result.
+ * @return {string} What happened and what to do.
+ */
+function describeRowFailure_(result) {
+  const message = (result.message || '').trim();
+  if (result.status === 'over_budget') {
+    return 'The daily Pronto credit budget is used up' + (message ? ' (' + message + ')' : '') +
+        '. Rows left are looked up again tomorrow, or ask your admin to raise the budget.';
+  }
+  const detail = message ? capitalise_(message.replace(/[.\s]+$/, '')) + '.' :
+    'Pronto kept failing.';
+  return 'The Pronto lookup failed: ' + detail + (/admin|settings|try again|retry/i.test(message) ?
+    '' : ' Try again later; if it keeps failing, tell your admin.');
+}
+
+/**
+ * Upper-cases the first letter.
+ * @param {string} text The text.
+ * @return {string} The text with a capital first letter.
+ */
+function capitalise_(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+if (typeof module === 'object') {
+  module.exports = {callFunction_, enrichOnce_, describeRowFailure_, prontoError_};
+}

@@ -1,0 +1,593 @@
+#!/usr/bin/env bash
+# Deploy pronto-sheets: from an empty Google Cloud project to a working deployment in one
+# command. Safe to run again: everything that already exists is looked up and updated,
+# never created twice. Run ./deploy.sh --help for the options.
+#
+# What it does, in order (each step is skipped when already done):
+#   1. enables the Google APIs the function needs;
+#   2. creates the runtime service account pronto-sheets-fn@PROJECT.iam.gserviceaccount.com;
+#   3. stores the Pronto API key and a generated shared token in Secret Manager, always
+#      through stdin, and lets the service account read both;
+#   4. deploys function/ as a Cloud Run function (gen2) that one instance serves;
+#   5. optionally schedules POST /fill with Cloud Scheduler and pushes apps_script/ with clasp;
+#   6. prints the function URL, the token to paste into Pronto ▸ Settings and the service
+#      account to share sheets with.
+#
+# Secrets never travel on a command line (where `ps` and shell history could see them):
+# they reach gcloud through a pipe from the `printf` builtin, which starts no process.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly ROOT
+
+readonly RUNTIME=python312
+readonly SA_ID=pronto-sheets-fn
+readonly KEY_SECRET=pronto-api-key
+readonly TOKEN_SECRET=pronto-sheets-token
+readonly ACCESSOR_ROLE=roles/secretmanager.secretAccessor
+# Variables passed to the function unchanged when set here, so a redeploy can tune them.
+readonly PASSTHROUGH_VARS="PRONTO_DAILY_CREDIT_BUDGET PRONTO_RATE_PER_SECOND PRONTO_MAX_IN_FLIGHT GOOGLE_ALLOWED_DOMAINS"
+
+PROJECT="${GOOGLE_CLOUD_PROJECT:-}"
+REGION="${REGION:-us-central1}"
+FUNCTION_NAME="${FUNCTION_NAME:-pronto-sheets}"
+# Extra ID-token identities the person wants accepted, kept next to the ones set here.
+EXTRA_AUDIENCES="${GOOGLE_ALLOWED_AUDIENCES:-}"
+EXTRA_EMAILS="${GOOGLE_ALLOWED_EMAILS:-}"
+
+SCHEDULE=""
+SPREADSHEET_ID=""
+TIME_ZONE="Etc/UTC"
+SCRIPT_ID=""
+DRY_RUN=false
+
+SA_EMAIL=""
+ENABLED_APIS=""
+KEY_SECRET_EXISTS=false
+TOKEN_SECRET_EXISTS=false
+API_KEY=""
+TOKEN=""
+FUNCTION_URL=""
+STEP_HINT=""
+WORK_DIR=""
+
+usage() {
+	cat <<'EOF'
+Usage: GOOGLE_CLOUD_PROJECT=my-project ./deploy.sh [options]
+
+Deploys pronto-sheets to your Google Cloud project. Run it again at any time: it updates
+what exists and creates only what is missing.
+
+Environment:
+  GOOGLE_CLOUD_PROJECT   your Google Cloud project id (required)
+  PRONTO_API_KEY         your Pronto API key (asked for, without echo, when needed and unset)
+  REGION                 where to deploy (default us-central1)
+  FUNCTION_NAME          name of the function (default pronto-sheets)
+  PRONTO_DAILY_CREDIT_BUDGET, PRONTO_RATE_PER_SECOND, PRONTO_MAX_IN_FLIGHT,
+  GOOGLE_ALLOWED_AUDIENCES, GOOGLE_ALLOWED_EMAILS, GOOGLE_ALLOWED_DOMAINS
+                         passed on to the function when set
+
+Options:
+  --schedule CRON        fill a sheet on a schedule, e.g. --schedule "0 * * * *" (hourly)
+  --spreadsheet ID       the sheet to fill (the long id in its address, between /d/ and /edit)
+  --time-zone TZ         time zone of the schedule (default Etc/UTC), e.g. Europe/Paris
+  --apps-script ID       push apps_script/ to this Apps Script project with clasp
+  --dry-run              print every command instead of running it; change nothing
+  -h, --help             show this help
+EOF
+}
+
+say() { printf '%s\n' "$*" >&2; }
+step() {
+	STEP_HINT="${2:-}"
+	printf '\n==> %s\n' "$1" >&2
+	if [[ $DRY_RUN == true ]]; then printf '\n# %s\n' "$1"; fi
+}
+die() {
+	printf 'deploy.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+# Prints a command so that it can be pasted back into a shell.
+shell_quote() {
+	local arg out=""
+	for arg in "$@"; do
+		if [[ $arg =~ ^[A-Za-z0-9_./:=@,+%-]+$ ]]; then
+			out+=" $arg"
+		elif [[ $arg != *"'"* ]]; then
+			out+=" '$arg'"
+		else
+			out+=" $(printf '%q' "$arg")"
+		fi
+	done
+	printf '%s' "${out# }"
+}
+
+on_failure() {
+	local what="$1"
+	die "$what failed (gcloud's message is above). ${STEP_HINT:+$STEP_HINT }Then run ./deploy.sh again: finished steps are skipped."
+}
+
+# Runs a command that changes something; with --dry-run only prints it.
+run() {
+	if [[ $DRY_RUN == true ]]; then
+		shell_quote "$@"
+		printf '\n'
+		return 0
+	fi
+	say "+ $(shell_quote "$@")"
+	# Progress and results go to stderr: stdout is kept for the final summary.
+	"$@" >&2 || on_failure "$(shell_quote "${@:1:3}")"
+}
+
+# Like run, for a command that reads a secret on stdin: the value is piped from the printf
+# builtin (no process, so no argv) and only a placeholder is ever printed.
+run_with_secret() {
+	local label="$1" value="$2"
+	shift 2
+	if [[ $DRY_RUN == true ]]; then
+		printf "printf '%%s' '<redacted: %s>' | %s\n" "$label" "$(shell_quote "$@")"
+		return 0
+	fi
+	say "+ printf '%s' '<redacted: $label>' | $(shell_quote "$@")"
+	printf '%s' "$value" | "$@" >&2 || on_failure "$(shell_quote "${@:1:3}")"
+}
+
+# Like run, tried again a few times: a new service account takes a moment to be visible
+# to IAM, and the first binding right after creating it can fail for that reason alone.
+run_retrying() {
+	local attempt
+	if [[ $DRY_RUN == true ]]; then
+		run "$@"
+		return 0
+	fi
+	for attempt in 1 2 3 4 5; do
+		say "+ $(shell_quote "$@")"
+		if "$@" >&2; then return 0; fi
+		if [[ $attempt -lt 5 ]]; then
+			say "(trying again in $((attempt * 5)) s: a new service account takes a moment to appear)"
+			sleep $((attempt * 5))
+		fi
+	done
+	on_failure "$(shell_quote "${@:1:3}")"
+}
+
+# Runs a read-only gcloud query (also during --dry-run) and prints its output.
+query() {
+	local out
+	if ! out="$(gcloud "$@")"; then
+		die "gcloud could not read $(shell_quote "${@:1:3}") (its message is above). Check that you are logged in (gcloud auth login) and may administer project $PROJECT, then run ./deploy.sh again."
+	fi
+	printf '%s' "$out"
+}
+
+# Describes a resource: true when it exists, false when gcloud answers that it does not.
+# Any other failure (not logged in, no permission) stops here with gcloud's message, so a
+# lookup that failed is never mistaken for "missing, create it".
+exists() {
+	local err
+	if err="$(gcloud "$@" 2>&1 >/dev/null)"; then return 0; fi
+	case "$err" in
+	*NOT_FOUND* | *"not found"* | *"does not exist"*) return 1 ;;
+	esac
+	printf '%s\n' "$err" >&2
+	die "gcloud could not look up $(shell_quote "${@:1:3}") (its message is above). Check that you are logged in (gcloud auth login) and may administer project $PROJECT, then run ./deploy.sh again."
+}
+
+api_enabled() { [[ $'\n'"$ENABLED_APIS"$'\n' == *$'\n'"$1"$'\n'* ]]; }
+
+trim() {
+	local value="$1"
+	value="${value#"${value%%[![:space:]]*}"}"
+	printf '%s' "${value%"${value##*[![:space:]]}"}"
+}
+
+# KEY=VALUE pairs for --update-env-vars; switches gcloud's list delimiter to ';' when a
+# value holds commas (see `gcloud topic escaping`).
+env_vars_flag() {
+	local joined="" pair needs_escape=false
+	for pair in "$@"; do
+		if [[ $pair == *,* ]]; then needs_escape=true; fi
+	done
+	for pair in "$@"; do
+		if [[ $needs_escape == true ]]; then joined+=";$pair"; else joined+=",$pair"; fi
+	done
+	if [[ $needs_escape == true ]]; then
+		printf '^;^%s' "${joined#;}"
+	else
+		printf '%s' "${joined#,}"
+	fi
+}
+
+join_csv() {
+	local out="" item
+	for item in "$@"; do
+		if [[ -n $item ]]; then out+=",$item"; fi
+	done
+	printf '%s' "${out#,}"
+}
+
+parse_args() {
+	while [[ $# -gt 0 ]]; do
+		case "$1" in
+		--schedule | --spreadsheet | --time-zone | --apps-script)
+			[[ $# -ge 2 ]] || die "$1 needs a value, e.g. $1 $(example_for "$1"). Run ./deploy.sh --help to see the options."
+			set_option "$1" "$2"
+			shift 2
+			;;
+		--schedule=* | --spreadsheet=* | --time-zone=* | --apps-script=*)
+			set_option "${1%%=*}" "${1#*=}"
+			shift
+			;;
+		--dry-run)
+			DRY_RUN=true
+			shift
+			;;
+		-h | --help)
+			usage
+			exit 0
+			;;
+		*) die "Unknown option $1. Run ./deploy.sh --help to see the options." ;;
+		esac
+	done
+}
+
+example_for() {
+	case "$1" in
+	--schedule) printf "'0 * * * *'" ;;
+	--spreadsheet) printf '1AbC...xyz' ;;
+	--time-zone) printf 'Europe/Paris' ;;
+	*) printf 'YOUR_SCRIPT_ID' ;;
+	esac
+}
+
+set_option() {
+	case "$1" in
+	--schedule) SCHEDULE="$2" ;;
+	--spreadsheet) SPREADSHEET_ID="$2" ;;
+	--time-zone) TIME_ZONE="$2" ;;
+	--apps-script) SCRIPT_ID="$2" ;;
+	esac
+}
+
+# Every check that needs no network runs before the first gcloud call.
+check_inputs() {
+	[[ -n $PROJECT ]] || die "GOOGLE_CLOUD_PROJECT is not set. Set GOOGLE_CLOUD_PROJECT to your Google Cloud project id, e.g. export GOOGLE_CLOUD_PROJECT=my-project (the id is shown in the project picker of console.cloud.google.com), then run ./deploy.sh again."
+	[[ $PROJECT =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || die "GOOGLE_CLOUD_PROJECT=$PROJECT does not look like a project id (6 to 30 lowercase letters, digits or hyphens, e.g. my-project). Use the project id, not its display name: console.cloud.google.com shows both in the project picker."
+	[[ $REGION =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || die "REGION=$REGION does not look like a Google Cloud region. Use one such as us-central1 or europe-west1, or unset REGION to use us-central1."
+	[[ $FUNCTION_NAME =~ ^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$ ]] || die "FUNCTION_NAME=$FUNCTION_NAME is not a valid name. Use lowercase letters, digits and hyphens, starting with a letter (e.g. pronto-sheets), or unset FUNCTION_NAME."
+	[[ -f $ROOT/function/main.py && -f $ROOT/function/requirements.txt ]] || die "function/main.py or function/requirements.txt is missing next to deploy.sh. Run deploy.sh from a complete copy of the pronto-sheets repository."
+
+	if [[ -n $SCHEDULE || -n $SPREADSHEET_ID ]]; then
+		[[ -n $SCHEDULE ]] || die "--spreadsheet needs --schedule too, e.g. --schedule '0 * * * *' --spreadsheet $SPREADSHEET_ID to fill that sheet every hour."
+		[[ -n $SPREADSHEET_ID ]] || die "--schedule needs --spreadsheet too: the id of the sheet to fill, the long part of its address between /d/ and /edit."
+		local -a fields
+		read -r -a fields <<<"$SCHEDULE"
+		if [[ ${#fields[@]} -ne 5 || ! $SCHEDULE =~ ^[0-9A-Za-z*/,[:space:]-]+$ ]]; then
+			die "--schedule '$SCHEDULE' is not a cron schedule. Give five fields: minute hour day-of-month month day-of-week, e.g. --schedule '0 * * * *' for every hour or '0 6 * * 1-5' for 6:00 on weekdays."
+		fi
+		[[ $SPREADSHEET_ID =~ ^[A-Za-z0-9_-]{20,}$ ]] || die "--spreadsheet '$SPREADSHEET_ID' is not a spreadsheet id. Copy the long part of the sheet's address between /d/ and /edit, e.g. 1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdEFG."
+		[[ $TIME_ZONE =~ ^[A-Za-z0-9_+/-]+$ ]] || die "--time-zone '$TIME_ZONE' is not a time zone name. Use one such as Etc/UTC or Europe/Paris."
+	fi
+	if [[ -n $SCRIPT_ID ]]; then
+		[[ $SCRIPT_ID =~ ^[A-Za-z0-9_-]{20,}$ ]] || die "--apps-script '$SCRIPT_ID' is not an Apps Script id. In the sheet open Extensions ▸ Apps Script ▸ Project Settings and copy the Script ID."
+		[[ -f $ROOT/apps_script/appsscript.json ]] || die "apps_script/appsscript.json is missing, so there is no Apps Script project to push. Use a complete copy of the repository, or leave out --apps-script and copy the Apps Script files by hand."
+	fi
+}
+
+check_tools() {
+	command -v gcloud >/dev/null 2>&1 || die "The gcloud command is not installed. Install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), run gcloud auth login, then run ./deploy.sh again."
+	if [[ -n $SCRIPT_ID ]]; then
+		command -v clasp >/dev/null 2>&1 || die "--apps-script needs clasp. Install it with npm install -g @google/clasp, run clasp login, then run ./deploy.sh again."
+		command -v python3 >/dev/null 2>&1 || command -v jq >/dev/null 2>&1 || die "--apps-script needs python3 or jq to edit apps_script/appsscript.json. Install either one, then run ./deploy.sh again."
+	fi
+}
+
+# Reads what already exists; no change happens before the API key is known.
+survey() {
+	step "Looking at project $PROJECT" "Check GOOGLE_CLOUD_PROJECT and your login (gcloud auth login)."
+	ENABLED_APIS="$(query services list --enabled --project="$PROJECT" --format='value(config.name)')"
+	if api_enabled secretmanager.googleapis.com; then
+		if exists secrets describe "$KEY_SECRET" --project="$PROJECT"; then KEY_SECRET_EXISTS=true; fi
+		if exists secrets describe "$TOKEN_SECRET" --project="$PROJECT"; then TOKEN_SECRET_EXISTS=true; fi
+	fi
+}
+
+obtain_api_key() {
+	if [[ -n ${PRONTO_API_KEY:-} ]]; then
+		API_KEY="$(trim "$PRONTO_API_KEY")"
+	elif [[ $KEY_SECRET_EXISTS == true || $DRY_RUN == true ]]; then
+		API_KEY="" # keep the key already stored (or, in a dry run, ask nothing)
+	elif [[ -t 0 ]]; then
+		printf 'Pronto API key (typing is hidden): ' >&2
+		IFS= read -rs API_KEY || true
+		printf '\n' >&2
+		API_KEY="$(trim "$API_KEY")"
+		[[ -n $API_KEY ]] || die "No Pronto API key was entered. Copy your key from Pronto's API settings and run ./deploy.sh again."
+	else
+		die "The Pronto API key is needed and there is no terminal to ask for it. Set PRONTO_API_KEY first, e.g. read -rs PRONTO_API_KEY && export PRONTO_API_KEY, then run ./deploy.sh again."
+	fi
+	# The key lives on only in a variable no child process inherits.
+	unset PRONTO_API_KEY
+	if [[ $API_KEY =~ [[:space:]] ]]; then
+		die "The Pronto API key contains spaces or line breaks, so it was probably pasted wrongly. Copy it again from Pronto's API settings and run ./deploy.sh again."
+	fi
+}
+
+enable_apis() {
+	local -a wanted=(cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com
+		artifactregistry.googleapis.com secretmanager.googleapis.com sheets.googleapis.com
+		iam.googleapis.com)
+	local -a missing=()
+	local api
+	if [[ -n $SCHEDULE ]]; then wanted+=(cloudscheduler.googleapis.com); fi
+	for api in "${wanted[@]}"; do
+		if ! api_enabled "$api"; then missing+=("$api"); fi
+	done
+	step "Enabling Google APIs" "A new project needs a billing account: link one at https://console.cloud.google.com/billing/linkedaccount?project=$PROJECT"
+	if [[ ${#missing[@]} -eq 0 ]]; then
+		say "All needed APIs are already enabled."
+		return 0
+	fi
+	run gcloud services enable "${missing[@]}" --project="$PROJECT" --quiet
+	if [[ $DRY_RUN == false ]]; then
+		ENABLED_APIS+=$'\n'"$(printf '%s\n' "${missing[@]}")"
+	fi
+}
+
+ensure_service_account() {
+	SA_EMAIL="$SA_ID@$PROJECT.iam.gserviceaccount.com"
+	step "Runtime service account $SA_EMAIL" "Creating service accounts needs the Owner or Service Account Admin role on the project."
+	if api_enabled iam.googleapis.com && exists iam service-accounts describe "$SA_EMAIL" --project="$PROJECT"; then
+		say "It already exists."
+		return 0
+	fi
+	run gcloud iam service-accounts create "$SA_ID" --project="$PROJECT" \
+		--display-name="Pronto Sheets function" \
+		--description="Runs the pronto-sheets function, writes to the sheets shared with it and signs Cloud Scheduler's calls." \
+		--quiet
+}
+
+generate_token() {
+	# 32 random bytes as hex: long enough that guessing is hopeless, plain enough to paste.
+	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
+}
+
+read_secret() {
+	gcloud secrets versions access latest --secret="$1" --project="$PROJECT" 2>/dev/null
+}
+
+store_secrets() {
+	step "Secrets $KEY_SECRET and $TOKEN_SECRET in Secret Manager" "Managing secrets needs the Owner or Secret Manager Admin role on the project."
+	if [[ $KEY_SECRET_EXISTS == false ]]; then
+		run_with_secret "Pronto API key" "$API_KEY" gcloud secrets create "$KEY_SECRET" \
+			--replication-policy=automatic --data-file=- --project="$PROJECT" --quiet
+	elif [[ -n $API_KEY ]]; then
+		if [[ "$(read_secret "$KEY_SECRET" || true)" == "$API_KEY" ]]; then
+			say "The stored Pronto API key is the one given: kept."
+		else
+			say "PRONTO_API_KEY differs from the stored key: it becomes the new version."
+			run_with_secret "Pronto API key" "$API_KEY" gcloud secrets versions add "$KEY_SECRET" \
+				--data-file=- --project="$PROJECT" --quiet
+		fi
+	else
+		say "The stored Pronto API key is kept (set PRONTO_API_KEY to replace it)."
+	fi
+
+	if [[ $TOKEN_SECRET_EXISTS == true ]]; then
+		TOKEN="$(read_secret "$TOKEN_SECRET" || true)"
+		if [[ -n $TOKEN ]]; then
+			say "The shared token already exists: kept."
+		else
+			TOKEN="$(generate_token)"
+			run_with_secret "shared token" "$TOKEN" gcloud secrets versions add "$TOKEN_SECRET" \
+				--data-file=- --project="$PROJECT" --quiet
+		fi
+	else
+		TOKEN="$(generate_token)"
+		run_with_secret "shared token" "$TOKEN" gcloud secrets create "$TOKEN_SECRET" \
+			--replication-policy=automatic --data-file=- --project="$PROJECT" --quiet
+	fi
+}
+
+grant_secret_access() {
+	local secret existed policy
+	step "Letting $SA_EMAIL read the secrets" "Granting access needs the Owner or Secret Manager Admin role on the project."
+	for secret in "$KEY_SECRET" "$TOKEN_SECRET"; do
+		existed=$KEY_SECRET_EXISTS
+		if [[ $secret == "$TOKEN_SECRET" ]]; then existed=$TOKEN_SECRET_EXISTS; fi
+		if [[ $existed == true ]]; then
+			policy="$(query secrets get-iam-policy "$secret" --project="$PROJECT" \
+				--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')"
+			if [[ $'\n'"$policy"$'\n' == *$'\n'"$ACCESSOR_ROLE"$'\t'"serviceAccount:$SA_EMAIL"$'\n'* ]]; then
+				say "$secret: already readable."
+				continue
+			fi
+		fi
+		run_retrying gcloud secrets add-iam-policy-binding "$secret" --project="$PROJECT" \
+			--member="serviceAccount:$SA_EMAIL" --role="$ACCESSOR_ROLE" --quiet
+	done
+}
+
+deploy_function() {
+	local known_url="" described service="" audiences emails var
+	local -a env_pairs=()
+	step "Deploying function $FUNCTION_NAME (this takes a few minutes)" "If the build failed, its log link is above; a new project sometimes needs a minute after enabling the APIs."
+	if api_enabled cloudfunctions.googleapis.com &&
+		exists functions describe "$FUNCTION_NAME" --region="$REGION" --project="$PROJECT"; then
+		known_url="$(query functions describe "$FUNCTION_NAME" --region="$REGION" --project="$PROJECT" --format='value(serviceConfig.uri)')"
+		say "It exists at $known_url: updating it."
+	fi
+
+	# Scheduler's OIDC tokens carry the function URL as audience; the URL is only known once
+	# the function exists, so the first deploy sets it right after (below).
+	emails="$(join_csv "$SA_EMAIL" "$EXTRA_EMAILS")"
+	env_pairs+=("GOOGLE_ALLOWED_EMAILS=$emails")
+	if [[ -n $known_url ]]; then
+		env_pairs+=("GOOGLE_ALLOWED_AUDIENCES=$(join_csv "$known_url" "$EXTRA_AUDIENCES")")
+	elif [[ -n $EXTRA_AUDIENCES ]]; then
+		env_pairs+=("GOOGLE_ALLOWED_AUDIENCES=$EXTRA_AUDIENCES")
+	fi
+	for var in $PASSTHROUGH_VARS; do
+		if [[ -n ${!var:-} ]]; then env_pairs+=("$var=${!var}"); fi
+	done
+
+	# --allow-unauthenticated: the sheet's formulas cannot send a Google identity (custom
+	# functions run without authorization), so Cloud Run lets every request through and the
+	# function authenticates each one itself (shared bearer token or a Google ID token of
+	# an allowed identity), refusing every call without one.
+	# One instance (--max-instances=1) owns the whole Pronto gate (50 req/s, 5 open, the
+	# daily credit budget); the requests it holds mostly wait on that gate, so it takes many
+	# at once (--concurrency, which needs a whole CPU). --min-instances=0: nothing is billed
+	# while idle. 3600 s is the longest HTTP request gen2 allows (a whole-sheet /fill).
+	run gcloud functions deploy "$FUNCTION_NAME" --gen2 --region="$REGION" --project="$PROJECT" \
+		--runtime="$RUNTIME" --source="$ROOT/function" --entry-point=pronto --trigger-http \
+		--allow-unauthenticated --service-account="$SA_EMAIL" \
+		--timeout=3600s --memory=1Gi --cpu=1 --concurrency=250 --min-instances=0 --max-instances=1 \
+		--set-secrets="PRONTO_API_KEY=$KEY_SECRET:latest,PRONTO_SHEETS_TOKENS=$TOKEN_SECRET:latest" \
+		--update-env-vars="$(env_vars_flag "${env_pairs[@]}")" \
+		--quiet
+
+	if [[ $DRY_RUN == true ]]; then
+		FUNCTION_URL="${known_url:-<function URL>}"
+		service="$FUNCTION_NAME"
+	else
+		described="$(query functions describe "$FUNCTION_NAME" --region="$REGION" --project="$PROJECT" \
+			--format='value(serviceConfig.uri,serviceConfig.service)')"
+		IFS=$'\t' read -r FUNCTION_URL service <<<"$described" || true
+		[[ -n $FUNCTION_URL ]] || die "The function was deployed but Google did not report its URL yet. Wait a minute, then run ./deploy.sh again."
+		service="${service##*/}"
+	fi
+	if [[ $FUNCTION_URL != "$known_url" ]]; then
+		audiences="$(join_csv "$FUNCTION_URL" "$EXTRA_AUDIENCES")"
+		step "Accepting Google ID tokens addressed to $FUNCTION_URL" "Updating the function's settings needs the Owner or Cloud Run Admin role."
+		# Cloud Run applies a settings change as a new revision of the same build: no rebuild.
+		run gcloud run services update "${service:-$FUNCTION_NAME}" --region="$REGION" --project="$PROJECT" \
+			--update-env-vars="$(env_vars_flag "GOOGLE_ALLOWED_AUDIENCES=$audiences")" --quiet
+	fi
+}
+
+ensure_schedule() {
+	local job="$FUNCTION_NAME-fill-$SPREADSHEET_ID" verb=create headers_flag=--headers
+	local body
+	body="$(printf '{"spreadsheet_id": "%s"}' "$SPREADSHEET_ID")"
+	step "Scheduling a fill of sheet $SPREADSHEET_ID ($SCHEDULE, $TIME_ZONE)" "Cloud Scheduler needs the Owner or Cloud Scheduler Admin role, and permission to act as $SA_EMAIL."
+	if api_enabled cloudscheduler.googleapis.com &&
+		exists scheduler jobs describe "$job" --location="$REGION" --project="$PROJECT"; then
+		say "Job $job exists: updating it."
+		verb=update
+		headers_flag=--update-headers
+	fi
+	# The OIDC token is signed for the runtime service account with the function URL as
+	# audience: exactly what GOOGLE_ALLOWED_EMAILS and GOOGLE_ALLOWED_AUDIENCES accept.
+	# 1800 s is the longest Cloud Scheduler waits for an HTTP answer.
+	run gcloud scheduler jobs "$verb" http "$job" --location="$REGION" --project="$PROJECT" \
+		--schedule="$SCHEDULE" --time-zone="$TIME_ZONE" \
+		--uri="$FUNCTION_URL/fill" --http-method=POST \
+		"$headers_flag=Content-Type=application/json" --message-body="$body" \
+		--oidc-service-account-email="$SA_EMAIL" --oidc-token-audience="$FUNCTION_URL" \
+		--attempt-deadline=1800s --quiet
+}
+
+cleanup() {
+	if [[ -n $WORK_DIR ]]; then rm -rf "$WORK_DIR"; fi
+}
+
+# Adds PREFIX to urlFetchWhitelist in the manifest at PATH, keeping every other field.
+allow_url_in_manifest() {
+	local manifest="$1" prefix="$2" edited
+	if command -v python3 >/dev/null 2>&1; then
+		python3 - "$manifest" "$prefix" <<'PY' || return 1
+import json, sys
+path, prefix = sys.argv[1], sys.argv[2]
+with open(path, encoding="utf-8") as handle:
+    manifest = json.load(handle)
+allowed = manifest.setdefault("urlFetchWhitelist", [])
+if prefix not in allowed:
+    allowed.append(prefix)
+with open(path, "w", encoding="utf-8") as handle:
+    json.dump(manifest, handle, indent=2, ensure_ascii=False)
+    handle.write("\n")
+PY
+	else
+		edited="$(jq --arg p "$prefix" \
+			'.urlFetchWhitelist = ((.urlFetchWhitelist // []) | if any(.[]; . == $p) then . else . + [$p] end)' \
+			"$manifest")" || return 1
+		printf '%s\n' "$edited" >"$manifest"
+	fi
+}
+
+push_apps_script() {
+	step "Pushing apps_script/ to Apps Script project $SCRIPT_ID" "clasp needs you logged in (clasp login) and the Apps Script API turned on at https://script.google.com/home/usersettings."
+	if [[ $DRY_RUN == true ]]; then
+		printf '# copy apps_script/ to a temporary folder, add %s/ to urlFetchWhitelist in its appsscript.json,\n' "$FUNCTION_URL"
+		printf '# write .clasp.json {"scriptId": "%s", "rootDir": "apps_script"} there, then in that folder:\n' "$SCRIPT_ID"
+		run clasp push --force
+		return 0
+	fi
+	# A copy is pushed, so the checkout stays as it was (no URL of one deployment in it).
+	WORK_DIR="$(mktemp -d)"
+	trap cleanup EXIT
+	cp -R "$ROOT/apps_script" "$WORK_DIR/apps_script"
+	if [[ -f $ROOT/.claspignore ]]; then cp "$ROOT/.claspignore" "$WORK_DIR/.claspignore"; fi
+	allow_url_in_manifest "$WORK_DIR/apps_script/appsscript.json" "$FUNCTION_URL/" ||
+		die "apps_script/appsscript.json is not valid JSON (the error is above). Fix the file, then run ./deploy.sh again."
+	printf '{"scriptId": "%s", "rootDir": "apps_script"}\n' "$SCRIPT_ID" >"$WORK_DIR/.clasp.json"
+	say "+ (cd <copy of apps_script> && clasp push --force)"
+	(cd "$WORK_DIR" && clasp push --force) >&2 ||
+		die "clasp push failed (its message is above). Run clasp login, turn on the Apps Script API at https://script.google.com/home/usersettings, check the Script ID, then run ./deploy.sh again."
+}
+
+print_summary() {
+	local token_shown="$TOKEN"
+	if [[ $DRY_RUN == true ]]; then
+		token_shown="<the shared token stored in secret $TOKEN_SECRET>"
+		printf '\n# Dry run: nothing was changed. Without --dry-run, deploy.sh would end by printing:\n'
+	fi
+	cat <<EOF
+
+Pronto Sheets is deployed.
+
+  Function URL        $FUNCTION_URL
+  Token for Settings  $token_shown
+  Service account     $SA_EMAIL
+
+Next steps:
+EOF
+	if [[ -z $SCRIPT_ID ]]; then
+		cat <<EOF
+  - Put the Apps Script code into your sheet: run this again with --apps-script SCRIPT_ID
+    (in the sheet: Extensions ▸ Apps Script ▸ Project Settings ▸ Script ID).
+EOF
+	fi
+	cat <<EOF
+  - Open your sheet, choose Pronto ▸ Settings, paste the function URL and the token, and save.
+    Keep the token private: whoever has it can spend your Pronto credits.
+  - To let the function fill a sheet on its own (scheduled fills), share that sheet with
+    $SA_EMAIL as Editor.
+EOF
+	if [[ -n $SCHEDULE ]]; then
+		printf '  - Sheet %s is filled on schedule "%s" (%s).\n' "$SPREADSHEET_ID" "$SCHEDULE" "$TIME_ZONE"
+	fi
+}
+
+main() {
+	parse_args "$@"
+	check_inputs
+	check_tools
+	if [[ $DRY_RUN == true ]]; then
+		printf '# Dry run for project %s: the commands deploy.sh would run. Nothing is changed.\n' "$PROJECT"
+	fi
+	survey
+	obtain_api_key
+	enable_apis
+	ensure_service_account
+	store_secrets
+	grant_secret_access
+	deploy_function
+	if [[ -n $SCHEDULE ]]; then ensure_schedule; fi
+	if [[ -n $SCRIPT_ID ]]; then push_apps_script; fi
+	print_summary
+}
+
+main "$@"
