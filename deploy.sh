@@ -45,8 +45,13 @@ SA_EMAIL=""
 ENABLED_APIS=""
 KEY_SECRET_EXISTS=false
 TOKEN_SECRET_EXISTS=false
-API_KEY=""
+# The key is taken out of the environment at once, so that no child process (gcloud
+# included) inherits it: from here on it lives only in this unexported variable.
+API_KEY="${PRONTO_API_KEY:-}"
+unset PRONTO_API_KEY
 TOKEN=""
+# Had the caller's shell exported variables of these names, ours would be exported too.
+export -n API_KEY TOKEN
 FUNCTION_URL=""
 STEP_HINT=""
 WORK_DIR=""
@@ -294,8 +299,8 @@ survey() {
 }
 
 obtain_api_key() {
-	if [[ -n ${PRONTO_API_KEY:-} ]]; then
-		API_KEY="$(trim "$PRONTO_API_KEY")"
+	if [[ -n $API_KEY ]]; then
+		API_KEY="$(trim "$API_KEY")"
 	elif [[ $KEY_SECRET_EXISTS == true || $DRY_RUN == true ]]; then
 		API_KEY="" # keep the key already stored (or, in a dry run, ask nothing)
 	elif [[ -t 0 ]]; then
@@ -307,8 +312,6 @@ obtain_api_key() {
 	else
 		die "The Pronto API key is needed and there is no terminal to ask for it. Set PRONTO_API_KEY first, e.g. read -rs PRONTO_API_KEY && export PRONTO_API_KEY, then run ./deploy.sh again."
 	fi
-	# The key lives on only in a variable no child process inherits.
-	unset PRONTO_API_KEY
 	if [[ $API_KEY =~ [[:space:]] ]]; then
 		die "The Pronto API key contains spaces or line breaks, so it was probably pasted wrongly. Copy it again from Pronto's API settings and run ./deploy.sh again."
 	fi
@@ -344,7 +347,7 @@ ensure_service_account() {
 	fi
 	run gcloud iam service-accounts create "$SA_ID" --project="$PROJECT" \
 		--display-name="Pronto Sheets function" \
-		--description="Runs the pronto-sheets function, writes to the sheets shared with it and signs Cloud Scheduler's calls." \
+		--description="Runs the pronto-sheets function, writes to the sheets shared with it, signs Cloud Scheduler calls." \
 		--quiet
 }
 

@@ -10,6 +10,8 @@
 
 /** POST /enrich takes at most this many contacts per call. */
 const MAX_CONTACTS_PER_CALL = 1000;
+/** UrlFetchApp gives up on an answer after about 60 s; a failure this late is that. */
+const FETCH_GIVES_UP_MS = 55000;
 
 /**
  * One contact's answer from POST /enrich.
@@ -112,9 +114,14 @@ function callFunction_(method, path, body, options) {
     request.payload = JSON.stringify(body);
   }
   let response;
+  const started = Date.now();
   try {
     response = UrlFetchApp.fetch(url, request);
   } catch (e) {
+    if (Date.now() - started >= FETCH_GIVES_UP_MS) {
+      throw prontoError_('The Pronto function is taking longer than Apps Script waits (one ' +
+          'minute); it keeps working on its side. Check again in a few minutes.', 0, 'timeout');
+    }
     throw prontoError_('Could not reach the Pronto function at ' + config.url +
         '. Check the URL in Pronto ▸ Settings, then try again in a minute.', 0, 'unreachable');
   }
@@ -149,8 +156,9 @@ function parseAnswer_(response, baseUrl, path) {
     return parsed;
   }
   if (status === 401) {
-    throw prontoError_('The Pronto function did not accept the access token. Paste the ' +
-        'current token in Pronto ▸ Settings (ask your admin for it).', status, code || 'unauthenticated');
+    throw prontoError_(serverMessage || 'The Pronto function did not accept the access ' +
+        'token. Paste the current token in Pronto ▸ Settings (ask your admin for it).', status,
+    code || 'unauthenticated');
   }
   if (status === 403) {
     throw prontoError_(serverMessage ||

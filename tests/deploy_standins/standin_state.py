@@ -6,8 +6,9 @@ The test that starts deploy.sh names two files in the environment:
   (projects, enabled APIs, service accounts, secrets with their data, functions, scheduler
   jobs, clasp pushes). The test seeds it and reads it back.
 - ``DEPLOY_STANDIN_LOG``: JSON lines, one per invocation, ``{"tool", "argv", "cwd",
-  "pronto_env"}``; ``pronto_env`` lists the PRONTO_* variables the tool inherited, so a
-  test can prove the API key never reached a child process's environment either.
+  "pronto_env", "env_sha256"}``: ``pronto_env`` lists the PRONTO_* variables the tool
+  inherited and ``env_sha256`` the SHA-256 of every inherited value, so a test can prove
+  the API key never reached a child process's environment, under any name.
 
 Calls run one after another (deploy.sh never runs two at once), so no locking is needed.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from hashlib import sha256
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -47,6 +49,7 @@ def log_call(tool: str, argv: list[str]) -> None:
         "argv": argv,
         "cwd": os.getcwd(),
         "pronto_env": sorted(name for name in os.environ if name.startswith("PRONTO_")),
+        "env_sha256": sorted({sha256(value.encode()).hexdigest() for value in os.environ.values()}),
     }
     with _path("DEPLOY_STANDIN_LOG").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n")

@@ -123,6 +123,7 @@ def parse_enrich_request(body: bytes) -> EnrichRequest:
 class _Counters:
     calls: int = 0
     served: int = 0
+    connections: int = 0
     rate_limited: int = 0
     max_calls_in_any_second: int = 0
     peak_open: int = 0
@@ -167,12 +168,17 @@ class SimulatedPronto:
         self._calls_window.clear()
         self._rng = random.Random(self._config.seed)
 
+    def connection_opened(self) -> None:
+        """Count one accepted TCP connection (stats show whether clients keep them alive)."""
+        self._counters.connections += 1
+
     def stats(self) -> dict[str, Any]:
         """What `GET /_simulator/stats` returns."""
         counters = self._counters
         return {
             "calls": counters.calls,
             "served": counters.served,
+            "connections": counters.connections,
             "by_contact": dict(counters.by_contact),
             "open": self._open,
             "serving": self._slots.held,

@@ -66,6 +66,7 @@ class SimulatorServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.pronto.connection_opened()
         conn = h11.Connection(h11.SERVER)
         try:
             while await self._serve_one(conn, reader, writer):

@@ -1,0 +1,94 @@
+"""Contacts: how rows people type become one identity, and what makes a row unusable."""
+
+from __future__ import annotations
+
+import pytest
+
+from pronto_sheets.contacts import Contact, ContactError, EnrichmentTypes, normalize_domain
+
+
+@pytest.mark.parametrize(
+    ("typed", "domain"),
+    [
+        ("https://www.Acme.io/about", "acme.io"),
+        ("acme.io", "acme.io"),
+        ("ACME.IO:8443", "acme.io"),
+        ("http://acme.io?utm=x", "acme.io"),
+        ("  www.acme.io/  ", "acme.io"),
+        ("ada@acme.io", "acme.io"),
+        ("sub.acme.co.uk", "sub.acme.co.uk"),
+        ("münchen.de", "xn--mnchen-3ya.de"),
+        ("not a domain", ""),
+        ("localhost", ""),
+        ("", ""),
+    ],
+)
+def test_domain_is_normalised(typed: str, domain: str) -> None:
+    """Scheme, www., port, path and case go; junk becomes empty rather than being sent."""
+    assert normalize_domain(typed) == domain
+
+
+def test_same_person_written_differently_is_one_identity() -> None:
+    """Case, spacing and URL-vs-bare-domain do not make a new contact."""
+    types = EnrichmentTypes.parse(["email"])
+    a = Contact.from_mapping({"firstname": "Ada", "lastname": "Lovelace", "domain": "acme.io"})
+    b = Contact.from_mapping(
+        {"firstname": " ADA ", "lastname": "lovelace", "domain": "https://www.Acme.io/team"}
+    )
+    assert a.identity(types) == b.identity(types)
+    assert a.identity(types) != a.identity(EnrichmentTypes.parse(["email", "phone"]))
+    other = Contact.from_mapping({"firstname": "Ada", "lastname": "Byron", "domain": "acme.io"})
+    assert other.identity(types) != a.identity(types)
+
+
+def test_pronto_body_sends_only_what_is_known() -> None:
+    """Empty fields are left out, names are trimmed, and `custom` stays with us."""
+    contact = Contact.from_mapping(
+        {
+            "firstname": "  Zoé ",
+            "lastname": "Martin",
+            "company_name": "",
+            "domain": "WWW.ACME.IO",
+            "custom": {"crm": 7},
+        }  # fmt: skip
+    )
+    assert contact.pronto_body(EnrichmentTypes.parse(["phone", "email"])) == {
+        "enrichment_type": ["email", "phone"],
+        "firstname": "Zoé",
+        "lastname": "Martin",
+        "domain": "acme.io",
+    }
+
+
+def test_linkedin_alone_is_enough() -> None:
+    """A LinkedIn profile URL stands in for a company; other URLs do not."""
+    ok = Contact.from_mapping(
+        {"firstname": "Ola", "lastname": "Nordmann", "linkedin_url": "linkedin.com/in/ola-n"}
+    )
+    assert ok.invalid_reason() is None
+    assert ok.linkedin_url == "https://www.linkedin.com/in/ola-n/"
+    bad = Contact.from_mapping(
+        {"firstname": "Ola", "lastname": "Nordmann", "linkedin_url": "https://x.com/ola"}
+    )
+    assert bad.invalid_reason() == (
+        "Add a company name, a company website or a LinkedIn URL to this row."
+    )
+
+
+def test_numbers_from_a_sheet_are_text_and_wrong_types_are_named() -> None:
+    """A number in a cell is accepted as text; an object in a name field is a clear error."""
+    assert (
+        Contact.from_mapping({"firstname": 42, "lastname": "X", "domain": "a.io"}).firstname == "42"
+    )
+    with pytest.raises(ContactError, match="not text"):
+        Contact.from_mapping({"firstname": {"a": 1}})
+
+
+def test_enrichment_types_are_checked() -> None:
+    """Only email and phone exist; order and case do not matter; empty is refused."""
+    assert EnrichmentTypes.parse(None).names == ("email",)
+    assert EnrichmentTypes.parse("Phone, email").names == ("email", "phone")
+    with pytest.raises(ContactError, match="empty"):
+        EnrichmentTypes.parse([])
+    with pytest.raises(ContactError, match="not \"fax\"|not 'fax'"):
+        EnrichmentTypes.parse(["fax"])

@@ -1,0 +1,45 @@
+"""What gets deployed matches what we develop against, and the entry point serves."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import httpx
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tests.support.servers import REPO_ROOT
+from tests.support.stack import Function
+
+
+def _pins() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (REPO_ROOT / "function" / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+            assert match, f"requirements.txt line is not an exact pin: {line!r}"
+            pins[canonicalize_name(match.group(1))] = match.group(2)
+    return pins
+
+
+def test_requirements_pin_exactly_the_runtime_dependencies() -> None:
+    """function/requirements.txt pins each pyproject runtime dependency, inside its range."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    declared = {canonicalize_name(r.name): r for r in map(Requirement, project["dependencies"])}
+    pins = _pins()
+    assert set(pins) == set(declared)
+    for name, version in pins.items():
+        assert declared[name].specifier.contains(version), f"{name}=={version} vs {declared[name]}"
+
+
+def test_functions_framework_serves_the_target(function: Function) -> None:
+    """`functions-framework --source function/main.py --target pronto` answers /healthz."""
+    answer = httpx.get(f"{function.url}/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "ok": True,
+        "pronto_key_configured": True,
+        "callers_configured": True,
+    }
