@@ -50,8 +50,9 @@ TOKEN_SECRET_EXISTS=false
 API_KEY="${PRONTO_API_KEY:-}"
 unset PRONTO_API_KEY
 TOKEN=""
+SECRET_VALUE=""
 # Had the caller's shell exported variables of these names, ours would be exported too.
-export -n API_KEY TOKEN
+export -n API_KEY TOKEN SECRET_VALUE
 FUNCTION_URL=""
 STEP_HINT=""
 WORK_DIR=""
@@ -356,8 +357,25 @@ generate_token() {
 	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
 }
 
+# Sets SECRET_VALUE to the latest version of secret $1; returns 1 when it has no usable
+# version. Any other failure (no permission) stops here: carrying on would replace a
+# working token and cut off every sheet that uses it.
 read_secret() {
-	gcloud secrets versions access latest --secret="$1" --project="$PROJECT" 2>/dev/null
+	local errors status=0
+	errors="$(mktemp)"
+	SECRET_VALUE="$(gcloud secrets versions access latest --secret="$1" --project="$PROJECT" 2>"$errors")" || status=$?
+	if [[ $status -eq 0 ]]; then
+		rm -f "$errors"
+		return 0
+	fi
+	SECRET_VALUE=""
+	if grep -qE 'NOT_FOUND|FAILED_PRECONDITION' "$errors"; then
+		rm -f "$errors"
+		return 1
+	fi
+	cat "$errors" >&2
+	rm -f "$errors"
+	die "gcloud could not read secret $1 (its message is above). Check that you may administer project $PROJECT (Owner or Secret Manager Admin role), then run ./deploy.sh again."
 }
 
 store_secrets() {
@@ -366,7 +384,7 @@ store_secrets() {
 		run_with_secret "Pronto API key" "$API_KEY" gcloud secrets create "$KEY_SECRET" \
 			--replication-policy=automatic --data-file=- --project="$PROJECT" --quiet
 	elif [[ -n $API_KEY ]]; then
-		if [[ "$(read_secret "$KEY_SECRET" || true)" == "$API_KEY" ]]; then
+		if read_secret "$KEY_SECRET" && [[ $SECRET_VALUE == "$API_KEY" ]]; then
 			say "The stored Pronto API key is the one given: kept."
 		else
 			say "PRONTO_API_KEY differs from the stored key: it becomes the new version."
@@ -378,8 +396,8 @@ store_secrets() {
 	fi
 
 	if [[ $TOKEN_SECRET_EXISTS == true ]]; then
-		TOKEN="$(read_secret "$TOKEN_SECRET" || true)"
-		if [[ -n $TOKEN ]]; then
+		if read_secret "$TOKEN_SECRET" && [[ -n $SECRET_VALUE ]]; then
+			TOKEN="$SECRET_VALUE"
 			say "The shared token already exists: kept."
 		else
 			TOKEN="$(generate_token)"

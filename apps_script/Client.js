@@ -72,7 +72,7 @@ function authorization_(config, auth) {
   let identityToken = null;
   try {
     identityToken = ScriptApp.getIdentityToken();
-  } catch (e) {
+  } catch {
     identityToken = null;
   }
   if (!identityToken) {
@@ -117,7 +117,7 @@ function callFunction_(method, path, body, options) {
   const started = Date.now();
   try {
     response = UrlFetchApp.fetch(url, request);
-  } catch (e) {
+  } catch {
     if (Date.now() - started >= FETCH_GIVES_UP_MS) {
       throw prontoError_('The Pronto function is taking longer than Apps Script waits (one ' +
           'minute); it keeps working on its side. Check again in a few minutes.', 0, 'timeout');
@@ -142,7 +142,7 @@ function parseAnswer_(response, baseUrl, path) {
   let parsed = null;
   try {
     parsed = JSON.parse(text);
-  } catch (e) {
+  } catch {
     parsed = null;
   }
   const error = parsed && parsed.error && typeof parsed.error === 'object' ? parsed.error : null;
@@ -226,5 +226,5 @@ function capitalise_(text) {
 }
 
 if (typeof module === 'object') {
-  module.exports = {callFunction_, enrichOnce_, describeRowFailure_, prontoError_};
+  /** @type {{exports: Object}} */ (module).exports = {callFunction_, enrichOnce_, describeRowFailure_, prontoError_};
 }

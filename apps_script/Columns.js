@@ -161,7 +161,7 @@ function columnLetter_(index) {
 }
 
 if (typeof module === 'object') {
-  module.exports = {
+  /** @type {{exports: Object}} */ (module).exports = {
     INPUT_ROLES, OUTPUT_HEADERS, headerKey_, detectColumns_, mappingProblem_,
     findHeaderRow_, findOutputColumns_, columnLetter_,
   };

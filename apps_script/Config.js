@@ -149,6 +149,6 @@ const SAMPLE_CONTACT = {
 };
 
 if (typeof module === 'object') {
-  module.exports = {getConfig_, normaliseFunctionUrl_, functionUrlProblem_, getSettings,
+  /** @type {{exports: Object}} */ (module).exports = {getConfig_, normaliseFunctionUrl_, functionUrlProblem_, getSettings,
     saveSettings, testConnection};
 }

@@ -191,7 +191,7 @@ function contactKey_(contact) {
 }
 
 if (typeof module === 'object') {
-  module.exports = {
+  /** @type {{exports: Object}} */ (module).exports = {
     cellText_, foldText_, normaliseDomain_, looksLikeDomain_, splitFullName_,
     buildContact_, contactKey_,
   };

@@ -264,6 +264,6 @@ function failIfNothingWorked_(results) {
 }
 
 if (typeof module === 'object') {
-  module.exports = {PRONTO_EMAIL, PRONTO_PHONE, PRONTO_ENRICH, parseTypes_, formulaGrid_,
+  /** @type {{exports: Object}} */ (module).exports = {PRONTO_EMAIL, PRONTO_PHONE, PRONTO_ENRICH, parseTypes_, formulaGrid_,
     PENDING_TEXT};
 }

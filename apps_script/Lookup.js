@@ -100,14 +100,19 @@ function pendingResult_() {
  */
 function normaliseResult_(raw) {
   const result = raw || {};
-  const phones = (Array.isArray(result.phones) ? result.phones : []).map(
-      /** @param {*} phone @return {{number: string, type: ?string}} */
-      function(phone) {
-        if (phone && typeof phone === 'object') {
-          return {number: String(phone.number || ''), type: phone.type || null};
-        }
-        return {number: String(phone), type: null};
-      }).filter(function(phone) {
+  /**
+   * @param {*} phone A phone as an object or a plain string.
+   * @return {{number: string, type: ?string}} The phone as an object.
+   */
+  function asObject(phone) {
+    if (phone && typeof phone === 'object') {
+      return {number: String(phone.number || ''), type: phone.type || null};
+    }
+    return {number: String(phone), type: null};
+  }
+  /** @type {Array<*>} */
+  const rawPhones = Array.isArray(result.phones) ? result.phones : [];
+  const phones = rawPhones.map(asObject).filter(function(phone) {
     return phone.number;
   });
   return {
@@ -131,5 +136,5 @@ function firstPhone_(result) {
 }
 
 if (typeof module === 'object') {
-  module.exports = {lookupContacts_, normaliseResult_, firstPhone_};
+  /** @type {{exports: Object}} */ (module).exports = {lookupContacts_, normaliseResult_, firstPhone_};
 }

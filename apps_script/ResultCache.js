@@ -137,11 +137,11 @@ function unpackResult_(text) {
       message: packed.m,
       cached: true,
     };
-  } catch (e) {
+  } catch {
     return null;
   }
 }
 
 if (typeof module === 'object') {
-  module.exports = {cacheKey_, readCachedResults_, storeResults_};
+  /** @type {{exports: Object}} */ (module).exports = {cacheKey_, readCachedResults_, storeResults_};
 }

@@ -471,6 +471,6 @@ function countResult_(summary, result) {
 }
 
 if (typeof module === 'object') {
-  module.exports = {openTable_, readRows_, estimateRows_, enrichRows_, plainText_, statusText_,
+  /** @type {{exports: Object}} */ (module).exports = {openTable_, readRows_, estimateRows_, enrichRows_, plainText_, statusText_,
     isRowDone_, ensureOutputColumns_};
 }

@@ -134,5 +134,5 @@ function enrichSidebarChunk(request) {
 }
 
 if (typeof module === 'object') {
-  module.exports = {showEnrichSidebar, getSidebarPlan, enrichSidebarChunk};
+  /** @type {{exports: Object}} */ (module).exports = {showEnrichSidebar, getSidebarPlan, enrichSidebarChunk};
 }

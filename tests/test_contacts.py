@@ -50,7 +50,7 @@ def test_pronto_body_sends_only_what_is_known() -> None:
             "company_name": "",
             "domain": "WWW.ACME.IO",
             "custom": {"crm": 7},
-        }  # fmt: skip
+        }
     )
     assert contact.pronto_body(EnrichmentTypes.parse(["phone", "email"])) == {
         "enrichment_type": ["email", "phone"],
@@ -90,5 +90,5 @@ def test_enrichment_types_are_checked() -> None:
     assert EnrichmentTypes.parse("Phone, email").names == ("email", "phone")
     with pytest.raises(ContactError, match="empty"):
         EnrichmentTypes.parse([])
-    with pytest.raises(ContactError, match="not \"fax\"|not 'fax'"):
+    with pytest.raises(ContactError, match=r"not 'fax'"):
         EnrichmentTypes.parse(["fax"])

@@ -112,7 +112,7 @@ class Authenticator:
     async def _google_caller(self, token: str) -> Caller:
         certs = await self._certificates.get()
         try:
-            claims: dict[str, Any] = google_jwt.decode(
+            claims: dict[str, Any] = google_jwt.decode(  # type: ignore[no-untyped-call]
                 token, certs=certs, audience=list(self._audiences), clock_skew_in_seconds=10
             )
         except (google_exceptions.GoogleAuthError, ValueError) as exc:

@@ -5,7 +5,10 @@ Every option can also be set through the environment variable named in its help.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -62,41 +65,31 @@ def serve(host: str, port: int) -> None:
     """Run the function locally: against Pronto when PRONTO_API_KEY is set, else the simulator."""
     import secrets
     import subprocess
-    import sys
+    from contextlib import ExitStack
 
     from .local_stack import SIMULATOR_KEY, free_port, function_args, running, simulator_args
 
+    # Stopped by SIGTERM (a supervisor, `timeout`): unwind so the simulator stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     env = dict(os.environ)
-    simulator = None
-    if env.get("PRONTO_API_KEY"):
-        click.echo(
-            f"Using the real Pronto API at {env.get('PRONTO_BASE_URL', 'https://api.prontohq.com')}."
-        )
-    else:
-        sim_port = free_port()
-        url = f"http://127.0.0.1:{sim_port}"
-        simulator = running(simulator_args(sim_port), url + "/healthz")
-        simulator.__enter__()
-        env.update(PRONTO_API_KEY=SIMULATOR_KEY, PRONTO_BASE_URL=url)
-        click.echo(f"PRONTO_API_KEY is not set: using the Pronto simulator at {url}.")
-    if not env.get("PRONTO_SHEETS_TOKENS"):
-        env["PRONTO_SHEETS_TOKENS"] = secrets.token_urlsafe(24)
-        click.echo(
-            f"PRONTO_SHEETS_TOKENS is not set: this run accepts the token {env['PRONTO_SHEETS_TOKENS']}"
-        )
-    click.echo(
-        f"Serving the function at http://{host}:{port} (POST /enrich, POST /fill, GET /healthz)."
-    )
-    args = function_args(port)
-    args[args.index("--host") + 1] = host
-    try:
-        subprocess.run(args, env=env, check=False)  # noqa: S603 - our own interpreter
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if simulator is not None:
-            simulator.__exit__(None, None, None)
-    sys.exit(0)
+    with ExitStack() as stack:
+        if env.get("PRONTO_API_KEY"):
+            where = env.get("PRONTO_BASE_URL", "https://api.prontohq.com")
+            click.echo(f"Using the real Pronto API at {where} (PRONTO_API_KEY is set).")
+        else:
+            sim_port = free_port()
+            url = f"http://127.0.0.1:{sim_port}"
+            stack.enter_context(running(simulator_args(sim_port), url + "/healthz"))
+            env.update(PRONTO_API_KEY=SIMULATOR_KEY, PRONTO_BASE_URL=url)
+            click.echo(f"PRONTO_API_KEY is not set: using the Pronto simulator at {url}.")
+        if not env.get("PRONTO_SHEETS_TOKENS"):
+            env["PRONTO_SHEETS_TOKENS"] = token = secrets.token_urlsafe(24)
+            click.echo(f"PRONTO_SHEETS_TOKENS is not set: this run accepts the token {token}")
+        click.echo(f"Serving the function at http://{host}:{port} (/enrich, /fill, /healthz).")
+        args = function_args(port)
+        args[args.index("--host") + 1] = host
+        with contextlib.suppress(KeyboardInterrupt):
+            subprocess.run(args, env=env, check=False)  # noqa: S603 - our own interpreter
 
 
 cli.add_command(simulate_command, "simulate")

@@ -11,6 +11,7 @@ running, and their answers land in the cache for the next recalculation.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +25,8 @@ from .pronto_client import (
     ProntoError,
     ProntoOutOfCredits,
 )
-from .settings import Settings
 from .results import PENDING_MESSAGE, RowResult, Status, failed, over_budget
+from .settings import Settings
 
 logger = logging.getLogger(__name__)
 UNEXPECTED_MESSAGE = "Something went wrong on our side while asking Pronto. Try again later."
@@ -219,8 +220,11 @@ class Enricher:
             task = asyncio.create_task(self._look_up(key, contact, types, ticket))
             lookup = _Lookup(task=task, ticket=ticket, owner=stats)
             self._in_flight[key] = lookup
-            task.add_done_callback(lambda _t, k=key: self._in_flight.pop(k, None))
+            task.add_done_callback(functools.partial(self._forget, key))
         return lookup
+
+    def _forget(self, key: str, _task: asyncio.Task[tuple[RowResult, int]]) -> None:
+        self._in_flight.pop(key, None)
 
     async def _look_up(
         self, key: str, contact: Contact, types: EnrichmentTypes, ticket: Ticket

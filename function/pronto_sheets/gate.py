@@ -61,7 +61,7 @@ class Gate:
         max_in_flight: int,
         *,
         window_s: float = 1.0,
-        safety_margin_s: float = 0.02,
+        safety_margin_s: float = 0.03,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate < 1 or max_in_flight < 1:

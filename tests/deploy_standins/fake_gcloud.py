@@ -424,6 +424,12 @@ def secrets_versions_access(call: Call, project: Resource) -> Output:
     version = call.positional()
     secret_id = call.require("secret")
     secret = secret_or_missing(call, project, secret_id)
+    if secret.get("deny_access"):  # set by a test: the caller lacks secretmanager.versions.access
+        raise call.fail(
+            "PERMISSION_DENIED: Permission 'secretmanager.versions.access' denied for resource "
+            f"'projects/{project.get('number')}/secrets/{secret_id}/versions/{version}' (or it "
+            "may not exist)."
+        )
     enabled = [item for item in secret.get("versions", []) if item["state"] == "ENABLED"]
     chosen = (
         enabled[-1:]
@@ -876,10 +882,12 @@ def answer(argv: list[str]) -> Iterator[tuple[str, str]]:
     """Run one invocation against the saved state; yields (stream, text) to write."""
     call, spec = parse(argv, SPECS)
     state = load_state()
+    before = json.dumps(state, sort_keys=True)
     project_name, project = project_of(call, state)
     require_api(call, project_name, project, spec.api)
     output = spec.handler(call, project)
-    save_state(state)
+    if json.dumps(state, sort_keys=True) != before:  # reads leave the file untouched
+        save_state(state)
     if output.note:
         yield "stderr", output.note + "\n"
     if output.raw is not None:

@@ -169,7 +169,7 @@ class SimulatedPronto:
         self._rng = random.Random(self._config.seed)
 
     def connection_opened(self) -> None:
-        """Count one accepted TCP connection (stats show whether clients keep them alive)."""
+        """Count a TCP connection that carried enrichment requests (do clients keep them alive?)."""
         self._counters.connections += 1
 
     def stats(self) -> dict[str, Any]:

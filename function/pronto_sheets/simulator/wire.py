@@ -13,12 +13,13 @@ import contextlib
 import email.utils
 import json
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import h11
 
 from .config import SimulatorConfig
-from .service import Reply, SimulatedPronto
+from .service import ENRICH_PATH, Reply, SimulatedPronto
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,10 @@ class SimulatorServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
-        self.pronto.connection_opened()
-        conn = h11.Connection(h11.SERVER)
+        connection = _Connection(h11.Connection(h11.SERVER), reader, writer)
         try:
-            while await self._serve_one(conn, reader, writer):
-                conn.start_next_cycle()
+            while await self._serve_one(connection):
+                connection.protocol.start_next_cycle()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away: nothing left to answer
         except asyncio.CancelledError:
@@ -81,12 +81,11 @@ class SimulatorServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _serve_one(
-        self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> bool:
+    async def _serve_one(self, connection: _Connection) -> bool:
         """Answer one request; True if the connection can carry another one."""
+        conn, writer = connection.protocol, connection.writer
         try:
-            received = await _read_request(conn, reader)
+            received = await _read_request(conn, connection.reader)
         except h11.RemoteProtocolError as exc:
             reply = Reply(exc.error_status_hint, {"message": f"Bad request: {exc}"})
             _send(conn, writer, reply, close=True)
@@ -102,11 +101,24 @@ class SimulatorServer:
             name.decode("latin-1"): value.decode("latin-1") for name, value in request.headers
         }
         path = request.target.decode("latin-1").split("?", 1)[0]
+        if path == ENRICH_PATH and not connection.carried_enrichment:
+            connection.carried_enrichment = True
+            self.pronto.connection_opened()
         reply = await self.pronto.handle(request.method.decode("ascii"), path, headers, body)
         if not _send(conn, writer, reply, close=False):
             return False
         await writer.drain()
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+
+
+@dataclass
+class _Connection:
+    """One client connection; `carried_enrichment` once it has counted in the stats."""
+
+    protocol: h11.Connection
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    carried_enrichment: bool = False
 
 
 async def _read_request(

@@ -1,0 +1,751 @@
+"""The sheet filler: read a sheet, enrich the rows that lack results, write them back.
+
+One run (`SheetFiller.fill`):
+1. reads the spreadsheet's metadata (one request) and the sheet's used range (one
+   request, or one per 10,000 rows);
+2. maps the columns (`sheet_columns`); rows already done are skipped unless
+   `overwrite` — a row is done when it has an Email or a Phone, or its Pronto status
+   starts with `success` or `not_found` (`invalid`, `failed`, `over_budget` and
+   `pending` rows are looked at again);
+3. sends each distinct contact to the enricher once, at background priority, in small
+   chunks that overlap so Pronto's slots stay busy; a contact on several rows is paid
+   once and written to all of them;
+4. writes results with `values:batchUpdate` and `valueInputOption=RAW` (a value
+   starting with `=` stays text), touching only the output cells of rows that got a
+   result, in flushes of about 200 rows or every few seconds, never two writes less
+   than a second apart. Missing output columns are appended after the last used
+   column first (one header write).
+
+A run cut short (`max_rows`, the deadline, a cancelled task, a failed write) writes
+what it has and stops; the next run starts again from the rows without results, and
+what was paid but not written is served from the enricher's cache.
+
+    SheetFillError                 the run could not start or could not finish
+    ├── WorksheetNotFound          no sheet of that name in the spreadsheet
+    ├── SheetUnmappable            the columns cannot be told apart (lists the headers)
+    └── SheetWriteFailed           a write kept failing; earlier writes are kept
+
+Errors reading the spreadsheet itself (not found, not shared, quota, unavailable) are
+the `sheets_client` errors, raised as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contacts import Contact, EnrichmentTypes
+from .engine import Enricher, EnrichOutcome
+from .gate import Priority
+from .results import RowResult, Status
+from .sheet_columns import (
+    OUTPUT_HEADERS,
+    ColumnMap,
+    ColumnMappingError,
+    OutputField,
+    column_letters,
+    detect_columns,
+)
+from .sheets_client import SheetsError
+
+logger = logging.getLogger(__name__)
+
+READ_CHUNK_ROWS = 10_000
+DONE_PREFIXES = ("success", "not_found")
+# A few contacts per `enrich` call; several calls in flight keep every Pronto slot busy.
+CHUNK_CONTACTS = 10
+# A flush never carries more than this many rows, so a payload stays well under 2 MB.
+MAX_ROWS_PER_WRITE = 2_000
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class SheetFillError(Exception):
+    """The fill could not start or finish; `message` is a sentence for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WorksheetNotFound(SheetFillError):
+    pass
+
+
+class SheetUnmappable(SheetFillError):
+    pass
+
+
+class SheetWriteFailed(SheetFillError):
+    """A write kept failing after retries; `summary` says what was done before it."""
+
+    def __init__(self, message: str, summary: FillSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+@dataclass(frozen=True)
+class FillRequest:
+    """What to fill. `columns` maps field names to header texts or column letters."""
+
+    spreadsheet_id: str
+    sheet: str | None = None
+    types: EnrichmentTypes = field(default_factory=EnrichmentTypes)
+    overwrite: bool = False
+    dry_run: bool = False
+    max_rows: int | None = None
+    columns: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class FillProgress:
+    """Where a run stands, for a progress bar: rows with a result out of rows to enrich."""
+
+    rows_total: int
+    rows_done: int
+    found: int
+    credits: int
+    writes: int
+
+
+@dataclass
+class FillSummary:
+    """What a run did (or, for a dry run, would do). Counts are rows unless named otherwise."""
+
+    spreadsheet_id: str
+    sheet: str = ""
+    dry_run: bool = False
+    rows: int = 0  # non-blank data rows in the sheet
+    to_enrich: int = 0  # rows without results (all rows when overwriting), within max_rows
+    enriched: int = 0  # rows that got Pronto's answer (found or not found)
+    found: int = 0
+    not_found: int = 0
+    skipped_filled: int = 0
+    duplicates: int = 0  # rows sharing a contact with an earlier row: paid once
+    invalid: int = 0
+    failed: int = 0
+    over_budget: int = 0
+    remaining: int = 0  # rows left for a later run (max_rows, deadline, stop)
+    credits: int = 0
+    upstream_calls: int = 0
+    sheets_reads: int = 0
+    sheets_writes: int = 0
+    seconds: float = 0.0
+    stopped: str | None = None  # why the run ended early, in words
+    plan: dict[str, int] | None = None  # dry runs: cached, to_call, estimated_credits…
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in (
+                "spreadsheet_id",
+                "sheet",
+                "dry_run",
+                "rows",
+                "to_enrich",
+                "enriched",
+                "found",
+                "not_found",
+                "skipped_filled",
+                "duplicates",
+                "invalid",
+                "failed",
+                "over_budget",
+                "remaining",
+                "credits",
+                "upstream_calls",
+                "sheets_reads",
+                "sheets_writes",
+            )
+        }
+        body["seconds"] = round(self.seconds, 3)
+        if self.stopped:
+            body["stopped"] = self.stopped
+        if self.plan is not None:
+            body.update(self.plan)
+        return body
+
+
+def status_text(result: RowResult) -> str:
+    """The Pronto status cell: the status code, then the message when there is one."""
+    message = " ".join((result.message or "").split())
+    return f"{result.status.value}: {message}" if message else result.status.value
+
+
+def output_cells(result: RowResult, types: EnrichmentTypes) -> dict[OutputField, str]:
+    """The cells a result writes. A "try again" status never erases values already there."""
+    cells = {OutputField.PRONTO_STATUS: status_text(result)}
+    if result.status.is_answer:
+        if types.wants_email:
+            cells[OutputField.EMAIL] = result.email or ""
+            cells[OutputField.EMAIL_STATUS] = result.email_status or ""
+        if types.wants_phone:
+            cells[OutputField.PHONE] = ", ".join(phone.number for phone in result.phones)
+            cells[OutputField.PHONE_STATUS] = result.phone_status or ""
+    return cells
+
+
+def row_is_done(column_map: ColumnMap, row: Sequence[Any]) -> bool:
+    """True when the row has an Email or a Phone, or its status is an answer."""
+    if column_map.output(row, OutputField.EMAIL) or column_map.output(row, OutputField.PHONE):
+        return True
+    status = column_map.output(row, OutputField.PRONTO_STATUS).lower()
+    return status.startswith(DONE_PREFIXES)
+
+
+def quote_sheet_title(title: str) -> str:
+    """A sheet title as the Sheets API reads it in a range: `'Leads Q3'`."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass
+class FlushPolicy:
+    """When to write: about every `rows` results or every `interval_s`, never faster
+    than one write per `min_gap_s`. Pure logic on the clock's readings, for tests."""
+
+    rows: int = 200
+    interval_s: float = 3.0
+    min_gap_s: float = 1.0
+    last_write: float | None = None
+
+    def due(self, pending: int, first_pending_at: float | None, now: float) -> bool:
+        """True when pending results should be written as soon as the gap allows."""
+        if pending == 0:
+            return False
+        if pending >= self.rows:
+            return True
+        return first_pending_at is not None and now - first_pending_at >= self.interval_s
+
+    def wait_before_write(self, now: float) -> float:
+        """Seconds to wait so this write starts at least `min_gap_s` after the last one."""
+        if self.last_write is None:
+            return 0.0
+        return max(0.0, self.last_write + self.min_gap_s - now)
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int  # 1-based row number in the sheet
+    contact: Contact
+
+
+class _Sheet:
+    """One worksheet through gspread's HTTP client (blocking: call in a thread).
+
+    Counts the requests it makes. The metadata is read once; values are read with
+    `FORMATTED_VALUE` (what the person sees) and written with `RAW`.
+    """
+
+    def __init__(self, client: Any, spreadsheet_id: str, sheet: str | None) -> None:
+        self._http = client.http_client
+        self.spreadsheet_id = spreadsheet_id
+        self.reads = 0
+        self.writes = 0
+        self.reads += 1
+        metadata = self._http.fetch_sheet_metadata(spreadsheet_id)
+        sheets = [item["properties"] for item in metadata.get("sheets", [])]
+        if sheet is None:
+            if not sheets:
+                raise WorksheetNotFound("This spreadsheet has no sheet to fill.")
+            chosen = sheets[0]
+        else:
+            matches = [p for p in sheets if p.get("title") == sheet]
+            if not matches:
+                names = ", ".join(f'"{p.get("title")}"' for p in sheets)
+                raise WorksheetNotFound(
+                    f'There is no sheet named "{sheet}" in this spreadsheet. '
+                    f"Its sheets are: {names}. Check the tab name (it is case-sensitive)."
+                )
+            chosen = matches[0]
+        self.title: str = chosen["title"]
+        self.sheet_id: int = chosen.get("sheetId", 0)
+        grid = chosen.get("gridProperties", {})
+        self.row_count: int = int(grid.get("rowCount", 1000))
+        self.column_count: int = int(grid.get("columnCount", 26))
+
+    def read_values(self) -> list[list[Any]]:
+        """The used range, row by row (one request, or one per 10,000 rows)."""
+        quoted = quote_sheet_title(self.title)
+        if self.row_count <= READ_CHUNK_ROWS:
+            self.reads += 1
+            answer = self._http.values_get(
+                self.spreadsheet_id, quoted, params={"valueRenderOption": "FORMATTED_VALUE"}
+            )
+            return [list(row) for row in answer.get("values", [])]
+        values: list[list[Any]] = []
+        last_col = column_letters(max(self.column_count, 1) - 1)
+        for start in range(1, self.row_count + 1, READ_CHUNK_ROWS):
+            end = min(start + READ_CHUNK_ROWS - 1, self.row_count)
+            self.reads += 1
+            answer = self._http.values_get(
+                self.spreadsheet_id,
+                f"{quoted}!A{start}:{last_col}{end}",
+                params={"valueRenderOption": "FORMATTED_VALUE"},
+            )
+            chunk = [list(row) for row in answer.get("values", [])]
+            if chunk:
+                values.extend([[]] * (start - 1 - len(values)))  # rows of empty chunks
+                values.extend(chunk)
+        return values
+
+    def ensure_columns(self, count: int) -> None:
+        """Grow the grid to `count` columns when output columns would not fit."""
+        if count <= self.column_count:
+            return
+        self.writes += 1
+        self._http.batch_update(
+            self.spreadsheet_id,
+            {
+                "requests": [
+                    {
+                        "appendDimension": {
+                            "sheetId": self.sheet_id,
+                            "dimension": "COLUMNS",
+                            "length": count - self.column_count,
+                        }
+                    }
+                ]
+            },
+        )
+        self.column_count = count
+
+    def write(self, data: list[dict[str, Any]]) -> None:
+        """One `values:batchUpdate` with RAW input: strings are stored as typed."""
+        self.writes += 1
+        self._http.values_batch_update(
+            self.spreadsheet_id, body={"valueInputOption": "RAW", "data": data}
+        )
+
+
+def _ranges(
+    title: str,
+    columns: Mapping[OutputField, int],
+    cells_by_row: Mapping[int, Mapping[OutputField, str]],
+) -> list[dict[str, Any]]:
+    """Value ranges covering exactly the output cells of these rows.
+
+    Consecutive rows are written as one rectangle per run of adjacent output columns; a
+    cell a row does not write is `null`, which the API skips (it stays as it was).
+    """
+    by_column = sorted((index, name) for name, index in columns.items())
+    column_runs: list[list[tuple[int, OutputField]]] = []
+    for index, name in by_column:
+        if column_runs and column_runs[-1][-1][0] == index - 1:
+            column_runs[-1].append((index, name))
+        else:
+            column_runs.append([(index, name)])
+    row_runs: list[list[int]] = []
+    for number in sorted(cells_by_row):
+        if row_runs and row_runs[-1][-1] == number - 1:
+            row_runs[-1].append(number)
+        else:
+            row_runs.append([number])
+    quoted = quote_sheet_title(title)
+    data: list[dict[str, Any]] = []
+    for rows in row_runs:
+        for run in column_runs:
+            values = [[cells_by_row[number].get(name) for _, name in run] for number in rows]
+            if all(value is None for line in values for value in line):
+                continue
+            first, last = column_letters(run[0][0]), column_letters(run[-1][0])
+            data.append(
+                {"range": f"{quoted}!{first}{rows[0]}:{last}{rows[-1]}", "values": values}
+            )
+    return data
+
+
+class _Writer:
+    """Collects row results and writes them in paced flushes (its own task)."""
+
+    def __init__(
+        self,
+        sheet: _Sheet,
+        columns: Mapping[OutputField, int],
+        types: EnrichmentTypes,
+        policy: FlushPolicy,
+        clock: Clock,
+        sleep: Sleep,
+        on_write: Callable[[], None],
+    ) -> None:
+        self._sheet = sheet
+        self._columns = columns
+        self._types = types
+        self._policy = policy
+        self._clock = clock
+        self._sleep = sleep
+        self._on_write = on_write
+        self._pending: dict[int, dict[OutputField, str]] = {}
+        self._first_pending_at: float | None = None
+        self._closed = False
+        self._wake = asyncio.Event()
+        self.rows_written = 0
+
+    def add(self, number: int, result: RowResult) -> None:
+        if not self._pending:
+            self._first_pending_at = self._clock()
+        self._pending[number] = output_cells(result, self._types)
+        if len(self._pending) >= self._policy.rows:
+            self._wake.set()
+
+    def close(self) -> None:
+        """No more results: write what is left and end."""
+        self._closed = True
+        self._wake.set()
+
+    async def write_headers(self, row_number: int, headers: Mapping[OutputField, str]) -> None:
+        """Name the appended output columns on the header row (one write)."""
+        await self._pace()
+        columns = {name: self._columns[name] for name in headers}
+        await self._send(_ranges(self._sheet.title, columns, {row_number: dict(headers)}))
+
+    async def run(self) -> None:
+        while True:
+            if self._closed and not self._pending:
+                return
+            if not self._closed and not self._policy.due(
+                len(self._pending), self._first_pending_at, self._clock()
+            ):
+                await self._wait_for_work()
+                continue
+            await self._pace()
+            await self.flush()
+
+    async def _wait_for_work(self) -> None:
+        """Until enough results, the interval, or the end (whichever first)."""
+        self._wake.clear()
+        timeout: float | None = None
+        if self._first_pending_at is not None and self._pending:
+            timeout = max(0.0, self._first_pending_at + self._policy.interval_s - self._clock())
+        wake = asyncio.ensure_future(self._wake.wait())
+        waiters: set[asyncio.Future[Any]] = {wake}
+        if timeout is not None:
+            waiters.add(asyncio.ensure_future(self._sleep(timeout)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _pace(self) -> None:
+        wait = self._policy.wait_before_write(self._clock())
+        if wait > 0:
+            await self._sleep(wait)
+
+    async def flush(self) -> None:
+        """Write pending rows now (up to `MAX_ROWS_PER_WRITE`); raises `SheetsError`."""
+        if not self._pending:
+            return
+        numbers = sorted(self._pending)[:MAX_ROWS_PER_WRITE]
+        batch = {number: self._pending[number] for number in numbers}
+        await self._send(_ranges(self._sheet.title, self._columns, batch))
+        for number in numbers:
+            del self._pending[number]
+        self.rows_written += len(numbers)
+        self._first_pending_at = self._clock() if self._pending else None
+
+    async def _send(self, data: list[dict[str, Any]]) -> None:
+        try:
+            if data:
+                await asyncio.to_thread(self._sheet.write, data)
+        finally:
+            self._policy.last_write = self._clock()
+        self._on_write()
+
+
+@dataclass
+class _Tally:
+    rows_total: int = 0
+    rows_done: int = 0
+
+
+class SheetFiller:
+    """Fills sheets through one gspread client with one enricher (see module docstring).
+
+    `clock` and `sleep` pace the writes (tests inject their own); `progress` is called
+    after every chunk of results and every write; `deadline_s` stops a run in time to
+    write what it has (a Cloud Function has an hour).
+    """
+
+    def __init__(
+        self,
+        enricher: Enricher,
+        client: Any,
+        *,
+        progress: Callable[[FillProgress], None] | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        flush_rows: int = 200,
+        flush_interval_s: float = 3.0,
+        min_write_gap_s: float = 1.0,
+        chunk_contacts: int = CHUNK_CONTACTS,
+        deadline_s: float | None = None,
+        drain_grace_s: float = 30.0,
+    ) -> None:
+        self.enricher = enricher
+        self.client = client
+        self.progress = progress
+        self.clock = clock
+        self.sleep = sleep
+        self.flush_rows = flush_rows
+        self.flush_interval_s = flush_interval_s
+        self.min_write_gap_s = min_write_gap_s
+        self.chunk_contacts = chunk_contacts
+        self.deadline_s = deadline_s
+        self.drain_grace_s = drain_grace_s
+
+    async def fill(self, request: FillRequest) -> FillSummary:
+        """Run one fill; see the module docstring for what it does and raises."""
+        started = self.clock()
+        summary = FillSummary(spreadsheet_id=request.spreadsheet_id, dry_run=request.dry_run)
+        sheet = await asyncio.to_thread(
+            _Sheet, self.client, request.spreadsheet_id, request.sheet
+        )
+        summary.sheet = sheet.title
+        try:
+            values = await asyncio.to_thread(sheet.read_values)
+        finally:
+            summary.sheets_reads = sheet.reads
+        try:
+            column_map = detect_columns(values, request.columns)
+        except ColumnMappingError as exc:
+            raise SheetUnmappable(str(exc)) from exc
+
+        rows = self._rows_to_enrich(values, column_map, request, summary)
+        if request.max_rows is not None and len(rows) > request.max_rows:
+            summary.remaining = len(rows) - request.max_rows
+            rows = rows[: request.max_rows]
+        summary.to_enrich = len(rows)
+        plan = self.enricher.plan([row.contact for row in rows], request.types)
+        summary.invalid = plan.invalid
+        summary.duplicates = plan.duplicates
+        if request.dry_run:
+            summary.plan = {
+                "unique": plan.unique,
+                "cached": plan.cached,
+                "to_call": plan.to_call,
+                "estimated_credits": plan.estimated_credits,
+            }
+            summary.seconds = self.clock() - started
+            return summary
+        if rows:
+            await self._enrich_and_write(sheet, values, column_map, rows, request, summary)
+        summary.sheets_reads = sheet.reads
+        summary.sheets_writes = sheet.writes
+        summary.seconds = self.clock() - started
+        return summary
+
+    def _rows_to_enrich(
+        self,
+        values: Sequence[Sequence[Any]],
+        column_map: ColumnMap,
+        request: FillRequest,
+        summary: FillSummary,
+    ) -> list[_Row]:
+        rows: list[_Row] = []
+        for index in range(column_map.header_row + 1, len(values)):
+            row = values[index]
+            if column_map.is_blank(row):
+                continue
+            summary.rows += 1
+            if not request.overwrite and row_is_done(column_map, row):
+                summary.skipped_filled += 1
+                continue
+            rows.append(_Row(index + 1, Contact.from_mapping(column_map.contact_fields(row))))
+        return rows
+
+    def _output_columns(
+        self, values: Sequence[Sequence[Any]], column_map: ColumnMap
+    ) -> tuple[dict[OutputField, int], dict[OutputField, str]]:
+        """Every output column's index, and the headers of those to append."""
+        columns = dict(column_map.outputs)
+        next_free = max((len(row) for row in values), default=0)
+        next_free = max(next_free, *(index + 1 for index in columns.values()), 0)
+        appended: dict[OutputField, str] = {}
+        for name in OutputField:
+            if name not in columns:
+                columns[name] = next_free
+                appended[name] = OUTPUT_HEADERS[name]
+                next_free += 1
+        return columns, appended
+
+    async def _enrich_and_write(
+        self,
+        sheet: _Sheet,
+        values: Sequence[Sequence[Any]],
+        column_map: ColumnMap,
+        rows: list[_Row],
+        request: FillRequest,
+        summary: FillSummary,
+    ) -> None:
+        columns, appended = self._output_columns(values, column_map)
+        tally = _Tally(rows_total=len(rows))
+        policy = FlushPolicy(self.flush_rows, self.flush_interval_s, self.min_write_gap_s)
+        writer = _Writer(
+            sheet,
+            columns,
+            request.types,
+            policy,
+            self.clock,
+            self.sleep,
+            on_write=lambda: self._report(tally, summary, sheet),
+        )
+        groups: dict[str, list[_Row]] = {}
+        for row in rows:
+            if not row.contact.invalid_reason():
+                groups.setdefault(row.contact.identity(request.types), []).append(row)
+        writer_task: asyncio.Task[None] | None = None
+        try:
+            if appended:
+                await asyncio.to_thread(sheet.ensure_columns, max(columns.values()) + 1)
+                await writer.write_headers(column_map.header_row + 1, appended)
+            for row in rows:
+                reason = row.contact.invalid_reason()
+                if reason:
+                    self._record(RowResult(Status.INVALID, message=reason), [row], writer, summary)
+                    tally.rows_done += 1
+            self._report(tally, summary, sheet)
+            writer_task = asyncio.create_task(writer.run())
+            try:
+                await self._enrich_groups(
+                    list(groups.values()), request, writer, writer_task, tally, summary, sheet
+                )
+            except asyncio.CancelledError:
+                summary.stopped = "The run was interrupted; run the fill again to continue."
+                writer.close()
+                await asyncio.wait({writer_task}, timeout=self.drain_grace_s)
+                raise
+            writer.close()
+            await writer_task
+        except SheetsError as exc:
+            raise self._write_failed(exc, writer, summary, sheet) from exc
+        finally:
+            if writer_task is not None and not writer_task.done():
+                writer_task.cancel()
+        self._report(tally, summary, sheet)
+
+    async def _enrich_groups(
+        self,
+        groups: list[list[_Row]],
+        request: FillRequest,
+        writer: _Writer,
+        writer_task: asyncio.Task[None],
+        tally: _Tally,
+        summary: FillSummary,
+        sheet: _Sheet,
+    ) -> None:
+        """Send distinct contacts in overlapping chunks; hand each result to the writer."""
+        chunks = deque(
+            groups[i : i + self.chunk_contacts] for i in range(0, len(groups), self.chunk_contacts)
+        )
+        window = max(2, -(-4 * self.enricher.gate.max_in_flight // self.chunk_contacts))
+        deadline = None if self.deadline_s is None else self.clock() + self.deadline_s
+        running: dict[asyncio.Task[EnrichOutcome], list[list[_Row]]] = {}
+        try:
+            while chunks or running:
+                if deadline is not None and chunks and self.clock() >= deadline:
+                    summary.remaining += sum(len(group) for chunk in chunks for group in chunk)
+                    summary.stopped = (
+                        "Stopped before the time limit; run the fill again to continue."
+                    )
+                    chunks.clear()
+                while chunks and len(running) < window:
+                    chunk = chunks.popleft()
+                    task = asyncio.create_task(
+                        self.enricher.enrich(
+                            [group[0].contact for group in chunk],
+                            request.types,
+                            priority=Priority.BACKGROUND,
+                        )
+                    )
+                    running[task] = chunk
+                if not running:
+                    break
+                done, _ = await asyncio.wait(
+                    {*running, writer_task}, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    if task is writer_task:
+                        continue
+                    chunk = running.pop(task)  # type: ignore[arg-type]
+                    self._take(task.result(), chunk, writer, tally, summary)
+                if writer_task.done():
+                    await writer_task  # raises the write error; a clean end cannot happen here
+                    return
+                self._report(tally, summary, sheet)
+        except asyncio.CancelledError:
+            # Calls already made are paid for: wait for them briefly and write their rows.
+            if running:
+                done, _ = await asyncio.wait(running, timeout=self.drain_grace_s)
+                for task in done:
+                    if not task.cancelled() and task.exception() is None:
+                        self._take(task.result(), running[task], writer, tally, summary)
+            raise
+        finally:
+            for task in running:
+                task.cancel()
+
+    def _take(
+        self,
+        outcome: EnrichOutcome,
+        chunk: list[list[_Row]],
+        writer: _Writer,
+        tally: _Tally,
+        summary: FillSummary,
+    ) -> None:
+        summary.credits += outcome.stats.credits_spent
+        summary.upstream_calls += outcome.stats.upstream_calls
+        for result, group in zip(outcome.results, chunk, strict=True):
+            self._record(result, group, writer, summary)
+            tally.rows_done += len(group)
+
+    @staticmethod
+    def _record(
+        result: RowResult, rows: list[_Row], writer: _Writer, summary: FillSummary
+    ) -> None:
+        count = len(rows)
+        match result.status:
+            case Status.SUCCESS:
+                summary.found += count
+            case Status.NOT_FOUND:
+                summary.not_found += count
+            case Status.FAILED:
+                summary.failed += count
+            case Status.OVER_BUDGET:
+                summary.over_budget += count
+        if result.status.is_answer:
+            summary.enriched += count
+        for row in rows:
+            writer.add(row.number, result)
+
+    def _report(self, tally: _Tally, summary: FillSummary, sheet: _Sheet) -> None:
+        summary.sheets_writes = sheet.writes
+        if self.progress is not None:
+            self.progress(
+                FillProgress(
+                    rows_total=tally.rows_total,
+                    rows_done=tally.rows_done,
+                    found=summary.found,
+                    credits=summary.credits,
+                    writes=sheet.writes,
+                )
+            )
+
+    @staticmethod
+    def _write_failed(
+        exc: SheetsError, writer: _Writer, summary: FillSummary, sheet: _Sheet
+    ) -> SheetWriteFailed:
+        summary.sheets_writes = sheet.writes
+        summary.sheets_reads = sheet.reads
+        reason = getattr(exc, "message", None) or str(exc)
+        return SheetWriteFailed(
+            f"Google Sheets kept refusing to save results ({reason}), so the fill stopped "
+            f"after writing {writer.rows_written} rows. Those rows are kept; run the fill "
+            "again later and it will continue where it stopped without paying twice.",
+            summary,
+        )

@@ -1,0 +1,717 @@
+"""deploy.sh against recording stand-ins for gcloud and clasp (tests/deploy_standins/).
+
+Each test copies deploy.sh into a sandbox beside a minimal function/ and apps_script/,
+puts the stand-ins first on PATH, and runs it with bash as a person would. The stand-ins
+keep a fake cloud in a JSON state file and log every argv, so the tests assert on what a
+person would see (the URL, the token, the exact refusal) and on what reached Google: the
+flags of every command, the secret data (which must arrive on stdin, never in an argv or
+an inherited environment), and that a second run creates nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+import termios
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.servers import wait_until
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEPLOY_SH = REPO_ROOT / "deploy.sh"
+STANDINS = Path(__file__).resolve().parent / "deploy_standins"
+
+PROJECT = "demo-project-42"
+API_KEY = "pk_live_7f3a9c1e5b2d4068aa5e"
+SERVICE_ACCOUNT = f"pronto-sheets-fn@{PROJECT}.iam.gserviceaccount.com"
+SPREADSHEET_ID = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdEFG"
+SCRIPT_ID = "1ScriptIdAbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+BASE_APIS = {
+    "cloudfunctions.googleapis.com",
+    "run.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "secretmanager.googleapis.com",
+    "sheets.googleapis.com",
+    "iam.googleapis.com",
+}
+MANIFEST = {
+    "timeZone": "Europe/Paris",
+    "dependencies": {},
+    "exceptionLogging": "STACKDRIVER",
+    "runtimeVersion": "V8",
+    "oauthScopes": [
+        "https://www.googleapis.com/auth/spreadsheets.currentonly",
+        "https://www.googleapis.com/auth/script.external_request",
+    ],
+    "urlFetchWhitelist": ["https://example.com/"],
+}
+
+COMMANDS = (
+    "services list",
+    "services enable",
+    "iam service-accounts describe",
+    "iam service-accounts create",
+    "secrets describe",
+    "secrets create",
+    "secrets versions add",
+    "secrets versions access",
+    "secrets get-iam-policy",
+    "secrets add-iam-policy-binding",
+    "functions describe",
+    "functions deploy",
+    "run services update",
+    "scheduler jobs describe",
+    "scheduler jobs create http",
+    "scheduler jobs update http",
+    "push",
+)
+READ_ONLY = {
+    "services list",
+    "iam service-accounts describe",
+    "secrets describe",
+    "secrets versions access",
+    "secrets get-iam-policy",
+    "functions describe",
+    "scheduler jobs describe",
+}
+
+
+def command_of(call: dict[str, Any]) -> str:
+    """The gcloud/clasp command a logged call ran, e.g. "secrets create"."""
+    argv: list[str] = call["argv"]
+    for command in sorted(COMMANDS, key=len, reverse=True):
+        words = command.split()
+        if argv[: len(words)] == words:
+            return command
+    raise AssertionError(f"deploy.sh ran a command the test does not know: {argv}")
+
+
+def flag(call: dict[str, Any], name: str) -> str:
+    """The value of --name=value in a logged call (deploy.sh always writes the = form)."""
+    values = [arg.split("=", 1)[1] for arg in call["argv"] if arg.startswith(f"--{name}=")]
+    assert len(values) == 1, f"--{name} given {len(values)} times in {call['argv']}"
+    return values[0]
+
+
+@dataclass
+class Run:
+    """One run of deploy.sh: what it printed and the tool calls it made."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    calls: list[dict[str, Any]]
+
+    def commands(self) -> list[str]:
+        return [command_of(call) for call in self.calls]
+
+    def changes(self) -> list[str]:
+        return [command for command in self.commands() if command not in READ_ONLY]
+
+    def only(self, command: str) -> dict[str, Any]:
+        found = [call for call in self.calls if command_of(call) == command]
+        assert len(found) == 1, f"{command!r} ran {len(found)} times"
+        return found[0]
+
+
+@dataclass
+class Sandbox:
+    """A copy of deploy.sh beside a minimal function/ and apps_script/, and the fake cloud."""
+
+    root: Path
+    state_path: Path
+    log_path: Path
+
+    def env(self, key: str | None) -> dict[str, str]:
+        env = {
+            "PATH": f"{STANDINS}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(self.root.parent),
+            "LANG": "C.UTF-8",
+            "DEPLOY_STANDIN_STATE": str(self.state_path),
+            "DEPLOY_STANDIN_LOG": str(self.log_path),
+            "DEPLOY_STANDIN_PYTHON": sys.executable,
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            # Exported names the script also uses: its values must not leak through them.
+            "API_KEY": "decoy",
+            "TOKEN": "decoy",
+        }
+        if key is not None:
+            env["PRONTO_API_KEY"] = key
+        return env
+
+    def logged(self) -> list[dict[str, Any]]:
+        if not self.log_path.exists():
+            return []
+        return [json.loads(line) for line in self.log_path.read_text().splitlines()]
+
+    def run(self, *args: str, key: str | None = API_KEY, env: dict[str, str] | None = None) -> Run:
+        before = len(self.logged())
+        merged = self.env(key) | (env or {})
+        for name in [name for name, value in merged.items() if value == ""]:
+            del merged[name]
+        done = subprocess.run(
+            ["bash", str(self.root / "deploy.sh"), *args],
+            cwd=self.root,
+            env=merged,
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return Run(done.returncode, done.stdout, done.stderr, self.logged()[before:])
+
+    def state(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.state_path.read_text())
+        return loaded
+
+    def project(self) -> dict[str, Any]:
+        project: dict[str, Any] = self.state()["projects"][PROJECT]
+        return project
+
+    def function(self) -> dict[str, Any]:
+        function: dict[str, Any] = self.project()["functions"]["us-central1/pronto-sheets"]
+        return function
+
+    def secret_data(self, name: str) -> list[tuple[str, str]]:
+        """(data, where it came from) of every version of a secret."""
+        versions = self.project()["secrets"][name]["versions"]
+        return [(version["data"], version["data_source"]) for version in versions]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Sandbox:
+    root = tmp_path / "repo"
+    (root / "function").mkdir(parents=True)
+    (root / "apps_script").mkdir()
+    shutil.copy(DEPLOY_SH, root / "deploy.sh")
+    (root / "function" / "main.py").write_text(
+        "import functions_framework\n\n\n@functions_framework.aio.http\n"
+        "async def pronto(request):\n    return None\n"
+    )
+    (root / "function" / "requirements.txt").write_text("functions-framework>=3.10,<4\n")
+    (root / "apps_script" / "appsscript.json").write_text(json.dumps(MANIFEST, indent=2) + "\n")
+    (root / "apps_script" / "Formulas.js").write_text("function PRONTO_EMAIL() {}\n")
+    state_path = tmp_path / "cloud.json"
+    # A new project: billing linked, no API enabled yet.
+    state_path.write_text(
+        json.dumps({"projects": {PROJECT: {"number": "123456789012", "billing": True}}})
+    )
+    return Sandbox(root, state_path, tmp_path / "calls.jsonl")
+
+
+def assert_ok(run: Run) -> None:
+    assert run.returncode == 0, f"deploy.sh failed:\n{run.stderr}"
+
+
+def printed_url(run: Run) -> str:
+    match = re.search(r"^  Function URL +(\S+)$", run.stdout, re.M)
+    assert match, run.stdout
+    return match.group(1)
+
+
+def printed_token(run: Run) -> str:
+    match = re.search(r"^  Token for Settings +(\S+)$", run.stdout, re.M)
+    assert match, run.stdout
+    return match.group(1)
+
+
+# ---------------------------------------------------------------- lint
+
+
+def test_shellcheck_reports_nothing_at_warning_level() -> None:
+    """shellcheck finds nothing at warning level in deploy.sh or the stand-in wrappers."""
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed (apt-get install -y shellcheck)")
+    checked = [DEPLOY_SH, STANDINS / "gcloud", STANDINS / "clasp"]
+    done = subprocess.run(
+        [shellcheck, "-S", "warning", *map(str, checked)], capture_output=True, text=True
+    )
+    assert done.stdout == ""
+    assert done.returncode == 0
+
+
+# ---------------------------------------------------------------- first and second run
+
+
+def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
+    sandbox: Sandbox,
+) -> None:
+    """On a new project one run enables, creates, stores, grants, deploys and prints it all."""
+    run = sandbox.run()
+    assert_ok(run)
+
+    assert run.changes() == [
+        "services enable",
+        "iam service-accounts create",
+        "secrets create",
+        "secrets create",
+        "secrets add-iam-policy-binding",
+        "secrets add-iam-policy-binding",
+        "functions deploy",
+        "run services update",
+    ]
+    enable = run.only("services enable")
+    assert {arg for arg in enable["argv"][2:] if not arg.startswith("--")} == BASE_APIS
+    assert set(sandbox.project()["enabled_apis"]) == BASE_APIS
+
+    function = sandbox.function()
+    service = function["serviceConfig"]
+    assert function["buildConfig"]["runtime"] == "python312"
+    assert function["buildConfig"]["entryPoint"] == "pronto"
+    assert function["buildConfig"]["source"] == str(sandbox.root / "function")
+    assert function["invokers"] == ["allUsers"]
+    assert service["serviceAccountEmail"] == SERVICE_ACCOUNT
+    assert service["timeoutSeconds"] == 3600
+    assert service["maxInstanceCount"] == 1
+    assert service["minInstanceCount"] == 0
+    assert service["maxInstanceRequestConcurrency"] >= 80
+    assert service["availableCpu"] == "1"
+    assert service["availableMemory"] == "1Gi"
+    assert {
+        (ref["key"], ref["secret"], ref["version"]) for ref in service["secretEnvironmentVariables"]
+    } == {
+        ("PRONTO_API_KEY", "pronto-api-key", "latest"),
+        ("PRONTO_SHEETS_TOKENS", "pronto-sheets-token", "latest"),
+    }
+    deploy = run.only("functions deploy")
+    assert "--gen2" in deploy["argv"]
+    assert "--trigger-http" in deploy["argv"]
+
+    url = service["uri"]
+    assert re.fullmatch(r"https://pronto-sheets-[0-9a-f]+-uc\.a\.run\.app", url)
+    # The audience is set once the URL is known, as a new revision, not a second build.
+    assert service["environmentVariables"] == {
+        "GOOGLE_ALLOWED_EMAILS": SERVICE_ACCOUNT,
+        "GOOGLE_ALLOWED_AUDIENCES": url,
+    }
+    assert function["deployCount"] == 1
+
+    for secret in ("pronto-api-key", "pronto-sheets-token"):
+        policy = sandbox.project()["secrets"][secret]["policy"]
+        assert policy == [
+            {
+                "role": "roles/secretmanager.secretAccessor",
+                "members": [f"serviceAccount:{SERVICE_ACCOUNT}"],
+            }
+        ]
+    [(token, _)] = sandbox.secret_data("pronto-sheets-token")
+    assert re.fullmatch(r"[0-9a-f]{64}", token)
+
+    assert printed_url(run) == url
+    assert printed_token(run) == token
+    assert re.search(rf"^  Service account +{re.escape(SERVICE_ACCOUNT)}$", run.stdout, re.M)
+    assert "choose Pronto ▸ Settings, paste the function URL and the token" in run.stdout
+    assert f"share that sheet with\n    {SERVICE_ACCOUNT} as Editor" in run.stdout
+
+
+def test_second_run_creates_nothing_and_prints_the_same_token(sandbox: Sandbox) -> None:
+    """Run again, deploy.sh only redeploys the function: same URL, same token, nothing new."""
+    first = sandbox.run()
+    assert_ok(first)
+    second = sandbox.run()
+    assert_ok(second)
+
+    assert second.changes() == ["functions deploy"]
+    assert not any(
+        verb in call["argv"] for call in second.calls for verb in ("create", "enable", "add")
+    )
+    assert printed_url(second) == printed_url(first)
+    assert printed_token(second) == printed_token(first)
+    assert len(sandbox.secret_data("pronto-sheets-token")) == 1
+    assert len(sandbox.secret_data("pronto-api-key")) == 1
+
+    function = sandbox.function()
+    assert function["deployCount"] == 2
+    # The known URL goes straight into the redeploy: no extra settings update is needed.
+    deploy = second.only("functions deploy")
+    assert flag(deploy, "update-env-vars") == (
+        f"GOOGLE_ALLOWED_EMAILS={SERVICE_ACCOUNT},GOOGLE_ALLOWED_AUDIENCES={printed_url(first)}"
+    )
+    assert function["serviceConfig"]["environmentVariables"]["GOOGLE_ALLOWED_AUDIENCES"] == (
+        printed_url(first)
+    )
+
+
+# ---------------------------------------------------------------- the key's path
+
+
+def test_api_key_reaches_secret_manager_only_through_stdin(sandbox: Sandbox) -> None:
+    """The key is in Secret Manager, sent on stdin, never in an argv, an environment or output."""
+    runs = [sandbox.run(), sandbox.run(), sandbox.run("--dry-run")]
+    for run in runs:
+        assert_ok(run)
+        assert API_KEY not in run.stdout
+        assert API_KEY not in run.stderr
+
+    assert sandbox.secret_data("pronto-api-key") == [(API_KEY, "stdin")]
+    create = next(
+        call
+        for call in runs[0].calls
+        if command_of(call) == "secrets create" and "pronto-api-key" in call["argv"]
+    )
+    assert flag(create, "data-file") == "-"
+
+    key_digest = hashlib.sha256(API_KEY.encode()).hexdigest()
+    calls = sandbox.logged()
+    assert len(calls) > 20
+    for call in calls:
+        assert not any(API_KEY in arg for arg in call["argv"]), call["argv"]
+        assert call["pronto_env"] == []
+        assert key_digest not in call["env_sha256"], call["argv"]
+
+
+def test_new_key_on_a_later_run_becomes_a_new_secret_version(sandbox: Sandbox) -> None:
+    """A changed PRONTO_API_KEY is added as version 2 (via stdin); an unset one keeps the key."""
+    assert_ok(sandbox.run())
+    rotated = "pk_live_rotated_0000111122223333"
+
+    changed = sandbox.run(key=rotated)
+    assert_ok(changed)
+    assert changed.changes() == ["secrets versions add", "functions deploy"]
+    assert sandbox.secret_data("pronto-api-key") == [(API_KEY, "stdin"), (rotated, "stdin")]
+
+    unset = sandbox.run(key=None)
+    assert_ok(unset)
+    assert unset.changes() == ["functions deploy"]
+    assert "The stored Pronto API key is kept (set PRONTO_API_KEY to replace it)." in unset.stderr
+
+
+def test_key_typed_at_the_prompt_is_hidden_and_stored(sandbox: Sandbox) -> None:
+    """Without PRONTO_API_KEY, the key is asked on the terminal with echo off and stored."""
+    typed = "pk_live_typed_9999888877776666"
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            ["bash", str(sandbox.root / "deploy.sh")],
+            cwd=sandbox.root,
+            env=sandbox.env(key=None),
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # `read -s` turns echo off when it starts waiting: type only then.
+        wait_until(
+            lambda: not termios.tcgetattr(terminal)[3] & termios.ECHO,
+            timeout=60,
+            what="deploy.sh to ask for the key with echo off",
+        )
+        os.write(controller, f"{typed}\n".encode())
+        stdout, stderr = process.communicate(timeout=120)
+        os.set_blocking(controller, False)
+        try:
+            shown_on_terminal = os.read(controller, 65536)
+        except (BlockingIOError, OSError):
+            shown_on_terminal = b""
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+    assert process.returncode == 0, stderr
+    assert "Pronto API key (typing is hidden): " in stderr
+    assert typed.encode() not in shown_on_terminal
+    assert typed not in stdout + stderr
+    assert sandbox.secret_data("pronto-api-key") == [(typed, "stdin")]
+
+
+def test_missing_key_without_a_terminal_is_refused_before_any_change(sandbox: Sandbox) -> None:
+    """With no key and nobody to ask, deploy.sh says to set PRONTO_API_KEY and changes nothing."""
+    run = sandbox.run(key=None)
+    assert run.returncode == 1
+    assert run.stderr.strip().endswith(
+        "deploy.sh: The Pronto API key is needed and there is no terminal to ask for it. "
+        "Set PRONTO_API_KEY first, e.g. read -rs PRONTO_API_KEY && export PRONTO_API_KEY, "
+        "then run ./deploy.sh again."
+    )
+    assert run.changes() == []
+    assert run.commands() == ["services list"]
+
+
+def test_unreadable_token_stops_the_run_instead_of_replacing_it(sandbox: Sandbox) -> None:
+    """If the stored token cannot be read, deploy.sh stops: a new one would cut off every sheet."""
+    assert_ok(sandbox.run())
+    state = sandbox.state()
+    state["projects"][PROJECT]["secrets"]["pronto-sheets-token"]["deny_access"] = True
+    sandbox.state_path.write_text(json.dumps(state))
+
+    run = sandbox.run()
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "deploy.sh: gcloud could not read secret pronto-sheets-token (its message is above). "
+        f"Check that you may administer project {PROJECT} (Owner or Secret Manager Admin role), "
+        "then run ./deploy.sh again."
+    )
+    assert run.changes() == []
+    assert len(sandbox.secret_data("pronto-sheets-token")) == 1
+
+
+def test_settings_from_the_environment_reach_the_function_commas_and_all(
+    sandbox: Sandbox,
+) -> None:
+    """Tuning variables and extra ID-token identities are passed on; list commas survive."""
+    client_id = "123-abc.apps.googleusercontent.com"
+    env = {
+        "PRONTO_DAILY_CREDIT_BUDGET": "1000",
+        "GOOGLE_ALLOWED_AUDIENCES": client_id,
+        "GOOGLE_ALLOWED_EMAILS": "ops@example.com,sales@example.com",
+    }
+    first = sandbox.run(env=env)
+    assert_ok(first)
+    url = sandbox.function()["serviceConfig"]["uri"]
+    assert flag(first.only("functions deploy"), "update-env-vars").startswith("^;^")
+    expected = {
+        "GOOGLE_ALLOWED_EMAILS": f"{SERVICE_ACCOUNT},ops@example.com,sales@example.com",
+        "GOOGLE_ALLOWED_AUDIENCES": f"{url},{client_id}",
+        "PRONTO_DAILY_CREDIT_BUDGET": "1000",
+    }
+    assert sandbox.function()["serviceConfig"]["environmentVariables"] == expected
+
+    assert_ok(sandbox.run(env=env))
+    assert sandbox.function()["serviceConfig"]["environmentVariables"] == expected
+
+
+# ---------------------------------------------------------------- dry run
+
+
+def test_dry_run_changes_nothing_and_prints_every_command(sandbox: Sandbox) -> None:
+    """--dry-run only reads, prints each command with secrets redacted, and needs no key."""
+    before = sandbox.state_path.read_text()
+    run = sandbox.run("--dry-run", "--schedule", "0 * * * *", "--spreadsheet", SPREADSHEET_ID)
+    assert_ok(run)
+    assert run.changes() == []
+    assert sandbox.state_path.read_text() == before
+
+    printed = run.stdout.splitlines()
+    assert printed[0] == (
+        "# Dry run for project demo-project-42: the commands deploy.sh would run. "
+        "Nothing is changed."
+    )
+    commands = [line for line in printed if line and not line.startswith("#")]
+    assert [line.split(" --")[0] for line in commands[:9]] == [
+        "gcloud services enable cloudfunctions.googleapis.com run.googleapis.com "
+        "cloudbuild.googleapis.com artifactregistry.googleapis.com secretmanager.googleapis.com "
+        "sheets.googleapis.com iam.googleapis.com cloudscheduler.googleapis.com",
+        "gcloud iam service-accounts create pronto-sheets-fn",
+        "printf '%s' '<redacted: Pronto API key>' | gcloud secrets create pronto-api-key",
+        "printf '%s' '<redacted: shared token>' | gcloud secrets create pronto-sheets-token",
+        "gcloud secrets add-iam-policy-binding pronto-api-key",
+        "gcloud secrets add-iam-policy-binding pronto-sheets-token",
+        "gcloud functions deploy pronto-sheets",
+        "gcloud run services update pronto-sheets",
+        f"gcloud scheduler jobs create http pronto-sheets-fill-{SPREADSHEET_ID}",
+    ]
+    assert "--set-secrets=PRONTO_API_KEY=pronto-api-key:latest," in commands[6]
+    assert (
+        "  Token for Settings  <the shared token stored in secret pronto-sheets-token>" in printed
+    )
+    assert API_KEY not in run.stdout + run.stderr
+
+    without_key = sandbox.run("--dry-run", key=None)
+    assert_ok(without_key)
+    assert without_key.changes() == []
+
+
+def test_dry_run_after_a_deployment_prints_updates_only(sandbox: Sandbox) -> None:
+    """On a deployed project --dry-run shows the redeploy with the known URL, nothing to create."""
+    assert_ok(sandbox.run())
+    before = sandbox.state_path.read_text()
+    run = sandbox.run("--dry-run")
+    assert_ok(run)
+    assert run.changes() == []
+    assert sandbox.state_path.read_text() == before
+    commands = [line for line in run.stdout.splitlines() if line and not line.startswith("#")]
+    assert [line.split(" --")[0] for line in commands[:1]] == [
+        "gcloud functions deploy pronto-sheets"
+    ]
+    assert " create " not in run.stdout
+    url = sandbox.function()["serviceConfig"]["uri"]
+    assert f"  Function URL        {url}" in run.stdout
+
+
+# ---------------------------------------------------------------- schedule
+
+
+def test_schedule_creates_a_job_that_posts_to_fill_then_updates_it(sandbox: Sandbox) -> None:
+    """--schedule makes an OIDC-signed POST /fill job for the sheet; a rerun updates that job."""
+    first = sandbox.run("--schedule", "0 * * * *", "--spreadsheet", SPREADSHEET_ID)
+    assert_ok(first)
+    assert "cloudscheduler.googleapis.com" in sandbox.project()["enabled_apis"]
+    assert first.changes()[-1] == "scheduler jobs create http"
+    url = sandbox.function()["serviceConfig"]["uri"]
+
+    job = sandbox.project()["scheduler_jobs"][f"us-central1/pronto-sheets-fill-{SPREADSHEET_ID}"]
+    target = job["httpTarget"]
+    assert job["schedule"] == "0 * * * *"
+    assert job["timeZone"] == "Etc/UTC"
+    assert target["uri"] == f"{url}/fill"
+    assert target["httpMethod"] == "POST"
+    assert target["headers"] == {"Content-Type": "application/json"}
+    assert json.loads(base64.b64decode(target["body"])) == {"spreadsheet_id": SPREADSHEET_ID}
+    assert target["oidcToken"] == {"serviceAccountEmail": SERVICE_ACCOUNT, "audience": url}
+    # The function accepts exactly that identity and audience.
+    assert sandbox.function()["serviceConfig"]["environmentVariables"] == {
+        "GOOGLE_ALLOWED_EMAILS": SERVICE_ACCOUNT,
+        "GOOGLE_ALLOWED_AUDIENCES": url,
+    }
+
+    second = sandbox.run(
+        "--schedule", "30 6 * * 1-5", "--spreadsheet", SPREADSHEET_ID, "--time-zone", "Europe/Paris"
+    )
+    assert_ok(second)
+    assert second.changes() == ["functions deploy", "scheduler jobs update http"]
+    jobs = sandbox.project()["scheduler_jobs"]
+    assert list(jobs) == [f"us-central1/pronto-sheets-fill-{SPREADSHEET_ID}"]
+    updated = jobs[f"us-central1/pronto-sheets-fill-{SPREADSHEET_ID}"]
+    assert (updated["schedule"], updated["timeZone"]) == ("30 6 * * 1-5", "Europe/Paris")
+    assert updated["httpTarget"]["oidcToken"] == {
+        "serviceAccountEmail": SERVICE_ACCOUNT,
+        "audience": url,
+    }
+    assert (
+        f'Sheet {SPREADSHEET_ID} is filled on schedule "30 6 * * 1-5" (Europe/Paris).'
+        in second.stdout
+    )
+
+
+# ---------------------------------------------------------------- Apps Script
+
+
+def test_apps_script_push_adds_the_url_to_the_manifest_whitelist(sandbox: Sandbox) -> None:
+    """--apps-script pushes a copy whose manifest allows the function URL, all else kept."""
+    source_manifest = (sandbox.root / "apps_script" / "appsscript.json").read_text()
+    for _ in range(2):  # twice: the URL must be listed once, not once per run
+        run = sandbox.run("--apps-script", SCRIPT_ID)
+        assert_ok(run)
+        assert run.changes()[-1] == "push"
+    url = sandbox.function()["serviceConfig"]["uri"]
+
+    pushes = sandbox.state()["clasp"]["pushes"]
+    assert len(pushes) == 2
+    pushed = pushes[-1]
+    assert pushed["scriptId"] == SCRIPT_ID
+    assert pushed["files"] == ["Formulas.js", "appsscript.json"]
+    assert pushed["manifest"] == MANIFEST | {
+        "urlFetchWhitelist": ["https://example.com/", f"{url}/"]
+    }
+    push = run.only("push")
+    assert push["argv"] == ["push", "--force"]
+    assert not Path(push["cwd"]).exists()  # the temporary copy is cleaned up
+    assert (sandbox.root / "apps_script" / "appsscript.json").read_text() == source_manifest
+    assert not (sandbox.root / ".clasp.json").exists()
+    assert "Put the Apps Script code into your sheet" not in run.stdout
+
+
+def test_apps_script_without_manifest_is_refused(sandbox: Sandbox) -> None:
+    """Without apps_script/appsscript.json, --apps-script stops before any call, saying why."""
+    (sandbox.root / "apps_script" / "appsscript.json").unlink()
+    run = sandbox.run("--apps-script", SCRIPT_ID)
+    assert run.returncode == 1
+    assert run.stderr == (
+        "deploy.sh: apps_script/appsscript.json is missing, so there is no Apps Script project "
+        "to push. Use a complete copy of the repository, or leave out --apps-script and copy the "
+        "Apps Script files by hand.\n"
+    )
+    assert run.calls == []
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "sentence"),
+    [
+        (
+            (),
+            {"GOOGLE_CLOUD_PROJECT": ""},
+            "Set GOOGLE_CLOUD_PROJECT to your Google Cloud project id, e.g. export "
+            "GOOGLE_CLOUD_PROJECT=my-project",
+        ),
+        (
+            (),
+            {"GOOGLE_CLOUD_PROJECT": "My Project"},
+            "GOOGLE_CLOUD_PROJECT=My Project does not look like a project id",
+        ),
+        (
+            ("--schedule", "every hour", "--spreadsheet", SPREADSHEET_ID),
+            {},
+            "--schedule 'every hour' is not a cron schedule. Give five fields: minute hour "
+            "day-of-month month day-of-week, e.g. --schedule '0 * * * *' for every hour",
+        ),
+        (
+            ("--schedule", "0 * * *", "--spreadsheet", SPREADSHEET_ID),
+            {},
+            "--schedule '0 * * *' is not a cron schedule.",
+        ),
+        (
+            ("--schedule", "0 * * * *", "--spreadsheet", "https://docs.google.com/x"),
+            {},
+            "--spreadsheet 'https://docs.google.com/x' is not a spreadsheet id. Copy the long "
+            "part of the sheet's address between /d/ and /edit",
+        ),
+        (
+            ("--schedule", "0 * * * *"),
+            {},
+            "--schedule needs --spreadsheet too: the id of the sheet to fill",
+        ),
+        (
+            ("--apps-script", "abc"),
+            {},
+            "--apps-script 'abc' is not an Apps Script id. In the sheet open Extensions ▸ Apps "
+            "Script ▸ Project Settings and copy the Script ID.",
+        ),
+        (("--force",), {}, "Unknown option --force. Run ./deploy.sh --help to see the options."),
+    ],
+    ids=[
+        "no-project",
+        "bad-project",
+        "words-for-cron",
+        "four-field-cron",
+        "url-for-spreadsheet",
+        "schedule-without-sheet",
+        "bad-script-id",
+        "unknown-option",
+    ],
+)
+def test_refusals_say_what_to_do_next_and_call_nothing(
+    sandbox: Sandbox, args: Sequence[str], env: dict[str, str], sentence: str
+) -> None:
+    """Bad input is refused before any gcloud call, with a sentence saying what to do."""
+    run = sandbox.run(*args, env=env)
+    assert run.returncode == 1
+    assert run.stderr.startswith("deploy.sh: ")
+    assert sentence in run.stderr
+    assert run.calls == []
+    assert run.stdout == ""
+
+
+def test_project_without_billing_is_refused_with_the_billing_link(sandbox: Sandbox) -> None:
+    """When Google refuses to enable APIs for lack of billing, the refusal links to billing."""
+    state = sandbox.state()
+    state["projects"][PROJECT]["billing"] = False
+    sandbox.state_path.write_text(json.dumps(state))
+    run = sandbox.run()
+    assert run.returncode == 1
+    assert (
+        "FAILED_PRECONDITION: Billing account for project '123456789012' is not found."
+        in run.stderr
+    )
+    assert run.stderr.strip().splitlines()[-1] == (
+        "deploy.sh: gcloud services enable failed (gcloud's message is above). A new project "
+        "needs a billing account: link one at https://console.cloud.google.com/billing/"
+        f"linkedaccount?project={PROJECT} Then run ./deploy.sh again: finished steps are skipped."
+    )
+    assert run.changes() == ["services enable"]

@@ -1,0 +1,305 @@
+"""The OpenAPI document (pronto_sheets/openapi.yaml) matches the function as served.
+
+Schemathesis fuzzes POST /enrich and GET /healthz against the function served by
+functions-framework and the Pronto simulator: no 5xx, and every answer, accepted or
+refused, conforms to the document. POST /fill needs the Sheets emulator to succeed, so
+here it only meets requests refused before any call to Google. Explicit cases check each
+row status, every kind of refusal, and inputs the fuzzer is unlikely to find.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+import schemathesis
+import yaml
+from jsonschema.validators import Draft202012Validator
+from schemathesis.config import SchemathesisConfig
+
+from tests.support.people import expected, people
+from tests.support.stack import Function, Simulator
+
+SPEC_TEXT = resources.files("pronto_sheets").joinpath("openapi.yaml").read_text(encoding="utf-8")
+SPEC: dict[str, Any] = yaml.safe_load(SPEC_TEXT)
+
+# Modest and reproducible: the same generated requests on every run, no example database.
+FUZZ_CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": 20240607,
+        "generation": {"max-examples": 30, "deterministic": True, "database": "none"},
+        # 413 is how the function refuses more than 1,000 contacts.
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": ["400", "401", "403", "404", "405", "413"]
+            }
+        },
+    }
+)
+fuzzed = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT), config=FUZZ_CONFIG).exclude(
+    path="/fill"
+)
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """`node`, or what its local `$ref` points at."""
+    while "$ref" in node:
+        target: Any = SPEC
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator for one schema of the document, its `#/components/...` refs resolvable."""
+    return Draft202012Validator(schema | {"components": SPEC["components"]})
+
+
+def assert_documented(response: httpx.Response, path: str, method: str) -> Any:
+    """Check `response` is JSON matching what the document promises for it; return the body."""
+    status = str(response.status_code)
+    if status == "405":
+        documented = SPEC["components"]["responses"]["MethodNotAllowed"]
+        for name, header in documented["headers"].items():
+            assert not header["required"] or name in response.headers, (name, response.headers)
+    elif status == "404" and path not in SPEC["paths"]:
+        documented = SPEC["components"]["responses"]["NotFound"]
+    else:
+        responses = SPEC["paths"][path][method.lower()]["responses"]
+        assert status in responses, f"{method} {path} answered {status}, not in the document"
+        documented = _resolve(responses[status])
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    schema = documented["content"]["application/json"]["schema"]
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in _validator(schema).iter_errors(body)]
+    assert errors == [], f"{method} {path} answered {status} off the document: {errors}"
+    return body
+
+
+def test_document_is_valid_openapi_3() -> None:
+    """The shipped document passes the OpenAPI 3.1 meta-schema and names exactly the three routes."""
+    loaded = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT))
+    loaded.validate()
+    assert SPEC["openapi"] == "3.1.0"
+    assert sorted(op.ok().label for op in loaded.get_all_operations()) == [
+        "GET /healthz",
+        "POST /enrich",
+        "POST /fill",
+    ]
+    assert SPEC["components"]["securitySchemes"]["bearer"] == {
+        **SPEC["components"]["securitySchemes"]["bearer"],
+        "type": "http",
+        "scheme": "bearer",
+    }
+
+
+def test_every_reference_resolves_and_every_example_fits() -> None:
+    """Each `$ref` points at something, each schema is valid JSON Schema, each example fits it."""
+    refs = set(_refs(SPEC))
+    assert "#/components/schemas/RowResult" in refs
+    for ref in refs:
+        assert isinstance(_resolve({"$ref": ref}), dict), ref
+    for schema in SPEC["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    checked = 0
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            for name, example in (content or {}).get("examples", {}).items():
+                errors = list(_validator(content["schema"]).iter_errors(example["value"]))
+                assert errors == [], (method, path, name)
+                checked += 1
+    assert checked == 2
+
+
+@pytest.fixture(scope="module")
+def pending_requests(simulator: Simulator, function: Function) -> Iterator[list[dict[str, Any]]]:
+    """Bodies of fuzzed requests answered `pending`; asked again at the end until all are done.
+
+    A `pending` row's lookup goes on after the answer; asking again without `timeout_s`
+    joins it, so once every such request is answered in full nothing is left running to
+    reach the simulator during a later test.
+    """
+    simulator.reset()
+    bodies: list[dict[str, Any]] = []
+    yield bodies
+    with function.client() as http:
+        for body in bodies:
+            again = http.post("/enrich", json={k: v for k, v in body.items() if k != "timeout_s"})
+            assert again.status_code == 200, again.text
+            assert "pending" not in {row["status"] for row in again.json()["results"]}
+
+
+@fuzzed.parametrize()
+def test_fuzzed_requests_get_documented_answers(
+    case: schemathesis.Case, function: Function, pending_requests: list[dict[str, Any]]
+) -> None:
+    """Generated requests, valid or not, never get a 5xx and every answer matches the document."""
+    response = case.call_and_validate(
+        base_url=function.url, headers={"Authorization": f"Bearer {function.token}"}
+    )
+    if case.path == "/enrich" and response.status_code == 200:
+        if any(row["status"] == "pending" for row in response.json()["results"]):
+            pending_requests.append(case.body)
+
+
+def test_enrich_rows_of_every_answered_status_conform(function: Function, sim: Simulator) -> None:
+    """success (with phones), not_found, invalid and pending rows all match the RowResult schema."""
+    contacts = people(30, "openapi-statuses")
+    rows = [*contacts, {"firstname": "Ada", "domain": "acme.io", "custom": {"row": 47}}]
+    with function.client() as http:
+        response = http.post("/enrich", json={"contacts": rows, "enrichment_type": "email,phone"})
+    body = assert_documented(response, "/enrich", "POST")
+    results = body["results"]
+    assert {row["status"] for row in results[:30]} == {"success", "not_found"}
+    assert any(row["phones"] for row in results[:30])
+    assert results[30]["status"] == "invalid"
+    assert results[30]["message"] == "Add the last name to this row."
+    assert results[30]["custom"] == {"row": 47}
+    assert body["stats"]["contacts"] == 31
+    assert body["stats"]["invalid"] == 1
+
+    sim.reset(latency_ms=1500)
+    late = people(1, "openapi-pending")
+    with function.client() as http:
+        first = http.post("/enrich", json={"contacts": late, "timeout_s": 0.05})
+        pending = assert_documented(first, "/enrich", "POST")
+        # Waits for the lookup still running, so it cannot reach the simulator in a later test.
+        done = assert_documented(http.post("/enrich", json={"contacts": late}), "/enrich", "POST")
+    assert pending["results"][0]["status"] == "pending"
+    assert pending["stats"]["pending"] == 1
+    assert done["results"][0]["status"] in {"success", "not_found"}
+
+
+def test_healthz_conforms(function: Function) -> None:
+    """GET /healthz, with no credentials, answers the documented object."""
+    body = assert_documented(httpx.get(f"{function.url}/healthz"), "/healthz", "GET")
+    assert body == {"ok": True, "pronto_key_configured": True, "callers_configured": True}
+
+
+AUTH = "auth"  # stands for the function's real token in the table below
+NO_TOKEN = "No access token was sent. Paste the function's token in Pronto ▸ Settings."
+BAD_TOKEN = "The access token is not valid. Copy the current token into Pronto ▸ Settings."
+REFUSALS: list[tuple[str, str, str | None, bytes, int, str, str]] = [
+    # method, path, authorization, body, status, code, words in the message
+    ("POST", "/enrich", None, b'{"contacts": []}', 401, "unauthenticated", NO_TOKEN),
+    ("POST", "/enrich", "Bearer wrong", b'{"contacts": []}', 401, "unauthenticated", BAD_TOKEN),
+    ("POST", "/enrich", "Basic dXNlcjpwdw==", b"{}", 401, "unauthenticated", NO_TOKEN),
+    ("POST", "/fill", None, b'{"spreadsheet_id": "x"}', 401, "unauthenticated", NO_TOKEN),
+    (
+        "POST",
+        "/fill",
+        "Bearer wrong",
+        b'{"spreadsheet_id": "x"}',
+        401,
+        "unauthenticated",
+        BAD_TOKEN,
+    ),
+    ("GET", "/enrich", AUTH, b"", 405, "method_not_allowed", "/enrich only accepts POST"),
+    ("PUT", "/enrich", None, b"{}", 405, "method_not_allowed", "/enrich only accepts POST"),
+    ("GET", "/fill", AUTH, b"", 405, "method_not_allowed", "/fill only accepts POST"),
+    ("DELETE", "/healthz", None, b"", 405, "method_not_allowed", "/healthz only accepts GET"),
+    ("POST", "/healthz", None, b"{}", 405, "method_not_allowed", "/healthz only accepts GET"),
+    ("GET", "/nowhere", None, b"", 404, "not_found", "Use POST /enrich, POST /fill or GET"),
+    ("POST", "/enrich", AUTH, b"{contacts", 400, "malformed_json", "not valid JSON"),
+    ("POST", "/enrich", AUTH, b'{"contacts": "Ada"}', 400, "invalid_contacts", '"contacts"'),
+    ("POST", "/fill", AUTH, b"{spreadsheet", 400, "malformed_json", "not valid JSON"),
+    ("POST", "/fill", AUTH, b'["spreadsheet_id"]', 400, "malformed_json", "a JSON object"),
+    ("POST", "/fill", AUTH, b"{}", 400, "", "spreadsheet_id"),
+    ("POST", "/fill", AUTH, b'{"spreadsheet_id": 42}', 400, "", "spreadsheet_id"),
+    ("POST", "/fill", AUTH, b" " * (6 * 1024 * 1024), 413, "payload_too_large", "than 5 MB"),
+    (
+        "POST",
+        "/enrich",
+        AUTH,
+        b'{"contacts": [' + b",".join([b"{}"] * 1001) + b"]}",
+        413,
+        "too_many_contacts",
+        "send at most 1000 per call",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "authorization", "body", "status", "code", "words"),
+    REFUSALS,
+    ids=[f"{m} {p} {s} {c or w[:20]}" for m, p, _, _, s, c, w in REFUSALS],
+)
+def test_refusals_match_the_error_schema(
+    function: Function,
+    method: str,
+    path: str,
+    authorization: str | None,
+    body: bytes,
+    status: int,
+    code: str,
+    words: str,
+) -> None:
+    """Unauthenticated, wrong-method, malformed and oversize requests get the documented error."""
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = (
+            f"Bearer {function.token}" if authorization == AUTH else authorization
+        )
+    response = httpx.request(
+        method, f"{function.url}{path}", content=body, headers=headers, timeout=30
+    )
+    assert response.status_code == status, response.text
+    error = assert_documented(response, path, method)["error"]
+    if code:
+        assert error["code"] == code
+    assert words in error["message"]
+    if status == 405:
+        assert response.headers["allow"] == ("GET, HEAD" if path == "/healthz" else "POST")
+
+
+NEEDS_A_COMPANY = "Add a company name, a company website or a LinkedIn URL to this row."
+AWKWARD: list[tuple[str, bytes, int, str]] = [
+    # what, body, status, the row's status (200) or the error code: no 5xx for any of them
+    ("domain is a lone [", b'{"contacts": [{"firstname": "Ada", "lastname": "Byron", '
+     b'"domain": "["}]}', 200, "invalid"),
+    ("linkedin_url is http://[", b'{"contacts": [{"firstname": "Ada", "lastname": "Byron", '
+     b'"company_name": "Acme", "linkedin_url": "http://["}]}', 200,
+     expected({"firstname": "Ada", "lastname": "Byron", "company_name": "Acme"}).status),
+    ("lone surrogate in a name", b'{"contacts": [{"firstname": "\\ud800", "lastname": "Byron", '
+     b'"domain": "acme.io"}]}', 400, "malformed_json"),
+    ("lone surrogate in custom", b'{"contacts": [{"firstname": "Ada", "lastname": "Byron", '
+     b'"domain": "acme.io", "custom": "\\udfff"}]}', 400, "malformed_json"),
+    ("JSON nested 100,000 deep", b'{"contacts": [], "x": ' + b"[" * 100_000 + b"]" * 100_000
+     + b"}", 400, "malformed_json"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "body", "status", "outcome"), AWKWARD, ids=[a[0] for a in AWKWARD]
+)
+def test_awkward_input_gets_a_documented_answer(
+    function: Function, sim: Simulator, what: str, body: bytes, status: int, outcome: str
+) -> None:
+    """Input the fuzzer seldom generates is answered as documented, never with a 5xx."""
+    with function.client() as http:
+        response = http.post("/enrich", content=body)
+    assert response.status_code == status, response.text
+    answer = assert_documented(response, "/enrich", "POST")
+    if status == 200:
+        assert answer["results"][0]["status"] == outcome
+        if outcome == "invalid":
+            assert answer["results"][0]["message"] == NEEDS_A_COMPANY
+    else:
+        assert answer["error"]["code"] == outcome

@@ -1,0 +1,737 @@
+"""The Pronto simulator, served as a real process and driven over HTTP with httpx.
+
+One simulator process serves the module; each test resets it and sets the config it
+needs through the control endpoints, so every test starts from zero counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import json
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pronto_sheets.simulator import (
+    SimulatedOutcome,
+    identity_key,
+    simulated_email,
+    simulated_outcome,
+)
+from pronto_sheets.simulator.limits import CreditLedger
+from tests.support.servers import ServedProcess, free_port, serve_process
+
+ENRICH = "/v2/contacts/sync_single_enrich"
+KEY = "test-key"
+HEADERS = {"X-API-KEY": KEY}
+NOT_FOUND = "No email or phone found for this profile"
+
+# What each test starts from (anything a test changes is put back by the `sim_url` fixture).
+BASELINE: dict[str, Any] = {
+    "api_key": KEY,
+    "rate": 50,
+    "max_open": 5,
+    "daily_credits": 1000,
+    "credits_per_email": 3,
+    "credits_per_phone": 30,
+    "latency_ms": 0,
+    "latency_jitter_ms": 0,
+    "queue_timeout_s": 60,
+    "fault_503": 0,
+    "fault_429": 0,
+    "fault_drop": 0,
+    "fault_truncate": 0,
+    "retry_after_format": "seconds",
+    "retry_after_s": 1,
+    "seed": 7,
+}
+
+
+def _simulator_command(port: int, *options: str) -> list[str]:
+    return [sys.executable, "-m", "pronto_sheets.simulator", "--port", str(port), *options]
+
+
+@dataclass(frozen=True)
+class StartedSimulator:
+    process: ServedProcess
+    startup_config: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartedSimulator]:
+    """One simulator process for the module, and its config as it started."""
+    port = free_port()
+    # Options come both as flags and as PRONTO_SIM_* variables: test_cli_options_* checks both.
+    command = _simulator_command(port, "--api-key", KEY, "--latency-ms", "0", "--seed", "7")
+    env = {"PRONTO_SIM_DAILY_CREDITS": "1234", "PRONTO_SIM_RATE": "42"}
+    with serve_process(
+        command,
+        port=port,
+        ready_path="/healthz",
+        env=env,
+        log_dir=tmp_path_factory.mktemp("simulator"),
+        name="simulator",
+    ) as process:
+        config = httpx.get(f"{process.base_url}/_simulator/config").json()
+        yield StartedSimulator(process, config)
+
+
+@pytest.fixture
+def sim_url(started: StartedSimulator) -> str:
+    """The base URL of the module's simulator, set to BASELINE with zeroed counters."""
+    base_url = started.process.base_url
+    answer = httpx.post(f"{base_url}/_simulator/config", json=BASELINE)
+    assert answer.status_code == 200, answer.text
+    reset(base_url)
+    return base_url
+
+
+def configure(base_url: str, **changes: Any) -> None:
+    answer = httpx.post(f"{base_url}/_simulator/config", json=changes)
+    assert answer.status_code == 200, answer.text
+
+
+def reset(base_url: str) -> None:
+    httpx.post(f"{base_url}/_simulator/reset").raise_for_status()
+
+
+def current_config(base_url: str) -> dict[str, Any]:
+    return httpx.get(f"{base_url}/_simulator/config").json()  # type: ignore[no-any-return]
+
+
+def stats(base_url: str) -> dict[str, Any]:
+    return httpx.get(f"{base_url}/_simulator/stats").json()  # type: ignore[no-any-return]
+
+
+def find_contact(wanted: Callable[[SimulatedOutcome], bool], start: int = 0) -> dict[str, str]:
+    """The first generated contact whose simulated outcome satisfies `wanted`."""
+    for i in range(start, start + 10_000):
+        contact = {"firstname": f"Ada{i}", "lastname": "Lovelace", "domain": "engines.test"}
+        if wanted(simulated_outcome(**contact)):
+            return contact
+    raise AssertionError("no generated contact has the wanted outcome")
+
+
+def has_email(outcome: SimulatedOutcome) -> bool:
+    return outcome.email is not None
+
+
+def has_phone(outcome: SimulatedOutcome) -> bool:
+    return bool(outcome.phones)
+
+
+def has_nothing(outcome: SimulatedOutcome) -> bool:
+    return outcome.email is None and not outcome.phones
+
+
+def body(contact: dict[str, str], *kinds: str, **extra: Any) -> dict[str, Any]:
+    return {**contact, "enrichment_type": list(kinds or ("email",)), **extra}
+
+
+def without_id(answer: dict[str, Any]) -> dict[str, Any]:
+    uuid.UUID(answer["enrichment_id"])  # a real UUID, different on every answer
+    return {k: v for k, v in answer.items() if k != "enrichment_id"}
+
+
+# --- what is found: pure functions -------------------------------------------------
+
+
+def test_identity_key_normalises_names_and_picks_the_best_anchor() -> None:
+    """The identity is lower-cased and stripped, anchored on domain, else company, else LinkedIn."""
+    assert identity_key("  Ada ", "LOVELACE", " Engines.TEST ", "Analytical", "x") == (
+        "ada|lovelace|engines.test"
+    )
+    assert identity_key("Ada", "Lovelace", None, " Analytical Engines ") == (
+        "ada|lovelace|analytical engines"
+    )
+    assert identity_key("Ada", "Lovelace", "", "", "https://linkedin.com/in/ada") == (
+        "ada|lovelace|https://linkedin.com/in/ada"
+    )
+
+
+def test_simulated_email_folds_accents_and_falls_back_on_company_then_example_com() -> None:
+    """Emails are ASCII `first.last@domain`, with the company slug or example.com as domain."""
+    assert simulated_email("Éloïse", "Dupont-Martin", "ACME.fr") == "eloise.dupont-martin@acme.fr"
+    assert simulated_email("Jean Pierre", "O'Brien", None, "Acme, Inc.") == (
+        "jeanpierre.obrien@acme-inc.com"
+    )
+    assert simulated_email("Zoë", "Ängström") == "zoe.angstrom@example.com"
+    assert simulated_email("Ada", "Lovelace", "https://www.engines.test/about") == (
+        "ada.lovelace@engines.test"
+    )
+
+
+def test_outcomes_find_about_70_percent_of_emails_and_40_percent_of_phones() -> None:
+    """Over many contacts the hash finds emails (~70%) and phones (~40%), independently."""
+    outcomes = [simulated_outcome(f"First{i}", f"Last{i}", "corp.test") for i in range(2000)]
+    emails = sum(o.email is not None for o in outcomes) / len(outcomes)
+    phones = sum(bool(o.phones) for o in outcomes) / len(outcomes)
+    both = sum(o.email is not None and bool(o.phones) for o in outcomes) / len(outcomes)
+    assert 0.66 <= emails <= 0.74
+    assert 0.36 <= phones <= 0.44
+    assert abs(both - emails * phones) < 0.03
+    assert {o.email_status for o in outcomes if o.email} == {"valid", "catch-all"}
+    assert {o.phone_shape for o in outcomes if o.phones} == {"object", "string"}
+    assert all(
+        p.startswith("+336") and len(p) == 12 and p[1:].isdigit()
+        for o in outcomes
+        for p in o.phones
+    )
+
+
+def test_outcome_is_the_same_on_every_call() -> None:
+    """The same contact gives the same outcome; another spelling of its identity too."""
+    first = simulated_outcome("Grace", "Hopper", "navy.test")
+    assert simulated_outcome("Grace", "Hopper", "navy.test") == first
+    assert simulated_outcome(" grace ", "HOPPER", "NAVY.test") == first
+
+
+def test_credit_ledger_gives_credits_back_on_a_new_utc_day() -> None:
+    """Spent credits count against today's cap only; the next UTC day starts again from zero."""
+    day = [dt.date(2025, 1, 1)]
+    ledger = CreditLedger(10, today=lambda: day[0])
+    assert ledger.try_charge(9)
+    assert not ledger.try_charge(3)
+    assert ledger.left == 1
+    day[0] = dt.date(2025, 1, 2)
+    assert ledger.left == 10
+    assert ledger.try_charge(3)
+    assert ledger.spent == 3
+
+
+# --- the enrichment endpoint -------------------------------------------------------
+
+
+async def test_missing_or_wrong_api_key_is_refused_with_401(sim_url: str) -> None:
+    """Without the right X-API-KEY the answer is 401 "Invalid API key" and nothing is served."""
+    contact = find_contact(has_email)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        missing = await client.post(ENRICH, json=body(contact))
+        wrong = await client.post(ENRICH, json=body(contact), headers={"X-API-KEY": "nope"})
+    assert (missing.status_code, missing.json()) == (401, {"message": "Invalid API key"})
+    assert (wrong.status_code, wrong.json()) == (401, {"message": "Invalid API key"})
+    seen = stats(sim_url)
+    assert (seen["calls"], seen["served"], seen["credits_spent"]) == (2, 0, 0)
+
+
+async def test_email_answer_has_the_documented_shape_and_echoes_custom(sim_url: str) -> None:
+    """An email-only success has exactly the seed page's fields, the email, and `custom`."""
+    contact = find_contact(has_email)
+    expected = simulated_outcome(**contact)
+    custom = {"crm_id": "12345", "row": 47}
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = await client.post(
+            ENRICH,
+            json=body(
+                contact, "email", linkedin_url="https://www.linkedin.com/in/ada/", custom=custom
+            ),
+            headers=HEADERS,
+        )
+    assert answer.status_code == 200
+    assert without_id(answer.json()) == {
+        "first_name": contact["firstname"],
+        "last_name": "Lovelace",
+        "linkedin_profile_url": "https://www.linkedin.com/in/ada/",
+        "status": "success",
+        "email": f"{contact['firstname'].lower()}.lovelace@engines.test",
+        "email_status": expected.email_status,
+        "custom": custom,
+    }
+
+
+@pytest.mark.parametrize("shape", ["object", "string"])
+async def test_phone_answer_writes_phones_as_objects_or_strings(sim_url: str, shape: str) -> None:
+    """A phone-only success lists the phone as `{number, type}` or as a string, per contact."""
+    contact = find_contact(lambda o: has_phone(o) and o.phone_shape == shape)
+    number = simulated_outcome(**contact).phones[0]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = await client.post(ENRICH, json=body(contact, "phone"), headers=HEADERS)
+    written = {"number": number, "type": "mobile"} if shape == "object" else number
+    assert answer.status_code == 200
+    assert without_id(answer.json()) == {
+        "first_name": contact["firstname"],
+        "last_name": "Lovelace",
+        "linkedin_profile_url": None,
+        "status": "success",
+        "phones": [written],
+        "phone_status": "valid",
+    }
+
+
+async def test_email_and_phone_asked_with_only_the_email_found_is_a_success(sim_url: str) -> None:
+    """Asking both when only the email exists succeeds with `phones: []` and `not_found`."""
+    contact = find_contact(lambda o: has_email(o) and not has_phone(o))
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = (
+            await client.post(ENRICH, json=body(contact, "email", "phone"), headers=HEADERS)
+        ).json()
+    assert answer["status"] == "success"
+    assert answer["email"] == simulated_outcome(**contact).email
+    assert (answer["phones"], answer["phone_status"]) == ([], "not_found")
+    assert stats(sim_url)["credits_spent"] == 3
+
+
+async def test_email_and_phone_found_costs_both_prices(sim_url: str) -> None:
+    """A contact with both found costs credits_per_email + credits_per_phone (3 + 30)."""
+    contact = find_contact(lambda o: has_email(o) and has_phone(o))
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = (
+            await client.post(ENRICH, json=body(contact, "email", "phone"), headers=HEADERS)
+        ).json()
+    assert (answer["status"], answer["email_status"], answer["phone_status"]) == (
+        "success",
+        simulated_outcome(**contact).email_status,
+        "valid",
+    )
+    assert stats(sim_url)["credits_spent"] == 33
+
+
+async def test_nothing_found_answers_200_error_and_costs_nothing(sim_url: str) -> None:
+    """When nothing asked is found the answer is the seed page's 200 "error" body, for free."""
+    nothing = find_contact(has_nothing)
+    phone_only = find_contact(lambda o: has_phone(o) and not has_email(o))
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answers = [
+            await client.post(ENRICH, json=body(nothing, "email", "phone"), headers=HEADERS),
+            # The phone exists, but only the email was asked: still nothing found.
+            await client.post(ENRICH, json=body(phone_only, "email"), headers=HEADERS),
+        ]
+    for answer, contact in zip(answers, (nothing, phone_only), strict=True):
+        assert answer.status_code == 200
+        assert without_id(answer.json()) == {
+            "first_name": contact["firstname"],
+            "last_name": "Lovelace",
+            "linkedin_profile_url": None,
+            "status": "error",
+            "message": NOT_FOUND,
+            "email": None,
+            "email_status": "N/A",
+            "phones": [],
+            "phone_status": "not_found",
+        }
+    seen = stats(sim_url)
+    assert (seen["served"], seen["credits_spent"]) == (2, 0)
+
+
+async def test_answers_agree_with_simulated_outcome_and_repeat_exactly(sim_url: str) -> None:
+    """The server's answer for 40 contacts is what `simulated_outcome` says, twice in a row."""
+    configure(sim_url, rate=1000, daily_credits=100_000)
+    contacts = [
+        {"firstname": f"Émile{i}", "lastname": "Zola", "company_name": f"Éditions {i}"}
+        for i in range(40)
+    ]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        rounds = [
+            [
+                (await client.post(ENRICH, json=body(c, "email", "phone"), headers=HEADERS)).json()
+                for c in contacts
+            ]
+            for _ in range(2)
+        ]
+    assert [without_id(a) for a in rounds[0]] == [without_id(a) for a in rounds[1]]
+    for contact, answer in zip(contacts, rounds[0], strict=True):
+        outcome = simulated_outcome(**contact)
+        if outcome.email is None and not outcome.phones:
+            assert answer["status"] == "error"
+            continue
+        assert answer["email"] == outcome.email
+        numbers = [p["number"] if isinstance(p, dict) else p for p in answer["phones"]]
+        assert numbers == list(outcome.phones)
+    found = [a for a in rounds[0] if a["email"]]
+    assert found and all(a["email"].endswith(".com") and a["email"].isascii() for a in found)
+    assert stats(sim_url)["by_contact"][identity_key("Émile0", "Zola", None, "Éditions 0")] == 2
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"firstname": "Ada", "enrichment_type": ["email"]}, "lastname is required."),
+        ({"lastname": "Lovelace", "enrichment_type": ["email"]}, "firstname is required."),
+        (
+            {"firstname": " ", "lastname": "", "enrichment_type": ["email"]},
+            "firstname and lastname are required.",
+        ),
+        (
+            {"firstname": "Ada", "lastname": "Lovelace"},
+            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+        ),
+        (
+            {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": []},
+            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+        ),
+        (
+            {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": ["email", "fax"]},
+            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+        ),
+        (
+            {
+                "firstname": "Ada",
+                "lastname": "Lovelace",
+                "enrichment_type": ["email", "phone", "email"],
+            },
+            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+        ),
+        (
+            {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": ["email"], "custom": 3},
+            "custom must be an object.",
+        ),
+        (["not", "an", "object"], "The request body must be a JSON object."),
+    ],
+)
+async def test_malformed_requests_get_400_with_a_message(
+    sim_url: str, payload: Any, message: str
+) -> None:
+    """A body Pronto's schema refuses gets 400 and a message naming what is wrong, for free."""
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = await client.post(ENRICH, json=payload, headers=HEADERS)
+    assert (answer.status_code, answer.json()) == (400, {"message": message})
+    assert (stats(sim_url)["served"], stats(sim_url)["credits_spent"]) == (0, 0)
+
+
+# --- limits ------------------------------------------------------------------------
+
+
+async def _warm_pool(client: httpx.AsyncClient, connections: int) -> None:
+    """Open `connections` keep-alive connections so a burst that follows arrives at once."""
+    await asyncio.gather(*(client.get("/healthz") for _ in range(connections)))
+
+
+async def test_requests_past_the_rate_get_429_with_retry_after(sim_url: str) -> None:
+    """Of 80 simultaneous requests at 50/s, exactly 30 get 429 with Retry-After: 1."""
+    contacts = [find_contact(has_email, start=i * 50) for i in range(80)]
+    async with httpx.AsyncClient(
+        base_url=sim_url, limits=httpx.Limits(max_connections=100)
+    ) as client:
+        await _warm_pool(client, 80)
+        answers = await asyncio.gather(
+            *(client.post(ENRICH, json=body(c), headers=HEADERS) for c in contacts)
+        )
+    refused = [a for a in answers if a.status_code == 429]
+    assert sorted({a.status_code for a in answers}) == [200, 429]
+    assert len(refused) == 30
+    assert all(a.headers["retry-after"] == "1" for a in refused)
+    assert all(a.json() == {"message": "Too many requests"} for a in refused)
+    seen = stats(sim_url)
+    assert (seen["calls"], seen["served"], seen["rate_limited"]) == (80, 50, 30)
+    assert seen["max_calls_in_any_second"] == 80
+    assert seen["credits_spent"] == 50 * 3
+    # Refused requests never took a slot.
+    assert seen["peak_open"] <= 50
+
+
+@pytest.mark.parametrize("form", ["http-date", "mixed", "none"])
+async def test_retry_after_comes_in_the_configured_form(sim_url: str, form: str) -> None:
+    """Retry-After is an HTTP date, alternates seconds/date ("mixed"), or is absent ("none")."""
+    configure(sim_url, rate=1, retry_after_format=form, retry_after_s=2)
+    contact = find_contact(has_email)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answers = [await client.post(ENRICH, json=body(contact), headers=HEADERS) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 429, 429]
+    values = [a.headers.get("retry-after") for a in answers[1:]]
+    if form == "none":
+        assert values == [None, None]
+        return
+    if form == "mixed":
+        assert values[0] == "2"
+        values = values[1:]
+    for value in values:
+        assert value is not None
+        when = email.utils.parsedate_to_datetime(value)
+        assert when.tzinfo is not None
+        ahead = (when - dt.datetime.now(dt.UTC)).total_seconds()
+        assert 0 < ahead <= 3  # about retry_after_s from now
+
+
+async def test_requests_past_max_open_wait_in_a_queue_and_all_succeed(sim_url: str) -> None:
+    """15 simultaneous requests with 5 slots: all answer 200, never more than 5 served at once."""
+    configure(sim_url, latency_ms=200)
+    contacts = [find_contact(has_email, start=i * 50) for i in range(15)]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        await _warm_pool(client, 15)
+        answers = await asyncio.gather(
+            *(client.post(ENRICH, json=body(c), headers=HEADERS) for c in contacts)
+        )
+    assert [a.status_code for a in answers] == [200] * 15
+    assert [a.json()["email"] for a in answers] == [simulated_outcome(**c).email for c in contacts]
+    seen = stats(sim_url)
+    assert (seen["peak_serving"], seen["peak_open"]) == (5, 15)
+    assert (seen["open"], seen["serving"], seen["queued"]) == (0, 0, 0)
+
+
+async def test_a_request_queued_past_queue_timeout_gets_504_and_is_not_charged(
+    sim_url: str,
+) -> None:
+    """With one slot busy for 800 ms and a 0.2 s queue timeout, the second request gets 504."""
+    configure(sim_url, max_open=1, latency_ms=800, queue_timeout_s=0.2)
+    first, second = find_contact(has_email), find_contact(has_email, start=100)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        await _warm_pool(client, 2)
+        answers = await asyncio.gather(
+            *(client.post(ENRICH, json=body(c), headers=HEADERS) for c in (first, second))
+        )
+    assert sorted(a.status_code for a in answers) == [200, 504]
+    timed_out = next(a for a in answers if a.status_code == 504)
+    assert timed_out.json() == {
+        "message": "Gateway timeout: the request waited too long in the queue"
+    }
+    seen = stats(sim_url)
+    assert (seen["served"], seen["credits_spent"]) == (1, 3)
+
+
+async def test_credits_run_out_with_402_while_not_found_stays_free(sim_url: str) -> None:
+    """With 5 credits and emails at 3, a second found email gets 402; not-found still answers."""
+    configure(sim_url, daily_credits=5)
+    first, second = find_contact(has_email), find_contact(has_email, start=100)
+    nothing = find_contact(has_nothing)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        paid = await client.post(ENRICH, json=body(first), headers=HEADERS)
+        refused = await client.post(ENRICH, json=body(second), headers=HEADERS)
+        free = await client.post(ENRICH, json=body(nothing, "email", "phone"), headers=HEADERS)
+    assert paid.json()["email"] == simulated_outcome(**first).email
+    assert (refused.status_code, refused.json()) == (
+        402,
+        {"message": "Insufficient credits: the daily credit limit is reached"},
+    )
+    assert (free.status_code, free.json()["message"]) == (200, NOT_FOUND)
+    seen = stats(sim_url)
+    assert (seen["credits_spent"], seen["credits_left"], seen["served"]) == (3, 2, 2)
+    assert set(seen["by_contact"]) == {
+        identity_key(first["firstname"], "Lovelace", "engines.test"),
+        identity_key(nothing["firstname"], "Lovelace", "engines.test"),
+    }
+
+
+# --- faults ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "message"),
+    [("fault_503", 503, "Service unavailable"), ("fault_429", 429, "Too many requests")],
+)
+async def test_status_faults_answer_with_their_status_and_charge_nothing(
+    sim_url: str, fault: str, status: int, message: str
+) -> None:
+    """At rate 1.0 every request gets the injected 503 or spurious 429, and no credit is spent."""
+    configure(sim_url, **{fault: 1.0})
+    contact = find_contact(has_email)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answers = [await client.post(ENRICH, json=body(contact), headers=HEADERS) for _ in range(3)]
+    assert [(a.status_code, a.json()) for a in answers] == [(status, {"message": message})] * 3
+    if status == 429:
+        assert all(a.headers["retry-after"] == "1" for a in answers)
+    seen = stats(sim_url)
+    assert seen["faults"] == {"503": 0, "429": 0, "drop": 0, "truncate": 0} | {fault[6:]: 3}
+    assert (seen["served"], seen["credits_spent"], seen["rate_limited"]) == (0, 0, 0)
+
+
+async def test_drop_fault_closes_the_connection_without_an_answer(sim_url: str) -> None:
+    """At fault_drop 1.0 the connection closes without a response, and nothing is charged."""
+    configure(sim_url, fault_drop=1.0)
+    contact = find_contact(has_email)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            await client.post(ENRICH, json=body(contact), headers=HEADERS)
+    seen = stats(sim_url)
+    assert (seen["faults"]["drop"], seen["served"], seen["credits_spent"]) == (1, 0, 0)
+
+
+async def test_truncate_fault_sends_full_length_headers_and_half_the_body(sim_url: str) -> None:
+    """At fault_truncate 1.0 httpx raises; on the wire the body stops at half its Content-Length."""
+    configure(sim_url, fault_truncate=1.0)
+    contact = find_contact(has_email)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(ENRICH, json=body(contact), headers=HEADERS)
+    payload = json.dumps(body(contact)).encode()
+    host, port = sim_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            f"POST {ENRICH} HTTP/1.1\r\nHost: sim_url\r\nX-API-KEY: {KEY}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, partial = received.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+        ).split(b":")[1]
+    )
+    assert head.startswith(b"HTTP/1.1 200")
+    assert len(partial) == length // 2
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(partial)
+    seen = stats(sim_url)
+    assert (seen["faults"]["truncate"], seen["served"], seen["credits_spent"]) == (2, 0, 0)
+
+
+async def test_seeded_faults_repeat_after_reset(sim_url: str) -> None:
+    """With fault_503 at 0.5, the same seed gives the same sequence of 503s again after a reset."""
+    configure(sim_url, fault_503=0.5)
+    contact = find_contact(has_email)
+
+    async def statuses() -> list[int]:
+        async with httpx.AsyncClient(base_url=sim_url) as client:
+            return [
+                (await client.post(ENRICH, json=body(contact), headers=HEADERS)).status_code
+                for _ in range(20)
+            ]
+
+    first = await statuses()
+    reset(sim_url)
+    again = await statuses()
+    assert first == again
+    assert set(first) == {200, 503}
+    assert stats(sim_url)["faults"]["503"] == first.count(503)
+
+
+# --- control endpoints -------------------------------------------------------------
+
+
+async def test_keep_alive_serves_many_requests_on_one_connection(sim_url: str) -> None:
+    """Ten sequential requests from one httpx client travel over one TCP connection."""
+    contact = find_contact(has_email)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answers = [
+            await client.post(ENRICH, json=body(contact), headers=HEADERS) for _ in range(10)
+        ]
+    assert [a.status_code for a in answers] == [200] * 10
+    assert stats(sim_url)["connections"] == 1
+
+
+async def test_stats_count_what_was_seen_and_reset_zeroes_them(sim_url: str) -> None:
+    """Stats count calls, 200s per contact and credits; reset zeroes them and keeps the config."""
+    configure(sim_url, rate=3, credits_per_email=1)
+    contact = find_contact(has_email)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        statuses = [
+            (await client.post(ENRICH, json=body(contact), headers=HEADERS)).status_code
+            for _ in range(4)
+        ]
+    assert statuses == [200, 200, 200, 429]
+    seen = stats(sim_url)
+    key = identity_key(contact["firstname"], "Lovelace", "engines.test")
+    assert seen == {
+        "calls": 4,
+        "served": 3,
+        "connections": 1,
+        "by_contact": {key: 3},
+        "open": 0,
+        "serving": 0,
+        "queued": 0,
+        "peak_open": 1,
+        "peak_serving": 1,
+        "rate_limited": 1,
+        "faults": {"503": 0, "429": 0, "drop": 0, "truncate": 0},
+        "credits_spent": 3,
+        "credits_left": 997,
+        "max_calls_in_any_second": 4,
+    }
+    reset(sim_url)
+    after = stats(sim_url)
+    assert (after["calls"], after["served"], after["by_contact"], after["credits_spent"]) == (
+        0,
+        0,
+        {},
+        0,
+    )
+    assert (after["credits_left"], after["peak_open"], after["max_calls_in_any_second"]) == (
+        1000,
+        0,
+        0,
+    )
+    config = current_config(sim_url)
+    assert (config["rate"], config["credits_per_email"]) == (3, 1)
+
+
+def test_config_update_is_partial_and_validated(sim_url: str) -> None:
+    """POST /_simulator/config changes only the given fields; unknown or bad ones get 400."""
+    changed = httpx.post(f"{sim_url}/_simulator/config", json={"latency_ms": 25, "max_open": 2})
+    assert changed.status_code == 200
+    assert httpx.get(f"{sim_url}/_simulator/config").json() == {
+        **BASELINE,
+        "latency_ms": 25,
+        "max_open": 2,
+    }
+    unknown = httpx.post(f"{sim_url}/_simulator/config", json={"latency": 5, "rate": 3})
+    assert unknown.status_code == 400
+    assert unknown.json()["message"].startswith("Unknown config field(s): latency.")
+    for bad, message in [
+        ({"rate": "fast"}, "rate must be a whole number, not 'fast'."),
+        ({"max_open": 0}, "max_open must be at least 1, not 0."),
+        ({"fault_drop": 1.5}, "fault_drop must be a probability between 0 and 1, not 1.5."),
+        (
+            {"fault_503": 0.6, "fault_drop": 0.6},
+            "The fault rates (fault_*) must add up to at most 1.",
+        ),
+        (
+            {"retry_after_format": "soon"},
+            "retry_after_format must be one of seconds, http-date, mixed, none, not 'soon'.",
+        ),
+    ]:
+        answer = httpx.post(f"{sim_url}/_simulator/config", json=bad)
+        assert (answer.status_code, answer.json()) == (400, {"message": message})
+    # Refused updates changed nothing.
+    assert httpx.get(f"{sim_url}/_simulator/config").json()["rate"] == 50
+
+
+def test_health_unknown_paths_and_wrong_methods(sim_url: str) -> None:
+    """/healthz answers ok; unknown paths get 404 and a wrong method 405, with a message."""
+    assert httpx.get(f"{sim_url}/healthz").json() == {"ok": True}
+    missing = httpx.get(f"{sim_url}/v2/nothing")
+    assert (missing.status_code, missing.json()) == (404, {"message": "Not found: /v2/nothing"})
+    wrong = httpx.get(f"{sim_url}{ENRICH}")
+    assert (wrong.status_code, wrong.json()) == (405, {"message": "Method not allowed; use POST."})
+
+
+def test_cli_options_and_environment_variables_set_the_config(started: StartedSimulator) -> None:
+    """Flags (--api-key, --seed) and PRONTO_SIM_* variables (credits, rate) reach the config."""
+    startup_config = started.startup_config
+    assert (startup_config["api_key"], startup_config["seed"], startup_config["latency_ms"]) == (
+        KEY,
+        7,
+        0,
+    )
+    assert (startup_config["daily_credits"], startup_config["rate"]) == (1234, 42)
+    assert startup_config["max_open"] == 5
+
+
+def test_process_announces_itself_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """The command prints where it listens and with which key, and stops with exit code 0."""
+    port = free_port()
+    with serve_process(
+        _simulator_command(port, "--api-key", "demo-key"),
+        port=port,
+        ready_path="/healthz",
+        log_dir=tmp_path,
+        name="simulator",
+    ) as process:
+        assert process.log().splitlines()[0] == (
+            f"Pronto simulator listening on http://127.0.0.1:{port} (key: demo-key)"
+        )
+    assert process.process.returncode == 0
+    assert "Traceback" not in process.log()
+
+
+def test_bad_option_is_refused_with_a_message(tmp_path: Path) -> None:
+    """An impossible option value stops the command with a message naming the option."""
+    result = subprocess.run(
+        [*_simulator_command(free_port(), "--fault-503", "0.7", "--fault-drop", "0.7")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "The fault rates (fault_*) must add up to at most 1." in result.stderr
