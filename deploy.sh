@@ -26,7 +26,7 @@ readonly KEY_SECRET=pronto-api-key
 readonly TOKEN_SECRET=pronto-sheets-token
 readonly ACCESSOR_ROLE=roles/secretmanager.secretAccessor
 # Variables passed to the function unchanged when set here, so a redeploy can tune them.
-readonly PASSTHROUGH_VARS="PRONTO_DAILY_CREDIT_BUDGET PRONTO_RATE_PER_SECOND PRONTO_MAX_IN_FLIGHT GOOGLE_ALLOWED_DOMAINS"
+readonly PASSTHROUGH_VARS="PRONTO_DAILY_CREDIT_BUDGET PRONTO_CREDITS_PER_EMAIL PRONTO_CREDITS_PER_PHONE PRONTO_RATE_PER_SECOND PRONTO_MAX_IN_FLIGHT GOOGLE_ALLOWED_DOMAINS"
 
 PROJECT="${GOOGLE_CLOUD_PROJECT:-}"
 REGION="${REGION:-us-central1}"
@@ -69,9 +69,12 @@ Environment:
   PRONTO_API_KEY         your Pronto API key (asked for, without echo, when needed and unset)
   REGION                 where to deploy (default us-central1)
   FUNCTION_NAME          name of the function (default pronto-sheets)
-  PRONTO_DAILY_CREDIT_BUDGET, PRONTO_RATE_PER_SECOND, PRONTO_MAX_IN_FLIGHT,
-  GOOGLE_ALLOWED_AUDIENCES, GOOGLE_ALLOWED_EMAILS, GOOGLE_ALLOWED_DOMAINS
+  PRONTO_DAILY_CREDIT_BUDGET, PRONTO_CREDITS_PER_EMAIL, PRONTO_CREDITS_PER_PHONE,
+  PRONTO_RATE_PER_SECOND, PRONTO_MAX_IN_FLIGHT, GOOGLE_ALLOWED_DOMAINS
                          passed on to the function when set
+  GOOGLE_ALLOWED_AUDIENCES, GOOGLE_ALLOWED_EMAILS
+                         added to the ones deploy.sh sets (the function URL and the
+                         service account), for callers with Google ID tokens
 
 Options:
   --schedule CRON        fill a sheet on a schedule, e.g. --schedule "0 * * * *" (hourly)
@@ -158,11 +161,15 @@ run_retrying() {
 	on_failure "$(shell_quote "${@:1:3}")"
 }
 
+access_hint() {
+	printf 'Check that GOOGLE_CLOUD_PROJECT=%s is your project id and that gcloud is logged in (gcloud auth login) as someone who may administer it, then run ./deploy.sh again.' "$PROJECT"
+}
+
 # Runs a read-only gcloud query (also during --dry-run) and prints its output.
 query() {
 	local out
 	if ! out="$(gcloud "$@")"; then
-		die "gcloud could not read $(shell_quote "${@:1:3}") (its message is above). Check that you are logged in (gcloud auth login) and may administer project $PROJECT, then run ./deploy.sh again."
+		die "$(shell_quote gcloud "${@:1:2}") failed (its message is above). $(access_hint)"
 	fi
 	printf '%s' "$out"
 }
@@ -177,7 +184,7 @@ exists() {
 	*NOT_FOUND* | *"not found"* | *"does not exist"*) return 1 ;;
 	esac
 	printf '%s\n' "$err" >&2
-	die "gcloud could not look up $(shell_quote "${@:1:3}") (its message is above). Check that you are logged in (gcloud auth login) and may administer project $PROJECT, then run ./deploy.sh again."
+	die "$(shell_quote gcloud "${@:1:2}") failed (its message is above). $(access_hint)"
 }
 
 api_enabled() { [[ $'\n'"$ENABLED_APIS"$'\n' == *$'\n'"$1"$'\n'* ]]; }
@@ -560,7 +567,9 @@ push_apps_script() {
 }
 
 print_summary() {
-	local token_shown="$TOKEN"
+	# PRONTO_SHEETS_TOKENS may list several tokens while one is being rotated: the first is
+	# the current one, the one to paste.
+	local token_shown="${TOKEN%%,*}"
 	if [[ $DRY_RUN == true ]]; then
 		token_shown="<the shared token stored in secret $TOKEN_SECRET>"
 		printf '\n# Dry run: nothing was changed. Without --dry-run, deploy.sh would end by printing:\n'
@@ -584,8 +593,8 @@ EOF
 	cat <<EOF
   - Open your sheet, choose Pronto ▸ Settings, paste the function URL and the token, and save.
     Keep the token private: whoever has it can spend your Pronto credits.
-  - To let the function fill a sheet on its own (scheduled fills), share that sheet with
-    $SA_EMAIL as Editor.
+  - To let the function fill a sheet itself (Pronto ▸ Fill this sheet on the server, or a
+    schedule), share that sheet with $SA_EMAIL as Editor.
 EOF
 	if [[ -n $SCHEDULE ]]; then
 		printf '  - Sheet %s is filled on schedule "%s" (%s).\n' "$SPREADSHEET_ID" "$SCHEDULE" "$TIME_ZONE"

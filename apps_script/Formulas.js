@@ -68,12 +68,13 @@ function PRONTO_ENRICH(first, last, company_or_domain, linkedin, types) {
   const wanted = parseTypes_(types);
   return runFormula_('PRONTO_ENRICH', [first, last, company_or_domain, linkedin], wanted,
       function(result) {
-        const found = result.status === 'success';
+        const email = result.status === 'success' ? result.email || '' : '';
+        const phone = result.status === 'success' ? firstPhone_(result) : '';
         return [
-          found ? result.email || '' : '',
-          wanted.indexOf('email') === -1 ? '' : result.email_status || result.status,
-          found ? firstPhone_(result) : '',
-          wanted.indexOf('phone') === -1 ? '' : result.phone_status || result.status,
+          email,
+          wanted.indexOf('email') === -1 ? '' : email ? result.email_status || '' : 'not_found',
+          phone,
+          wanted.indexOf('phone') === -1 ? '' : phone ? result.phone_status || '' : 'not_found',
         ];
       }, 4);
 }

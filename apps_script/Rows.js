@@ -292,11 +292,11 @@ function outputValues_(result, types) {
   const answered = result.status === 'success' || result.status === 'not_found';
   if (types.indexOf('email') !== -1) {
     values.email = answered ? result.email || '' : '';
-    values.emailStatus = answered ? result.email_status || (result.email ? '' : 'not_found') : '';
+    values.emailStatus = !answered ? '' : values.email ? result.email_status || '' : 'not_found';
   }
   if (types.indexOf('phone') !== -1) {
     values.phone = answered ? firstPhone_(result) : '';
-    values.phoneStatus = answered ? result.phone_status || (firstPhone_(result) ? '' : 'not_found') : '';
+    values.phoneStatus = !answered ? '' : values.phone ? result.phone_status || '' : 'not_found';
   }
   return values;
 }

@@ -315,7 +315,7 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     assert printed_token(run) == token
     assert re.search(rf"^  Service account +{re.escape(SERVICE_ACCOUNT)}$", run.stdout, re.M)
     assert "choose Pronto ▸ Settings, paste the function URL and the token" in run.stdout
-    assert f"share that sheet with\n    {SERVICE_ACCOUNT} as Editor" in run.stdout
+    assert f"share that sheet with {SERVICE_ACCOUNT} as Editor." in run.stdout
 
 
 def test_second_run_creates_nothing_and_prints_the_same_token(sandbox: Sandbox) -> None:
@@ -350,7 +350,10 @@ def test_second_run_creates_nothing_and_prints_the_same_token(sandbox: Sandbox) 
 
 
 def test_api_key_reaches_secret_manager_only_through_stdin(sandbox: Sandbox) -> None:
-    """The key is in Secret Manager, sent on stdin, never in an argv, an environment or output."""
+    """The key is in Secret Manager, sent on stdin, never in an argv, an environment or output.
+
+    The shared token takes the same path; it is printed only in the final summary, on purpose.
+    """
     runs = [sandbox.run(), sandbox.run(), sandbox.run("--dry-run")]
     for run in runs:
         assert_ok(run)
@@ -365,11 +368,13 @@ def test_api_key_reaches_secret_manager_only_through_stdin(sandbox: Sandbox) -> 
     )
     assert flag(create, "data-file") == "-"
 
+    [(token, token_source)] = sandbox.secret_data("pronto-sheets-token")
+    assert token_source == "stdin"
     key_digest = hashlib.sha256(API_KEY.encode()).hexdigest()
     calls = sandbox.logged()
     assert len(calls) > 20
     for call in calls:
-        assert not any(API_KEY in arg for arg in call["argv"]), call["argv"]
+        assert not any(API_KEY in arg or token in arg for arg in call["argv"]), call["argv"]
         assert call["pronto_env"] == []
         assert key_digest not in call["env_sha256"], call["argv"]
 
@@ -439,6 +444,23 @@ def test_missing_key_without_a_terminal_is_refused_before_any_change(sandbox: Sa
     )
     assert run.changes() == []
     assert run.commands() == ["services list"]
+
+
+def test_during_a_token_rotation_the_new_token_is_the_one_printed(sandbox: Sandbox) -> None:
+    """With "new,old" stored (both accepted while sheets move over), deploy.sh prints "new"."""
+    assert_ok(sandbox.run())
+    old = printed_token(sandbox.run())
+    state = sandbox.state()
+    versions = state["projects"][PROJECT]["secrets"]["pronto-sheets-token"]["versions"]
+    versions.append(
+        {"version": 2, "data": f"feed{'0' * 60},{old}", "data_source": "stdin", "state": "ENABLED"}
+    )
+    sandbox.state_path.write_text(json.dumps(state))
+
+    run = sandbox.run()
+    assert_ok(run)
+    assert printed_token(run) == f"feed{'0' * 60}"
+    assert run.changes() == ["functions deploy"]
 
 
 def test_unreadable_token_stops_the_run_instead_of_replacing_it(sandbox: Sandbox) -> None:
@@ -615,6 +637,30 @@ def test_apps_script_push_adds_the_url_to_the_manifest_whitelist(sandbox: Sandbo
     assert "Put the Apps Script code into your sheet" not in run.stdout
 
 
+def test_the_repository_itself_deploys_and_pushes(sandbox: Sandbox) -> None:
+    """The real function/ (entry point `pronto`) and apps_script/ go through deploy.sh as is."""
+    ignored = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    for part in ("function", "apps_script"):
+        shutil.rmtree(sandbox.root / part)
+        shutil.copytree(REPO_ROOT / part, sandbox.root / part, ignore=ignored)
+    run = sandbox.run("--apps-script", SCRIPT_ID)
+    assert_ok(run)
+    url = sandbox.function()["serviceConfig"]["uri"]
+    assert "main.py" in sandbox.function()["buildConfig"]["sourceFiles"]
+    assert "requirements.txt" in sandbox.function()["buildConfig"]["sourceFiles"]
+
+    real_manifest = json.loads((REPO_ROOT / "apps_script" / "appsscript.json").read_text())
+    pushed = sandbox.state()["clasp"]["pushes"][-1]
+    allowed = real_manifest.get("urlFetchWhitelist", [])
+    assert pushed["manifest"] == real_manifest | {"urlFetchWhitelist": [*allowed, f"{url}/"]}
+    scripts = sorted(
+        path.name
+        for path in (REPO_ROOT / "apps_script").iterdir()
+        if path.suffix in {".js", ".html"} or path.name == "appsscript.json"
+    )
+    assert pushed["files"] == scripts
+
+
 def test_apps_script_without_manifest_is_refused(sandbox: Sandbox) -> None:
     """Without apps_script/appsscript.json, --apps-script stops before any call, saying why."""
     (sandbox.root / "apps_script" / "appsscript.json").unlink()
@@ -695,6 +741,20 @@ def test_refusals_say_what_to_do_next_and_call_nothing(
     assert run.stderr.startswith("deploy.sh: ")
     assert sentence in run.stderr
     assert run.calls == []
+    assert run.stdout == ""
+
+
+def test_unknown_project_is_refused_with_what_to_check(sandbox: Sandbox) -> None:
+    """A project gcloud cannot see stops the run at the first look-up, naming what to check."""
+    run = sandbox.run(env={"GOOGLE_CLOUD_PROJECT": "no-such-project-1"})
+    assert run.returncode == 1
+    assert "PERMISSION_DENIED" in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        "deploy.sh: gcloud services list failed (its message is above). Check that "
+        "GOOGLE_CLOUD_PROJECT=no-such-project-1 is your project id and that gcloud is logged in "
+        "(gcloud auth login) as someone who may administer it, then run ./deploy.sh again."
+    )
+    assert run.commands() == ["services list"]
     assert run.stdout == ""
 
 

@@ -14,7 +14,6 @@ from importlib import resources
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
 import schemathesis
 import yaml
@@ -27,22 +26,36 @@ from tests.support.stack import Function, Simulator
 SPEC_TEXT = resources.files("pronto_sheets").joinpath("openapi.yaml").read_text(encoding="utf-8")
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_TEXT)
 
-# Modest and reproducible: the same generated requests on every run, no example database.
-FUZZ_CONFIG = SchemathesisConfig.from_dict(
-    {
-        "seed": 20240607,
-        "generation": {"max-examples": 30, "deterministic": True, "database": "none"},
-        # 413 is how the function refuses more than 1,000 contacts.
-        "checks": {
-            "negative_data_rejection": {
-                "expected-statuses": ["400", "401", "403", "404", "405", "413"]
-            }
-        },
-    }
-)
-fuzzed = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT), config=FUZZ_CONFIG).exclude(
+
+def _fuzz_config(**generation: Any) -> SchemathesisConfig:
+    """Modest and reproducible: the same generated requests on every run, no example database."""
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": 20240607,
+            "generation": {
+                "max-examples": 30,
+                "deterministic": True,
+                "database": "none",
+                **generation,
+            },
+            # 413 is how the function refuses more than 1,000 contacts or 5 MB.
+            "checks": {
+                "negative_data_rejection": {
+                    "expected-statuses": ["400", "401", "403", "404", "405", "413"]
+                }
+            },
+        }
+    )
+
+
+fuzzed = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT), config=_fuzz_config()).exclude(
     path="/fill"
 )
+# /fill only with requests the document says are wrong: refused before any call to Google.
+fill_refusals = schemathesis.openapi.from_dict(
+    yaml.safe_load(SPEC_TEXT), config=_fuzz_config(mode="negative")
+).include(path="/fill")
+BEFORE_GOOGLE = {400, 401, 405, 413}
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +106,7 @@ def assert_documented(response: httpx.Response, path: str, method: str) -> Any:
 
 
 def test_document_is_valid_openapi_3() -> None:
-    """The shipped document passes the OpenAPI 3.1 meta-schema and names exactly the three routes."""
+    """The shipped document passes the OpenAPI 3.1 meta-schema and names the three routes."""
     loaded = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT))
     loaded.validate()
     assert SPEC["openapi"] == "3.1.0"
@@ -154,9 +167,20 @@ def test_fuzzed_requests_get_documented_answers(
     response = case.call_and_validate(
         base_url=function.url, headers={"Authorization": f"Bearer {function.token}"}
     )
-    if case.path == "/enrich" and response.status_code == 200:
-        if any(row["status"] == "pending" for row in response.json()["results"]):
-            pending_requests.append(case.body)
+    answered = response.json() if case.path == "/enrich" and response.status_code == 200 else {}
+    if any(row["status"] == "pending" for row in answered.get("results", [])):
+        pending_requests.append(case.body)
+
+
+@fill_refusals.parametrize()
+def test_fuzzed_fill_requests_are_refused_as_documented(
+    case: schemathesis.Case, function: Function
+) -> None:
+    """Generated invalid /fill bodies are refused before Google is called, as documented."""
+    response = case.call_and_validate(
+        base_url=function.url, headers={"Authorization": f"Bearer {function.token}"}
+    )
+    assert response.status_code in BEFORE_GOOGLE, (case.body, response.text)
 
 
 def test_enrich_rows_of_every_answered_status_conform(function: Function, sim: Simulator) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import httpx
 from packaging.requirements import Requirement
@@ -43,3 +47,18 @@ def test_functions_framework_serves_the_target(function: Function) -> None:
         "pronto_key_configured": True,
         "callers_configured": True,
     }
+
+
+def test_a_malformed_setting_stops_the_start_naming_the_variable(tmp_path: Path) -> None:
+    """PRONTO_RATE_PER_SECOND=fast makes the function refuse to start, saying which variable."""
+    env = {**os.environ, "PRONTO_RATE_PER_SECOND": "fast", "PRONTO_SHEETS_TOKENS": "t"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import runpy; runpy.run_path('function/main.py')"],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "PRONTO_RATE_PER_SECOND must be a number, got 'fast'." in done.stderr

@@ -173,7 +173,16 @@ class SimulatedPronto:
         self._counters.connections += 1
 
     def stats(self) -> dict[str, Any]:
-        """What `GET /_simulator/stats` returns."""
+        """What `GET /_simulator/stats` returns (counts since the last reset).
+
+        `calls`: enrichment requests received, whatever the outcome; `served`: answered
+        200 (found or not); `by_contact`: 200 answers per `identity_key`; `connections`:
+        TCP connections that carried enrichment requests; `open`/`peak_open`: admitted
+        requests (past key, rate and body checks) not yet answered, queued or served;
+        `serving`/`peak_serving`: requests holding one of the `max_open` slots; `queued`:
+        requests waiting for one; `rate_limited`: 429s for the rate (spurious 429s count
+        in `faults`); `max_calls_in_any_second`: most calls within one rolling second.
+        """
         counters = self._counters
         return {
             "calls": counters.calls,

@@ -85,7 +85,7 @@ class SimulatorServer:
         """Answer one request; True if the connection can carry another one."""
         conn, writer = connection.protocol, connection.writer
         try:
-            received = await _read_request(conn, connection.reader)
+            received = await _read_request(conn, connection.reader, writer)
         except h11.RemoteProtocolError as exc:
             reply = Reply(exc.error_status_hint, {"message": f"Bad request: {exc}"})
             _send(conn, writer, reply, close=True)
@@ -122,7 +122,7 @@ class _Connection:
 
 
 async def _read_request(
-    conn: h11.Connection, reader: asyncio.StreamReader
+    conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> tuple[h11.Request, bytes] | None:
     """The next whole request, or None once the client closed the connection."""
     request: h11.Request | None = None
@@ -133,6 +133,8 @@ async def _read_request(
             conn.receive_data(await reader.read(READ_CHUNK))
         elif isinstance(event, h11.Request):
             request = event
+            if conn.they_are_waiting_for_100_continue:  # curl does this for larger bodies
+                writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
         elif isinstance(event, h11.Data):
             body += event.data
             if len(body) > MAX_BODY_BYTES:

@@ -1,0 +1,241 @@
+"""`pronto-sheets fill`: fill a whole sheet from a laptop or a long-running job.
+
+The same `SheetFiller` as POST /fill, run in-process with the enricher built from the
+environment (`PRONTO_API_KEY`, …), with a progress bar (rows done of total, found,
+credits). Every option can also be set through the environment variable named in its
+help. Refusals print one line starting with "Error:" and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .contacts import ContactError, EnrichmentTypes
+from .engine import Enricher
+from .errors import ApiError
+from .fill_route import parse_spreadsheet_id, service_account_of, sheets_refusal
+from .settings import Settings, SettingsError
+from .sheet_filler import (
+    FillProgress,
+    FillRequest,
+    FillSummary,
+    SheetFiller,
+    SheetUnmappable,
+    SheetWriteFailed,
+    WorksheetNotFound,
+)
+from .sheets_client import SheetsError, open_gspread_client
+
+
+def _columns(raw: str | None) -> dict[str, str] | None:
+    """`firstname=Prénom,domain=D` (or a JSON object) as a mapping."""
+    if not raw or not raw.strip():
+        return None
+    text = raw.strip()
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values()):
+            return {str(k): v for k, v in parsed.items()}
+        raise click.BadParameter('use a JSON object like {"firstname": "Prénom"}.')
+    mapping: dict[str, str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f'"{part}" should look like firstname=Prénom.')
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def _summary_line(summary: FillSummary) -> str:
+    if summary.dry_run:
+        plan = summary.plan or {}
+        return (
+            f'Dry run of "{summary.sheet}": {summary.rows} rows, {summary.to_enrich} to enrich, '
+            f"{summary.skipped_filled} already filled, {summary.duplicates} duplicates, "
+            f"{summary.invalid} invalid, {plan.get('to_call', 0)} Pronto calls, "
+            f"at most {plan.get('estimated_credits', 0)} credits. Nothing was written."
+        )
+    line = (
+        f'Filled "{summary.sheet}": {summary.enriched} rows enriched ({summary.found} found, '
+        f"{summary.not_found} not found), {summary.skipped_filled} already filled, "
+        f"{summary.duplicates} duplicates paid once, {summary.invalid} invalid, "
+        f"{summary.failed} failed, {summary.over_budget} over budget; "
+        f"{summary.credits} credits, {summary.upstream_calls} Pronto calls; "
+        f"Sheets: {summary.sheets_reads} reads, {summary.sheets_writes} writes; "
+        f"{summary.seconds:.1f} s."
+    )
+    if summary.remaining:
+        line += f" {summary.remaining} rows are left for the next run."
+    if summary.over_budget:
+        line += " Rows over budget will be filled by a later run."
+    return line
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Any]:
+    """A rich progress bar on stderr (rows done of total, found, credits), or nothing."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    progress = Progress(
+        TextColumn("Filling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows · {task.fields[found]} found · {task.fields[credits]} credits"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    with progress:
+        yield progress
+
+
+async def _run(
+    request: FillRequest, settings: Settings, credentials: Path | None, show_progress: bool
+) -> FillSummary:
+    client = await asyncio.to_thread(
+        open_gspread_client,
+        sheets_api_base_url=settings.sheets_api_base_url,
+        credentials_file=str(credentials) if credentials else None,
+    )
+    enricher = Enricher.from_settings(settings)
+    try:
+        with _progress_bar(show_progress) as bar:
+            task_id = bar.add_task("fill", total=None, found=0, credits=0) if bar else None
+
+            def report(progress: FillProgress) -> None:
+                if bar is not None and task_id is not None:
+                    bar.update(
+                        task_id,
+                        total=progress.rows_total,
+                        completed=progress.rows_done,
+                        found=progress.found,
+                        credits=progress.credits,
+                    )
+
+            filler = SheetFiller(enricher, client, progress=report)
+            try:
+                return await filler.fill(request)
+            except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
+                raise sheets_refusal(exc, service_account_of(client)) from exc
+    finally:
+        await enricher.aclose()
+
+
+@click.command(name="fill")
+@click.argument("spreadsheet_id", envvar="PRONTO_FILL_SPREADSHEET_ID")
+@click.option("--sheet", envvar="PRONTO_FILL_SHEET", help="Tab to fill (default: the first).")
+@click.option(
+    "--type",
+    "types",
+    default="email",
+    show_default=True,
+    envvar="PRONTO_FILL_TYPE",
+    help="What to find: email, phone or email,phone.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    envvar="PRONTO_FILL_DRY_RUN",
+    help="Count rows and credits without calling Pronto or writing.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    envvar="PRONTO_FILL_OVERWRITE",
+    help="Enrich rows that already have results too.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    envvar="PRONTO_FILL_MAX_ROWS",
+    help="Enrich at most this many rows in this run.",
+)
+@click.option(
+    "--columns",
+    envvar="PRONTO_FILL_COLUMNS",
+    help="Say which column holds what, e.g. firstname=Prénom,domain=D.",
+)
+@click.option(
+    "--credentials",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="GOOGLE_APPLICATION_CREDENTIALS",
+    help="Service account key file (default: Application Default Credentials).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, envvar="PRONTO_FILL_JSON", help="Print the summary as JSON."
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    envvar="PRONTO_FILL_PROGRESS",
+    show_default=True,
+    help="Show a progress bar on stderr.",
+)
+def fill_command(
+    spreadsheet_id: str,
+    sheet: str | None,
+    types: str,
+    dry_run: bool,
+    overwrite: bool,
+    max_rows: int | None,
+    columns: str | None,
+    credentials: Path | None,
+    as_json: bool,
+    progress: bool,
+) -> None:
+    """Enrich every row of a Google Sheet that lacks results, and write them back.
+
+    SPREADSHEET_ID is the code in the sheet's address between /d/ and /edit (the whole
+    address works too). The sheet must be shared with the service account as an editor.
+    """
+    try:
+        settings = Settings.from_env()
+        request = FillRequest(
+            spreadsheet_id=parse_spreadsheet_id(spreadsheet_id),
+            sheet=sheet,
+            types=EnrichmentTypes.parse(types),
+            overwrite=overwrite,
+            dry_run=dry_run,
+            max_rows=max_rows,
+            columns=_columns(columns),
+        )
+    except (SettingsError, ContactError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    if not settings.pronto_api_key and not dry_run:
+        raise click.ClickException(
+            "PRONTO_API_KEY is not set: set it to your Pronto API key (or use --dry-run)."
+        )
+    try:
+        summary = asyncio.run(_run(request, settings, credentials, progress))
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "Interrupted. Results found so far are saved; run the same command again to "
+            "continue where it stopped."
+        ) from None
+    if as_json:
+        click.echo(json.dumps(summary.to_json()))
+    else:
+        click.echo(_summary_line(summary))

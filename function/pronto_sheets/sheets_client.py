@@ -1,0 +1,393 @@
+"""The gspread client the sheet filler uses: Google credentials or the local emulator,
+retries that honour Retry-After, request counters, and errors a person can act on.
+
+Errors raised to callers (translated at this boundary from gspread and requests)::
+
+    SheetsError                      anything Google Sheets refused or failed to do
+    ├── SheetsCredentialsError       no usable Google credentials
+    ├── SpreadsheetNotFound          wrong spreadsheet id (404)
+    ├── SpreadsheetPermissionDenied  not shared with the service account (403)
+    ├── SheetsQuotaExhausted         429 still after the retries
+    └── SheetsUnavailable            5xx or network failure still after the retries
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import threading
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import google.auth
+import google.auth.exceptions
+import gspread
+import requests
+import stamina
+from google.auth.credentials import Credentials
+from google.oauth2 import service_account
+from gspread.http_client import FileType, HTTPClient, ParamsType
+
+SCOPES = (
+    "https://www.googleapis.com/auth/spreadsheets",
+    "https://www.googleapis.com/auth/drive.readonly",
+)
+# gspread builds absolute URLs on these two hosts (gspread/urls.py); the emulator serves both.
+GOOGLE_API_ORIGINS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
+REQUEST_TIMEOUT_SECONDS = 60.0
+_RETRIED_TRANSPORT_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+class SheetsError(Exception):
+    """Google Sheets refused or failed; `str(error)` says what to do next."""
+
+
+class SheetsCredentialsError(SheetsError):
+    """No Google credentials could be loaded."""
+
+
+class SpreadsheetNotFound(SheetsError):
+    """The spreadsheet id names no spreadsheet (or one this account cannot see)."""
+
+
+class SpreadsheetPermissionDenied(SheetsError):
+    """The spreadsheet exists but is not shared with the account the service runs as."""
+
+
+class SheetsQuotaExhausted(SheetsError):
+    """Google kept answering 429 (too many requests per minute) after the retries."""
+
+
+class SheetsUnavailable(SheetsError):
+    """Google kept failing (5xx or network errors) after the retries."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to retry 429, 5xx and transport errors (never other 4xx).
+
+    Waits grow from `wait_initial` by doubling up to `wait_max`, plus up to `wait_jitter`
+    of random jitter; a Retry-After header replaces the computed wait unless it asks for
+    more than `max_retry_after` seconds, in which case the error is raised at once.
+    `attempts` and `timeout` (seconds since the first try) both bound the whole call.
+    """
+
+    attempts: int = 6
+    timeout: float = 120.0
+    wait_initial: float = 1.0
+    wait_max: float = 32.0
+    wait_jitter: float = 1.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1")
+        if self.timeout <= 0 or self.wait_initial < 0 or self.wait_max < self.wait_initial:
+            raise ValueError("RetryPolicy needs timeout > 0 and 0 <= wait_initial <= wait_max")
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    """Requests sent so far (each retry counts: it is a request Google sees)."""
+
+    reads: int
+    writes: int
+    drive: int
+    retries: int
+
+
+class RequestCounters:
+    """Thread-safe tallies of Sheets reads and writes, Drive calls and retries."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reads = self._writes = self._drive = self._retries = 0
+
+    def count(self, method: str, url: str) -> None:
+        kind = request_kind(method, url)
+        with self._lock:
+            if kind == "read":
+                self._reads += 1
+            elif kind == "write":
+                self._writes += 1
+            else:
+                self._drive += 1
+
+    def count_retry(self) -> None:
+        with self._lock:
+            self._retries += 1
+
+    def snapshot(self) -> RequestCounts:
+        with self._lock:
+            return RequestCounts(self._reads, self._writes, self._drive, self._retries)
+
+
+def request_kind(method: str, url: str) -> str:
+    """`read` or `write` as Google's Sheets quotas count them, or `drive`."""
+    parts = urlsplit(url)
+    if "/v4/spreadsheets" not in parts.path:
+        return "drive"
+    if method.upper() == "GET" or parts.path.endswith("ByDataFilter"):
+        return "read"
+    return "write"
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or HTTP-date), None if absent
+    or unreadable; a date in the past means 0."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _status(exc: gspread.exceptions.APIError) -> int:
+    # gspread sets code -1 when the body is not JSON (a proxy's HTML 502, say).
+    return int(exc.response.status_code)
+
+
+class RetryingHTTPClient(HTTPClient):
+    """gspread's HTTPClient with stamina retries that honour Retry-After, and counters.
+
+    gspread builds it as `http_client(auth, session)`; the keyword arguments have defaults.
+    """
+
+    def __init__(
+        self,
+        auth: Credentials | None,
+        session: requests.Session | None = None,
+        *,
+        policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        super().__init__(auth, session)  # type: ignore[arg-type]
+        self.policy = policy
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.counters = RequestCounters()
+        self.timeout = REQUEST_TIMEOUT_SECONDS
+
+    def _retry_wait(self, exc: Exception) -> bool | float:
+        """stamina's backoff hook: False = raise now, True = usual backoff, float = wait."""
+        if isinstance(exc, _RETRIED_TRANSPORT_ERRORS):
+            return True
+        if not isinstance(exc, gspread.exceptions.APIError):
+            return False
+        status = _status(exc)
+        if status not in (408, 429) and status < 500:
+            return False
+        wait = retry_after_seconds(exc.response.headers.get("Retry-After"), now=self.clock())
+        if wait is not None and wait > self.policy.max_retry_after:
+            return False
+        return True if wait is None else wait
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        params: ParamsType | None = None,
+        data: bytes | None = None,
+        json: Mapping[str, Any] | None = None,
+        files: FileType = None,
+        headers: MutableMapping[str, str] | None = None,
+    ) -> requests.Response:
+        policy = self.policy
+        for attempt in stamina.retry_context(
+            on=self._retry_wait,
+            attempts=policy.attempts,
+            timeout=policy.timeout,
+            wait_initial=policy.wait_initial,
+            wait_max=policy.wait_max,
+            wait_jitter=policy.wait_jitter,
+        ):
+            with attempt:
+                if attempt.num > 1:
+                    self.counters.count_retry()
+                self.counters.count(method, endpoint)
+                return super().request(method, endpoint, params, data, json, files, headers)
+        raise AssertionError("stamina.retry_context ended without an attempt")  # pragma: no cover
+
+
+class EmulatorSession(requests.Session):
+    """A requests.Session that sends Google API calls to the emulator instead."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+
+    def rewrite(self, url: str) -> str:
+        for origin in GOOGLE_API_ORIGINS:
+            if url.startswith(origin + "/"):
+                return self.base_url + url[len(origin) :]
+        return url
+
+    def request(  # type: ignore[override]
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        target = url.decode() if isinstance(url, bytes) else url
+        return super().request(method, self.rewrite(target), *args, **kwargs)
+
+
+class SheetsClient(gspread.Client):
+    """gspread.Client with our HTTP client, its counters and the account it acts as."""
+
+    def __init__(
+        self,
+        auth: Credentials | None,
+        session: requests.Session | None = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        # gspread.Client.__init__ only builds a default HTTPClient; build ours instead.
+        self.http_client: RetryingHTTPClient = RetryingHTTPClient(
+            auth, session, policy=retry, clock=clock
+        )
+        self.credentials = auth
+
+    @property
+    def counters(self) -> RequestCounters:
+        return self.http_client.counters
+
+    @property
+    def account_email(self) -> str | None:
+        return service_account_email(self.credentials)
+
+
+def load_credentials(credentials_file: str | None) -> Credentials:
+    """A service-account key file when given, else Application Default Credentials."""
+    if credentials_file:
+        try:
+            return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+                credentials_file, scopes=list(SCOPES)
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise SheetsCredentialsError(
+                f"Cannot read the service-account key file {credentials_file} ({exc}). "
+                "Download a JSON key for the service account from the Google Cloud console "
+                "(IAM > Service accounts > Keys) and pass its path."
+            ) from exc
+    try:
+        credentials, _ = google.auth.default(scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+    except google.auth.exceptions.DefaultCredentialsError as exc:
+        raise SheetsCredentialsError(
+            "No Google credentials were found. On Google Cloud the service account the "
+            "function runs as is used automatically; on a laptop pass --credentials with a "
+            "service-account key file, or run `gcloud auth application-default login`."
+        ) from exc
+    return credentials  # type: ignore[no-any-return]
+
+
+def open_gspread_client(
+    *,
+    sheets_api_base_url: str | None,
+    credentials_file: str | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> SheetsClient:
+    """A gspread client for Google Sheets, or for the emulator at `sheets_api_base_url`.
+
+    With a base URL no Google credentials are looked up at all; requests to Google's API
+    hosts are rewritten to the emulator. Otherwise `credentials_file` (a service-account
+    key) or Application Default Credentials are used, with the spreadsheets and
+    drive.readonly scopes. Raises SheetsCredentialsError when none can be loaded.
+    """
+    if sheets_api_base_url:
+        return SheetsClient(None, EmulatorSession(sheets_api_base_url), retry=retry, clock=clock)
+    return SheetsClient(load_credentials(credentials_file), retry=retry, clock=clock)
+
+
+def service_account_email(credentials: object) -> str | None:
+    """The email a spreadsheet must be shared with, when the credentials know it.
+
+    Compute Engine (Cloud Functions) credentials report "default" until their first token
+    refresh; any request to Google performs one, so after a failed call it is known.
+    """
+    value = getattr(credentials, "service_account_email", None)
+    return value if isinstance(value, str) and "@" in value else None
+
+
+def _google_message(exc: gspread.exceptions.APIError) -> str:
+    message = exc.error.get("message") if isinstance(exc.error, Mapping) else None
+    return str(message or exc.response.reason or "no details")
+
+
+def translate_error(
+    exc: BaseException, *, spreadsheet_id: str | None = None, account_email: str | None = None
+) -> SheetsError:
+    """The SheetsError a person can act on for a gspread, requests or permission error."""
+    if isinstance(exc, SheetsError):
+        return exc
+    which = f"spreadsheet {spreadsheet_id}" if spreadsheet_id else "the spreadsheet"
+    if isinstance(exc, PermissionError) and isinstance(exc.__cause__, gspread.exceptions.APIError):
+        exc = exc.__cause__  # gspread's open_by_key turns a 403 into a bare PermissionError
+    if isinstance(exc, gspread.exceptions.SpreadsheetNotFound):
+        return _not_found(which)
+    if isinstance(exc, gspread.exceptions.APIError):
+        status = _status(exc)
+        if status == 404:
+            return _not_found(which)
+        if status == 403:
+            who = account_email or "the service account this service runs as"
+            return SpreadsheetPermissionDenied(
+                f"This service may not open {which}. Share the spreadsheet with {who} as an "
+                "editor (Share button, top right in Google Sheets), then try again."
+            )
+        if status == 429:
+            return SheetsQuotaExhausted(
+                "Google Sheets is limiting how many requests this service may make per minute "
+                f"and kept refusing after several retries ({_google_message(exc)}). Wait a "
+                "minute, then run it again."
+            )
+        if status >= 500 or status == 408:
+            return SheetsUnavailable(
+                f"Google Sheets kept failing (HTTP {status}: {_google_message(exc)}). "
+                "Try again in a few minutes."
+            )
+        return SheetsError(
+            f"Google Sheets refused the request for {which} (HTTP {status}: "
+            f"{_google_message(exc)})."
+        )
+    if isinstance(exc, requests.exceptions.RequestException):
+        return SheetsUnavailable(
+            f"Could not reach Google Sheets ({type(exc).__name__}: {exc}). Check the network "
+            "connection and try again in a few minutes."
+        )
+    return SheetsError(f"Google Sheets failed for {which}: {exc}")
+
+
+def _not_found(which: str) -> SpreadsheetNotFound:
+    return SpreadsheetNotFound(
+        f"Google Sheets found no {which}. Check the spreadsheet ID: it is the long code "
+        "between /d/ and /edit in the spreadsheet's address."
+    )
+
+
+@contextmanager
+def sheets_errors(
+    *, spreadsheet_id: str | None = None, account_email: str | None = None
+) -> Iterator[None]:
+    """Translate gspread, requests and permission errors raised inside into SheetsError."""
+    try:
+        yield
+    except (gspread.exceptions.GSpreadException, PermissionError, requests.RequestException) as exc:
+        raise translate_error(
+            exc, spreadsheet_id=spreadsheet_id, account_email=account_email
+        ) from exc

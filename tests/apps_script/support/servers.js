@@ -1,0 +1,166 @@
+'use strict';
+/**
+ * Starts the real servers the Apps Script code talks to, on 127.0.0.1 and free
+ * ports: the Pronto simulator and the function served by functions-framework
+ * exactly as Cloud Functions serves it. Readiness is a GET /healthz answering,
+ * polled against a deadline (never a fixed sleep).
+ */
+const {spawn, spawnSync} = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const VENV_BIN = process.env.PRONTO_VENV_BIN || path.join(REPO, '.venv', 'bin');
+const PYTHON = path.join(VENV_BIN, 'python');
+const FUNCTIONS_FRAMEWORK = path.join(VENV_BIN, 'functions-framework');
+const STARTUP_DEADLINE_MS = 60000;
+// Budgets large enough that no test runs out of credits unless it means to.
+const TEST_CREDITS = 10000000;
+const LOG_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'pronto-apps-script-'));
+
+/** A TCP port nothing listens on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function answers(url) {
+  try {
+    const response = await fetch(url, {signal: AbortSignal.timeout(1000)});
+    return response.status < 500;
+  } catch {
+    return false;
+  }
+}
+
+/** Spawns a server and resolves once GET {url}/healthz answers below 500. */
+async function serve(name, command, args, {port, env}) {
+  const logPath = path.join(LOG_DIR, `${name}-${port}.log`);
+  const log = fs.openSync(logPath, 'w');
+  const child = spawn(command, args, {
+    cwd: REPO,
+    env: {...process.env, PYTHONUNBUFFERED: '1', PYTHONPATH: path.join(REPO, 'function'), ...env},
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
+  const served = {
+    name, url, child, logPath,
+    log: () => fs.readFileSync(logPath, 'utf8'),
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10000).unref();
+    }),
+  };
+  const deadline = Date.now() + STARTUP_DEADLINE_MS;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`${name} exited with ${child.exitCode}:\n${served.log()}`);
+    }
+    if (await answers(`${url}/healthz`)) return served;
+    if (Date.now() > deadline) {
+      await served.stop();
+      throw new Error(`gave up after ${STARTUP_DEADLINE_MS / 1000}s waiting for ${name} on ${url}:\n${served.log()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The Pronto simulator plus the function in front of it.
+ * @param {{token?: string, apiKey?: string, latencyMs?: number, functionEnv?: Object}} [options]
+ *     `apiKey` is the key the function sends (the simulator accepts "sim-key").
+ */
+async function startStack(options = {}) {
+  const token = options.token || 'sheet-token-for-tests';
+  const [simPort, fnPort] = [await freePort(), await freePort()];
+  const simulator = await serve('simulator', PYTHON, [
+    '-m', 'pronto_sheets.simulator', '--host', '127.0.0.1', '--port', String(simPort),
+    '--latency-ms', String(options.latencyMs === undefined ? 20 : options.latencyMs),
+    '--daily-credits', String(TEST_CREDITS),
+  ], {port: simPort, env: {}});
+  let fn;
+  try {
+    fn = await serve('function', FUNCTIONS_FRAMEWORK, [
+      '--source', path.join(REPO, 'function', 'main.py'), '--target', 'pronto',
+      '--host', '127.0.0.1', '--port', String(fnPort),
+    ], {
+      port: fnPort,
+      env: {
+        PRONTO_API_KEY: options.apiKey || 'sim-key',
+        PRONTO_BASE_URL: simulator.url,
+        PRONTO_SHEETS_TOKENS: token,
+        PRONTO_DAILY_CREDIT_BUDGET: String(TEST_CREDITS),
+        ...(options.functionEnv || {}),
+      },
+    });
+  } catch (error) {
+    await simulator.stop();
+    throw error;
+  }
+  const control = async (method, route, body) => {
+    const response = await fetch(`${simulator.url}${route}`, {
+      method,
+      headers: body ? {'Content-Type': 'application/json'} : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!response.ok) throw new Error(`simulator ${route} answered ${response.status}: ${await response.text()}`);
+    return response.json();
+  };
+  return {
+    token,
+    functionUrl: fn.url,
+    simulatorUrl: simulator.url,
+    simulatorStats: () => control('GET', '/_simulator/stats'),
+    resetSimulator: () => control('POST', '/_simulator/reset'),
+    configureSimulator: (changes) => control('POST', '/_simulator/config', changes),
+    logs: () => ({simulator: simulator.log(), function: fn.log()}),
+    stop: () => Promise.all([fn.stop(), simulator.stop()]),
+  };
+}
+
+/** Starts one extra server from a Node script (e.g. a stand-in), waiting on /healthz. */
+async function serveNodeScript(name, script, env = {}) {
+  const port = await freePort();
+  return serve(name, process.execPath, [script], {port, env: {PORT: String(port), ...env}});
+}
+
+/**
+ * The answers the simulator gives, straight from its own pure function
+ * (pronto_sheets.simulator.outcomes.simulated_outcome), for contacts as the
+ * function forwards them.
+ * @param {Array<{firstname: string, lastname: string, domain?: string, company_name?: string, linkedin_url?: string}>} contacts
+ * @return {Array<{email: ?string, email_status: ?string, phones: Array<string>}>}
+ */
+function simulatedOutcomes(contacts) {
+  const script = [
+    'import json, sys',
+    'from pronto_sheets.contacts import Contact',
+    'from pronto_sheets.simulator.outcomes import simulated_outcome',
+    'out = []',
+    'for raw in json.load(sys.stdin):',
+    '    c = Contact.from_mapping(raw)',
+    '    o = simulated_outcome(c.firstname, c.lastname, c.domain or None, c.company_name or None, c.linkedin_url or None)',
+    '    out.append({"email": o.email, "email_status": o.email_status, "phones": list(o.phones)})',
+    'json.dump(out, sys.stdout)',
+  ].join('\n');
+  const result = spawnSync(PYTHON, ['-c', script], {
+    cwd: REPO, input: JSON.stringify(contacts), encoding: 'utf8',
+    env: {...process.env, PYTHONPATH: path.join(REPO, 'function')},
+  });
+  if (result.status !== 0) throw new Error(`simulated_outcome failed: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+module.exports = {startStack, serveNodeScript, simulatedOutcomes, freePort, REPO};

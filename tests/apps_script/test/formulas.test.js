@@ -1,0 +1,170 @@
+'use strict';
+// =PRONTO_EMAIL / =PRONTO_PHONE / =PRONTO_ENRICH against the served function and the simulator.
+const assert = require('node:assert/strict');
+const {after, before, test} = require('node:test');
+const {AppsScript} = require('../support/apps_script');
+const {people} = require('../support/data');
+const {simulatedOutcomes, startStack} = require('../support/servers');
+
+let stack;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  if (stack) await stack.stop();
+});
+
+/** A spreadsheet whose script properties point at the served function. */
+function sheetWith(rows, extra = {}) {
+  return new AppsScript({
+    sheets: {Leads: [['First name', 'Last name', 'Company or website', 'LinkedIn'], ...rows]},
+    scriptProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+    ...extra,
+  });
+}
+
+test('=PRONTO_EMAIL over 200 rows makes one /enrich call whose 200 answers land in row order', async () => {
+  await stack.resetSimulator();
+  const leads = people(200, 'order');
+  const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain]));
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2:A201, B2:B201, C2:C201)');
+
+  const [outcome] = gas.recalculate('Leads');
+
+  assert.equal(outcome.error, null);
+  const calls = gas.enrichRequests();
+  assert.equal(calls.length, 1, 'one /enrich call for the whole range');
+  const sent = JSON.parse(calls[0].payload);
+  assert.equal(sent.contacts.length, 200);
+  assert.equal(sent.priority, 'interactive');
+  assert.equal(sent.timeout_s, 25);
+  assert.deepEqual(sent.enrichment_type, ['email']);
+  assert.equal(calls[0].headers.Authorization, `Bearer ${stack.token}`);
+  const stats = await stack.simulatorStats();
+  assert.equal(stats.served, 200, 'Pronto answered 200 lookups');
+  assert.equal(Object.keys(stats.by_contact).length, 200);
+  assert.deepEqual(new Set(Object.values(stats.by_contact)), new Set([1]), 'each person looked up once');
+  const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
+  const column = gas.sheet('Leads').getRange('E2:E201').getValues().map((row) => row[0]);
+  assert.deepEqual(column, expected);
+  const found = expected.filter(Boolean).length;
+  assert.ok(found > 100 && found < 200, `a realistic mix of found and not found (${found} found)`);
+  assert.equal(gas.sheet('Leads').value('E2'), expected[0]);
+  assert.equal(gas.sheet('Leads').value('E201'), expected[199]);
+});
+
+test('recalculating the same formula makes no /enrich call and no call reaches Pronto', async () => {
+  await stack.resetSimulator();
+  const leads = people(200, 'recalc');
+  const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain]));
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2:A201, B2:B201, C2:C201)');
+  gas.recalculate('Leads');
+  const before = gas.sheet('Leads').getRange('E2:E201').getValues();
+  const callsBefore = (await stack.simulatorStats()).calls;
+
+  const [again] = gas.recalculate('Leads');
+
+  assert.equal(again.error, null);
+  assert.equal(gas.enrichRequests().length, 1, 'the second calculation was answered from CacheService');
+  assert.equal((await stack.simulatorStats()).calls, callsBefore);
+  assert.deepEqual(gas.sheet('Leads').getRange('E2:E201').getValues(), before);
+
+  // Even with Apps Script's cache gone (it keeps ~1,000 items for 6 h), the function's cache answers.
+  gas.documentCache.items.clear();
+  gas.recalculate('Leads');
+  assert.equal(gas.enrichRequests().length, 2);
+  assert.equal((await stack.simulatorStats()).calls, callsBefore, 'still no call reached Pronto');
+  assert.deepEqual(gas.sheet('Leads').getRange('E2:E201').getValues(), before);
+});
+
+test('PRONTO_EMAIL on single cells returns one value; blank rows stay empty and invalid rows say what is missing', async () => {
+  await stack.resetSimulator();
+  const [ada, bob] = people(2, 'single');
+  const gas = sheetWith([
+    [ada.first, ada.last, ada.companyOrDomain],
+    ['', '', ''],
+    ['Marie', '', 'acme.io'],
+    [bob.first, bob.last, ''],
+  ]);
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2, B2, C2)');
+  gas.typeFormula('Leads', 'E3', '=PRONTO_EMAIL(A3, B3, C3)');
+  gas.typeFormula('Leads', 'E4', '=PRONTO_EMAIL(A4, B4, C4)');
+  gas.typeFormula('Leads', 'E5', '=PRONTO_EMAIL(A5, B5, C5)');
+
+  const outcomes = gas.recalculate('Leads');
+
+  const [expected] = simulatedOutcomes([ada.contact]);
+  assert.deepEqual(outcomes.map((o) => o.value), [
+    expected.email || '', '', 'missing last name', 'missing company, domain or LinkedIn URL',
+  ]);
+  assert.equal(gas.enrichRequests().length, 1, 'only the complete row was sent');
+  assert.equal((await stack.simulatorStats()).served, 1);
+});
+
+test('PRONTO_PHONE keeps the + of the number and PRONTO_ENRICH spills email, statuses and phone per row', async () => {
+  await stack.resetSimulator();
+  const leads = people(40, 'phone');
+  const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain]));
+  gas.typeFormula('Leads', 'E2', '=PRONTO_PHONE(A2:A41, B2:B41, C2:C41)');
+  gas.typeFormula('Leads', 'F2', '=PRONTO_ENRICH(A2:A41, B2:B41, C2:C41)');
+
+  const outcomes = gas.recalculate('Leads');
+
+  assert.deepEqual(outcomes.map((o) => o.error), [null, null]);
+  const expected = simulatedOutcomes(leads.map((p) => p.contact));
+  const phones = gas.sheet('Leads').getRange('E2:E41').getValues().map((row) => row[0]);
+  assert.deepEqual(phones, expected.map((o) => o.phones[0] || ''));
+  assert.ok(phones.some((phone) => phone.startsWith('+336')), 'phones keep their international +');
+  const enriched = gas.sheet('Leads').getRange('F2:I41').getValues();
+  enriched.forEach((row, i) => {
+    const o = expected[i];
+    assert.deepEqual(row, [
+      o.email || '',
+      o.email ? o.email_status : 'not_found',
+      o.phones[0] || '',
+      o.phones.length ? 'valid' : 'not_found',
+    ], `row ${i + 2}`);
+  });
+});
+
+test('ranges of different sizes are refused with a sentence saying how to fix the formula', () => {
+  const gas = sheetWith(people(3, 'size').map((p) => [p.first, p.last, p.companyOrDomain]));
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2:A4, B2:B3, C2:C4)');
+
+  const [outcome] = gas.recalculate('Leads');
+
+  assert.equal(outcome.error, 'first has 3 row(s) but last has 2: give every range the same number of rows.');
+  assert.equal(gas.sheet('Leads').value('E2'), '#ERROR!');
+  assert.equal(gas.enrichRequests().length, 0);
+});
+
+test('a contact whose cache key would pass 250 characters is cached under a digest', async () => {
+  await stack.resetSimulator();
+  const longCompany = `Compagnie Générale des ${'Très Longues Raisons Sociales '.repeat(10)}`.trim();
+  const gas = sheetWith([['Ada', 'Lovelace', longCompany]]);
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2, B2, C2)');
+
+  gas.recalculate('Leads');
+  gas.recalculate('Leads');
+
+  const keys = [...gas.documentCache.items.keys()];
+  assert.equal(keys.length, 1);
+  assert.ok(keys[0].length <= 250 && keys[0].startsWith('pronto1#'), keys[0]);
+  assert.equal(gas.enrichRequests().length, 1, 'the second calculation came from the cache');
+  const [expected] = simulatedOutcomes([{firstname: 'Ada', lastname: 'Lovelace', company_name: longCompany}]);
+  assert.equal(gas.sheet('Leads').value('E2'), expected.email || '');
+});
+
+test('a formula never asks for an identity token or writes to the sheet (custom functions cannot)', async () => {
+  const leads = people(3, 'noauth');
+  const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain]), {identityToken: 'not-for-formulas'});
+  gas.scriptProperties.deleteProperty('PRONTO_FUNCTION_TOKEN');
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2:A4, B2:B4, C2:C4)');
+
+  const [outcome] = gas.recalculate('Leads');
+
+  assert.equal(outcome.error, 'Set the access token in Pronto ▸ Settings (ask your admin for it): formulas need it to reach the Pronto function.');
+  assert.equal(gas.fetches.length, 0);
+});
