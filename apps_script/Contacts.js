@@ -127,6 +127,11 @@ function buildContact_(fields) {
       company = company || either;
     }
   }
+  if (domain && !looksLikeDomain_(domain)) {
+    // A company name typed in the website column ("Acme SAS"): use it as the company.
+    company = company || domain;
+    domain = '';
+  }
   if (!first && !last && full) {
     const parts = splitFullName_(full);
     first = parts.first;
@@ -145,7 +150,11 @@ function buildContact_(fields) {
   if (!last) {
     missing.push('last name');
   }
-  const normalisedDomain = domain ? normaliseDomain_(domain) : '';
+  let normalisedDomain = domain ? normaliseDomain_(domain) : '';
+  if (normalisedDomain && !/^[^\s.]+(\.[^\s.]+)+$/.test(normalisedDomain)) {
+    company = company || domain;
+    normalisedDomain = '';
+  }
   if (!company && !normalisedDomain && !linkedin) {
     missing.push('company, domain or LinkedIn URL');
   }

@@ -1,7 +1,7 @@
 """Fixtures for the Sheets API emulator: one served process per test session, reset before
 each test, and a small client for its `/_emulator/` control API.
 
-Import into conftest.py: `from sheets_fixtures import sheets_emulator_process, sheets_emulator,
+Import into conftest.py: `from tests.sheets_fixtures import sheets_emulator_process, sheets_emulator,
 emulated_gspread  # noqa: F401`.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import gspread
 import httpx
 import pytest
-from support.servers import FUNCTION_DIR, ServedProcess, free_port, serve_process
+from tests.support.servers import FUNCTION_DIR, ServedProcess, free_port, serve_process
 
 from pronto_sheets.sheets_client import RetryPolicy, open_gspread_client
 

@@ -55,6 +55,7 @@ fuzzed = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT), config=_fuzz_
 fill_refusals = schemathesis.openapi.from_dict(
     yaml.safe_load(SPEC_TEXT), config=_fuzz_config(mode="negative")
 ).include(path="/fill")
+FILL_REQUEST = {"$ref": "#/components/schemas/FillRequest"}
 BEFORE_GOOGLE = {400, 401, 405, 413}
 
 
@@ -177,6 +178,9 @@ def test_fuzzed_fill_requests_are_refused_as_documented(
     case: schemathesis.Case, function: Function
 ) -> None:
     """Generated invalid /fill bodies are refused before Google is called, as documented."""
+    if _validator(FILL_REQUEST).is_valid(case.body):
+        # Negative only in a header (e.g. Content-Type: text/plain): the body would reach Google.
+        return
     response = case.call_and_validate(
         base_url=function.url, headers={"Authorization": f"Bearer {function.token}"}
     )
@@ -220,21 +224,16 @@ def test_healthz_conforms(function: Function) -> None:
 AUTH = "auth"  # stands for the function's real token in the table below
 NO_TOKEN = "No access token was sent. Paste the function's token in Pronto ▸ Settings."
 BAD_TOKEN = "The access token is not valid. Copy the current token into Pronto ▸ Settings."
+NEEDS_ID = '"spreadsheet_id" is required.'
+SHEET_ID = b"1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
 REFUSALS: list[tuple[str, str, str | None, bytes, int, str, str]] = [
     # method, path, authorization, body, status, code, words in the message
     ("POST", "/enrich", None, b'{"contacts": []}', 401, "unauthenticated", NO_TOKEN),
     ("POST", "/enrich", "Bearer wrong", b'{"contacts": []}', 401, "unauthenticated", BAD_TOKEN),
     ("POST", "/enrich", "Basic dXNlcjpwdw==", b"{}", 401, "unauthenticated", NO_TOKEN),
     ("POST", "/fill", None, b'{"spreadsheet_id": "x"}', 401, "unauthenticated", NO_TOKEN),
-    (
-        "POST",
-        "/fill",
-        "Bearer wrong",
-        b'{"spreadsheet_id": "x"}',
-        401,
-        "unauthenticated",
-        BAD_TOKEN,
-    ),
+    ("POST", "/fill", "Bearer wrong", b'{"spreadsheet_id": "x"}', 401, "unauthenticated",
+     BAD_TOKEN),
     ("GET", "/enrich", AUTH, b"", 405, "method_not_allowed", "/enrich only accepts POST"),
     ("PUT", "/enrich", None, b"{}", 405, "method_not_allowed", "/enrich only accepts POST"),
     ("GET", "/fill", AUTH, b"", 405, "method_not_allowed", "/fill only accepts POST"),
@@ -245,25 +244,26 @@ REFUSALS: list[tuple[str, str, str | None, bytes, int, str, str]] = [
     ("POST", "/enrich", AUTH, b'{"contacts": "Ada"}', 400, "invalid_contacts", '"contacts"'),
     ("POST", "/fill", AUTH, b"{spreadsheet", 400, "malformed_json", "not valid JSON"),
     ("POST", "/fill", AUTH, b'["spreadsheet_id"]', 400, "malformed_json", "a JSON object"),
-    ("POST", "/fill", AUTH, b"{}", 400, "", "spreadsheet_id"),
-    ("POST", "/fill", AUTH, b'{"spreadsheet_id": 42}', 400, "", "spreadsheet_id"),
+    ("POST", "/fill", AUTH, b"{}", 400, "invalid_spreadsheet_id", NEEDS_ID),
+    ("POST", "/fill", AUTH, b'{"spreadsheet_id": 42}', 400, "invalid_spreadsheet_id", NEEDS_ID),
+    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "Leads"}', 400, "invalid_spreadsheet_id",
+     '"Leads" is not a spreadsheet id.'),
+    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "%s", "tab": "Leads"}' % SHEET_ID, 400,
+     "invalid_field", "Unknown field(s): tab."),
+    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "%s", "overwrite": "yes"}' % SHEET_ID, 400,
+     "invalid_field", '"overwrite" must be true or false.'),
+    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "%s", "max_rows": 0}' % SHEET_ID, 400,
+     "invalid_field", '"max_rows" must be a whole number of rows, at least 1.'),
     ("POST", "/fill", AUTH, b" " * (6 * 1024 * 1024), 413, "payload_too_large", "than 5 MB"),
-    (
-        "POST",
-        "/enrich",
-        AUTH,
-        b'{"contacts": [' + b",".join([b"{}"] * 1001) + b"]}",
-        413,
-        "too_many_contacts",
-        "send at most 1000 per call",
-    ),
-]
+    ("POST", "/enrich", AUTH, b'{"contacts": [' + b",".join([b"{}"] * 1001) + b"]}", 413,
+     "too_many_contacts", "send at most 1000 per call"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("method", "path", "authorization", "body", "status", "code", "words"),
     REFUSALS,
-    ids=[f"{m} {p} {s} {c or w[:20]}" for m, p, _, _, s, c, w in REFUSALS],
+    ids=[f"{m} {p} {s} {c}: {w[:32]}" for m, p, _, _, s, c, w in REFUSALS],
 )
 def test_refusals_match_the_error_schema(
     function: Function,
@@ -286,8 +286,7 @@ def test_refusals_match_the_error_schema(
     )
     assert response.status_code == status, response.text
     error = assert_documented(response, path, method)["error"]
-    if code:
-        assert error["code"] == code
+    assert error["code"] == code
     assert words in error["message"]
     if status == 405:
         assert response.headers["allow"] == ("GET, HEAD" if path == "/healthz" else "POST")

@@ -18,16 +18,14 @@ from pronto_sheets.sheet_columns import (
 
 
 def test_headers_fold_case_accents_spaces_and_punctuation() -> None:
-    """"Prénom", "PRENOM", " pré-nom " and "Pre_Nom" all read as the same header."""
-    assert {normalize_header(t) for t in ("Prénom", "PRENOM", " pré-nom ", "Pre_Nom")} == {
-        "prenom"
-    }
+    """ "Prénom", "PRENOM", " pré-nom " and "Pre_Nom" all read as the same header."""
+    assert {normalize_header(t) for t in ("Prénom", "PRENOM", " pré-nom ", "Pre_Nom")} == {"prenom"}
     assert normalize_header("Company Website") == "companywebsite"
     assert normalize_header("LinkedIn URL") == "linkedinurl"
 
 
 def test_french_and_messy_headers_are_mapped() -> None:
-    """"Prénom", "NOM", "Société", "Company Website" and "Profil LinkedIn" map to their fields."""
+    """ "Prénom", "NOM", "Société", "Company Website" and "Profil LinkedIn" map to their fields."""
     values = [
         ["Notes", "Prénom", "NOM", "Société", "Company Website", "Profil LinkedIn"],
         ["vip", "Zoé", "Durand", "Acme", "https://www.acme.io/", "linkedin.com/in/zoe"],
@@ -79,7 +77,7 @@ def test_header_row_below_a_title_row_is_found() -> None:
 
 
 def test_full_name_is_split_into_first_and_last() -> None:
-    """"Full name" alone gives first and last names; "Last, First" is understood too."""
+    """ "Full name" alone gives first and last names; "Last, First" is understood too."""
     assert split_full_name("  Ada   Lovelace ") == ("Ada", "Lovelace")
     assert split_full_name("Jean de La Fontaine") == ("Jean", "de La Fontaine")
     assert split_full_name("Lovelace, Ada") == ("Ada", "Lovelace")
@@ -105,8 +103,11 @@ def test_output_columns_are_found_when_present() -> None:
 
 
 def test_explicit_mapping_overrides_detection() -> None:
-    """"columns" can name a header text or a column letter, and wins over synonyms."""
-    values = [["Who", "Family", "Where", "Website", "Web site 2"], ["Ada", "L", "x", "a.io", "b.io"]]
+    """ "columns" can name a header text or a column letter, and wins over synonyms."""
+    values = [
+        ["Who", "Family", "Where", "Website", "Web site 2"],
+        ["Ada", "L", "x", "a.io", "b.io"],
+    ]
     column_map = detect_columns(
         values, {"firstname": "who", "last_name": "FAMILY", "domain": "E", "email": "Where"}
     )

@@ -31,7 +31,7 @@ from pronto_sheets.simulator import (
     simulated_email,
     simulated_outcome,
 )
-from pronto_sheets.simulator.limits import CreditLedger
+from pronto_sheets.simulator.limits import CreditLedger, FifoSlots
 from tests.support.servers import ServedProcess, free_port, serve_process, wait_until
 
 ENRICH = "/v2/contacts/sync_single_enrich"
@@ -210,6 +210,31 @@ def test_credit_ledger_gives_credits_back_on_a_new_utc_day() -> None:
     assert ledger.left == 10
     assert ledger.try_charge(3)
     assert ledger.spent == 3
+
+
+async def test_fifo_slots_go_to_waiters_in_arrival_order_and_expire_late_ones() -> None:
+    """A freed slot goes to the longest waiter; a waiter past its wait gets none and leaks none."""
+    slots = FifoSlots(1)
+    assert await slots.acquire(1.0) is not None
+    order: list[tuple[str, bool]] = []
+
+    async def wait(name: str, wait_s: float) -> None:
+        granted = await slots.acquire(wait_s)
+        order.append((name, granted is not None))
+        if granted is not None:
+            slots.release()
+
+    tasks = [asyncio.create_task(wait(name, 30.0)) for name in ("a", "b")]
+    late = asyncio.create_task(wait("late", 0.05))
+    tasks.append(asyncio.create_task(wait("c", 30.0)))
+    await asyncio.sleep(0)  # one loop turn: each new task runs up to its place in line
+    assert slots.waiting == 4
+    await late
+    assert order == [("late", False)]
+    slots.release()
+    await asyncio.gather(*tasks)
+    assert order == [("late", False), ("a", True), ("b", True), ("c", True)]
+    assert (slots.held, slots.waiting) == (0, 0)
 
 
 # --- the enrichment endpoint -------------------------------------------------------

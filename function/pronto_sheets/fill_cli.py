@@ -135,7 +135,9 @@ async def _run(
             try:
                 return await filler.fill(request)
             except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
-                raise sheets_refusal(exc, service_account_of(client)) from exc
+                raise sheets_refusal(
+                    exc, service_account_of(client, str(credentials) if credentials else None)
+                ) from exc
     finally:
         await enricher.aclose()
 

@@ -14,8 +14,11 @@ an `ApiError` (routes.py renders them):
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .contacts import ContactError, EnrichmentTypes
@@ -30,6 +33,7 @@ from .sheet_filler import (
     WorksheetNotFound,
 )
 from .sheets_client import (
+    SheetsClient,
     SheetsError,
     SheetsQuotaExhausted,
     SheetsUnavailable,
@@ -160,14 +164,12 @@ def sheets_refusal(exc: BaseException, service_account: str | None) -> ApiError:
             "minutes; rows already written are kept.",
             code="sheets_unavailable",
         )
-    return UpstreamError(
-        "Google Sheets refused the request. Run the fill again in a few minutes; if it "
-        "keeps failing, check the spreadsheet is shared with the service account as an editor.",
-        code="sheets_error",
-    )
+    return UpstreamError(str(exc), code="sheets_error")
 
 
-async def handle_fill(body: dict[str, Any], *, enricher: Enricher, settings: Settings) -> dict[str, Any]:
+async def handle_fill(
+    body: dict[str, Any], *, enricher: Enricher, settings: Settings
+) -> dict[str, Any]:
     """Validate, fill the sheet at background priority, and return the run's summary."""
     request = parse_fill_request(body)
     try:
@@ -180,10 +182,20 @@ async def handle_fill(body: dict[str, Any], *, enricher: Enricher, settings: Set
     try:
         summary = await filler.fill(request)
     except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
-        raise sheets_refusal(exc, service_account_of(client)) from exc
+        account = service_account_of(client, os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"))
+        raise sheets_refusal(exc, account) from exc
     return summary.to_json()
 
 
-def service_account_of(client: Any) -> str | None:
-    """The email the spreadsheet must be shared with, when the credentials say it."""
-    return getattr(client, "service_account_email", None)
+def service_account_of(client: SheetsClient, key_file: str | None = None) -> str | None:
+    """The email the spreadsheet must be shared with: from the credentials in use, else
+    from the service-account key file named (read for its `client_email` only)."""
+    if client.service_account_email:
+        return client.service_account_email
+    if not key_file:
+        return None
+    try:
+        email = json.loads(Path(key_file).read_text(encoding="utf-8")).get("client_email")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return email if isinstance(email, str) and "@" in email else None

@@ -51,7 +51,7 @@ from .sheet_columns import (
     column_letters,
     detect_columns,
 )
-from .sheets_client import SheetsError
+from .sheets_client import SheetsClient, SheetsError, sheets_errors
 
 logger = logging.getLogger(__name__)
 
@@ -238,17 +238,17 @@ class _Row:
 class _Sheet:
     """One worksheet through gspread's HTTP client (blocking: call in a thread).
 
-    Counts the requests it makes. The metadata is read once; values are read with
-    `FORMATTED_VALUE` (what the person sees) and written with `RAW`.
+    The metadata is read once; values are read with `FORMATTED_VALUE` (what the person
+    sees) and written with `RAW`. gspread and network errors leave as `SheetsError`.
     """
 
-    def __init__(self, client: Any, spreadsheet_id: str, sheet: str | None) -> None:
+    def __init__(self, client: SheetsClient, spreadsheet_id: str, sheet: str | None) -> None:
+        self._client = client
         self._http = client.http_client
         self.spreadsheet_id = spreadsheet_id
-        self.reads = 0
-        self.writes = 0
-        self.reads += 1
-        metadata = self._http.fetch_sheet_metadata(spreadsheet_id)
+        self._baseline = client.counters.snapshot()
+        with self._errors():
+            metadata = self._http.fetch_sheet_metadata(spreadsheet_id)
         sheets = [item["properties"] for item in metadata.get("sheets", [])]
         if sheet is None:
             if not sheets:
@@ -269,58 +269,62 @@ class _Sheet:
         self.row_count: int = int(grid.get("rowCount", 1000))
         self.column_count: int = int(grid.get("columnCount", 26))
 
+    def _errors(self) -> Any:
+        return sheets_errors(
+            spreadsheet_id=self.spreadsheet_id, account_email=self._client.service_account_email
+        )
+
+    @property
+    def reads(self) -> int:
+        """Read requests Google saw from this run (retries included)."""
+        return self._client.counters.snapshot().reads - self._baseline.reads
+
+    @property
+    def writes(self) -> int:
+        """Write requests Google saw from this run (retries included)."""
+        return self._client.counters.snapshot().writes - self._baseline.writes
+
     def read_values(self) -> list[list[Any]]:
         """The used range, row by row (one request, or one per 10,000 rows)."""
         quoted = quote_sheet_title(self.title)
+        params = {"valueRenderOption": "FORMATTED_VALUE"}
         if self.row_count <= READ_CHUNK_ROWS:
-            self.reads += 1
-            answer = self._http.values_get(
-                self.spreadsheet_id, quoted, params={"valueRenderOption": "FORMATTED_VALUE"}
-            )
+            with self._errors():
+                answer = self._http.values_get(self.spreadsheet_id, quoted, params=params)
             return [list(row) for row in answer.get("values", [])]
         values: list[list[Any]] = []
         last_col = column_letters(max(self.column_count, 1) - 1)
         for start in range(1, self.row_count + 1, READ_CHUNK_ROWS):
             end = min(start + READ_CHUNK_ROWS - 1, self.row_count)
-            self.reads += 1
-            answer = self._http.values_get(
-                self.spreadsheet_id,
-                f"{quoted}!A{start}:{last_col}{end}",
-                params={"valueRenderOption": "FORMATTED_VALUE"},
-            )
+            with self._errors():
+                answer = self._http.values_get(
+                    self.spreadsheet_id, f"{quoted}!A{start}:{last_col}{end}", params=params
+                )
             chunk = [list(row) for row in answer.get("values", [])]
             if chunk:
-                values.extend([[]] * (start - 1 - len(values)))  # rows of empty chunks
+                values.extend([[] for _ in range(start - 1 - len(values))])  # empty chunks
                 values.extend(chunk)
         return values
 
     def ensure_columns(self, count: int) -> None:
-        """Grow the grid to `count` columns when output columns would not fit."""
-        if count <= self.column_count:
-            return
-        self.writes += 1
-        self._http.batch_update(
-            self.spreadsheet_id,
-            {
-                "requests": [
-                    {
-                        "appendDimension": {
-                            "sheetId": self.sheet_id,
-                            "dimension": "COLUMNS",
-                            "length": count - self.column_count,
-                        }
-                    }
-                ]
-            },
-        )
+        """Grow the grid to `count` columns (Sheets refuses writes past its edge)."""
+        request = {
+            "appendDimension": {
+                "sheetId": self.sheet_id,
+                "dimension": "COLUMNS",
+                "length": count - self.column_count,
+            }
+        }
+        with self._errors():
+            self._http.batch_update(self.spreadsheet_id, {"requests": [request]})
         self.column_count = count
 
     def write(self, data: list[dict[str, Any]]) -> None:
         """One `values:batchUpdate` with RAW input: strings are stored as typed."""
-        self.writes += 1
-        self._http.values_batch_update(
-            self.spreadsheet_id, body={"valueInputOption": "RAW", "data": data}
-        )
+        with self._errors():
+            self._http.values_batch_update(
+                self.spreadsheet_id, body={"valueInputOption": "RAW", "data": data}
+            )
 
 
 def _ranges(
@@ -354,9 +358,7 @@ def _ranges(
             if all(value is None for line in values for value in line):
                 continue
             first, last = column_letters(run[0][0]), column_letters(run[-1][0])
-            data.append(
-                {"range": f"{quoted}!{first}{rows[0]}:{last}{rows[-1]}", "values": values}
-            )
+            data.append({"range": f"{quoted}!{first}{rows[0]}:{last}{rows[-1]}", "values": values})
     return data
 
 
@@ -384,6 +386,7 @@ class _Writer:
         self._first_pending_at: float | None = None
         self._closed = False
         self._wake = asyncio.Event()
+        self._headers: list[dict[str, Any]] = []
         self.rows_written = 0
 
     def add(self, number: int, result: RowResult) -> None:
@@ -398,11 +401,11 @@ class _Writer:
         self._closed = True
         self._wake.set()
 
-    async def write_headers(self, row_number: int, headers: Mapping[OutputField, str]) -> None:
-        """Name the appended output columns on the header row (one write)."""
-        await self._pace()
+    def name_columns(self, row_number: int, headers: Mapping[OutputField, str]) -> None:
+        """Name the appended output columns on the header row, in the first flush (so the
+        header costs no write of its own)."""
         columns = {name: self._columns[name] for name in headers}
-        await self._send(_ranges(self._sheet.title, columns, {row_number: dict(headers)}))
+        self._headers = _ranges(self._sheet.title, columns, {row_number: dict(headers)})
 
     async def run(self) -> None:
         while True:
@@ -443,7 +446,8 @@ class _Writer:
             return
         numbers = sorted(self._pending)[:MAX_ROWS_PER_WRITE]
         batch = {number: self._pending[number] for number in numbers}
-        await self._send(_ranges(self._sheet.title, self._columns, batch))
+        await self._send([*self._headers, *_ranges(self._sheet.title, self._columns, batch)])
+        self._headers = []
         for number in numbers:
             del self._pending[number]
         self.rows_written += len(numbers)
@@ -475,7 +479,7 @@ class SheetFiller:
     def __init__(
         self,
         enricher: Enricher,
-        client: Any,
+        client: SheetsClient,
         *,
         progress: Callable[[FillProgress], None] | None = None,
         clock: Clock = time.monotonic,
@@ -503,9 +507,7 @@ class SheetFiller:
         """Run one fill; see the module docstring for what it does and raises."""
         started = self.clock()
         summary = FillSummary(spreadsheet_id=request.spreadsheet_id, dry_run=request.dry_run)
-        sheet = await asyncio.to_thread(
-            _Sheet, self.client, request.spreadsheet_id, request.sheet
-        )
+        sheet = await asyncio.to_thread(_Sheet, self.client, request.spreadsheet_id, request.sheet)
         summary.sheet = sheet.title
         try:
             values = await asyncio.to_thread(sheet.read_values)
@@ -602,8 +604,11 @@ class SheetFiller:
         writer_task: asyncio.Task[None] | None = None
         try:
             if appended:
-                await asyncio.to_thread(sheet.ensure_columns, max(columns.values()) + 1)
-                await writer.write_headers(column_map.header_row + 1, appended)
+                needed = max(columns.values()) + 1
+                if needed > sheet.column_count:  # a write of its own, paced like the others
+                    await asyncio.to_thread(sheet.ensure_columns, needed)
+                    policy.last_write = self.clock()
+                writer.name_columns(column_map.header_row + 1, appended)
             for row in rows:
                 reason = row.contact.invalid_reason()
                 if reason:
@@ -705,9 +710,7 @@ class SheetFiller:
             tally.rows_done += len(group)
 
     @staticmethod
-    def _record(
-        result: RowResult, rows: list[_Row], writer: _Writer, summary: FillSummary
-    ) -> None:
+    def _record(result: RowResult, rows: list[_Row], writer: _Writer, summary: FillSummary) -> None:
         count = len(rows)
         match result.status:
             case Status.SUCCESS:

@@ -1,7 +1,10 @@
 """The gspread client the sheet filler uses: Google credentials or the local emulator,
 retries that honour Retry-After, request counters, and errors a person can act on.
 
-Errors raised to callers (translated at this boundary from gspread and requests)::
+Errors raised to callers. The HTTP client translates gspread's APIError and requests'
+transport errors at this boundary (the original stays as `__cause__`), so every call made
+through the client, gspread's own included, raises these; `translate_error` and
+`sheets_errors` do the same for the few errors gspread raises itself::
 
     SheetsError                      anything Google Sheets refused or failed to do
     ├── SheetsCredentialsError       no usable Google credentials
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -38,6 +42,7 @@ SCOPES = (
 # gspread builds absolute URLs on these two hosts (gspread/urls.py); the emulator serves both.
 GOOGLE_API_ORIGINS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 REQUEST_TIMEOUT_SECONDS = 60.0
+_SPREADSHEET_IN_URL = re.compile(r"/(?:v4/spreadsheets|drive/v[23]/files)/([A-Za-z0-9_-]+)")
 _RETRIED_TRANSPORT_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
@@ -46,7 +51,14 @@ _RETRIED_TRANSPORT_ERRORS = (
 
 
 class SheetsError(Exception):
-    """Google Sheets refused or failed; `str(error)` says what to do next."""
+    """Google Sheets refused or failed; `str(error)` says what to do next.
+
+    `status` is the HTTP status Google answered, when there was an answer.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class SheetsCredentialsError(SheetsError):
@@ -179,6 +191,7 @@ class RetryingHTTPClient(HTTPClient):
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         super().__init__(auth, session)  # type: ignore[arg-type]
+        self.credentials = auth
         self.policy = policy
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.counters = RequestCounters()
@@ -208,20 +221,29 @@ class RetryingHTTPClient(HTTPClient):
         files: FileType = None,
         headers: MutableMapping[str, str] | None = None,
     ) -> requests.Response:
+        """One API call, retried per the policy; raises SheetsError subclasses."""
         policy = self.policy
-        for attempt in stamina.retry_context(
-            on=self._retry_wait,
-            attempts=policy.attempts,
-            timeout=policy.timeout,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-        ):
-            with attempt:
-                if attempt.num > 1:
-                    self.counters.count_retry()
-                self.counters.count(method, endpoint)
-                return super().request(method, endpoint, params, data, json, files, headers)
+        try:
+            for attempt in stamina.retry_context(
+                on=self._retry_wait,
+                attempts=policy.attempts,
+                timeout=policy.timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    if attempt.num > 1:
+                        self.counters.count_retry()
+                    self.counters.count(method, endpoint)
+                    return super().request(method, endpoint, params, data, json, files, headers)
+        except (gspread.exceptions.APIError, requests.exceptions.RequestException) as exc:
+            found = _SPREADSHEET_IN_URL.search(urlsplit(endpoint).path)
+            raise translate_error(
+                exc,
+                spreadsheet_id=found.group(1) if found else None,
+                account_email=service_account_email(self.credentials),
+            ) from exc
         raise AssertionError("stamina.retry_context ended without an attempt")  # pragma: no cover
 
 
@@ -264,10 +286,12 @@ class SheetsClient(gspread.Client):
 
     @property
     def counters(self) -> RequestCounters:
+        """Requests sent through this client so far (reads, writes, Drive, retries)."""
         return self.http_client.counters
 
     @property
-    def account_email(self) -> str | None:
+    def service_account_email(self) -> str | None:
+        """The email to share spreadsheets with, when the credentials say it."""
         return service_account_email(self.credentials)
 
 
@@ -339,31 +363,35 @@ def translate_error(
     if isinstance(exc, PermissionError) and isinstance(exc.__cause__, gspread.exceptions.APIError):
         exc = exc.__cause__  # gspread's open_by_key turns a 403 into a bare PermissionError
     if isinstance(exc, gspread.exceptions.SpreadsheetNotFound):
-        return _not_found(which)
+        return _not_found(which, 404)
     if isinstance(exc, gspread.exceptions.APIError):
         status = _status(exc)
+        detail = _google_message(exc)
         if status == 404:
-            return _not_found(which)
+            return _not_found(which, status)
         if status == 403:
             who = account_email or "the service account this service runs as"
             return SpreadsheetPermissionDenied(
                 f"This service may not open {which}. Share the spreadsheet with {who} as an "
-                "editor (Share button, top right in Google Sheets), then try again."
+                "editor (Share button, top right in Google Sheets), then try again.",
+                status=status,
             )
         if status == 429:
             return SheetsQuotaExhausted(
                 "Google Sheets is limiting how many requests this service may make per minute "
-                f"and kept refusing after several retries ({_google_message(exc)}). Wait a "
-                "minute, then run it again."
+                f"and kept refusing after several retries ({detail}). Wait a minute, then run "
+                "it again.",
+                status=status,
             )
         if status >= 500 or status == 408:
             return SheetsUnavailable(
-                f"Google Sheets kept failing (HTTP {status}: {_google_message(exc)}). "
-                "Try again in a few minutes."
+                f"Google Sheets kept failing (HTTP {status}: {detail}). Try again in a few "
+                "minutes.",
+                status=status,
             )
         return SheetsError(
-            f"Google Sheets refused the request for {which} (HTTP {status}: "
-            f"{_google_message(exc)})."
+            f"Google Sheets refused the request for {which} (HTTP {status}: {detail}).",
+            status=status,
         )
     if isinstance(exc, requests.exceptions.RequestException):
         return SheetsUnavailable(
@@ -373,10 +401,11 @@ def translate_error(
     return SheetsError(f"Google Sheets failed for {which}: {exc}")
 
 
-def _not_found(which: str) -> SpreadsheetNotFound:
+def _not_found(which: str, status: int) -> SpreadsheetNotFound:
     return SpreadsheetNotFound(
         f"Google Sheets found no {which}. Check the spreadsheet ID: it is the long code "
-        "between /d/ and /edit in the spreadsheet's address."
+        "between /d/ and /edit in the spreadsheet's address.",
+        status=status,
     )
 
 

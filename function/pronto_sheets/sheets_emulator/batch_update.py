@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import re
 import secrets
 import struct
@@ -40,9 +41,11 @@ class _Invalid(Exception):
     """A request-level 400; the batch adds the `Invalid requests[i].kind: ` prefix."""
 
 
-def _float32(value: float) -> float | int:
-    """A color channel as Google echoes it: stored as float32, shortest digits back."""
-    single = struct.unpack("f", struct.pack("f", value))[0]
+def _color_channel(value: float) -> float | int:
+    """A color channel as Google echoes it: cut to 8 bits (0.5 -> 127/255), stored as a
+    float32, written back with the fewest digits that give that float32."""
+    eight_bit = math.floor(max(0.0, min(1.0, value)) * 255 + 1e-6) / 255
+    single = struct.unpack("f", struct.pack("f", eight_bit))[0]
     for digits in range(1, 10):
         candidate = float(f"{single:.{digits}g}")
         if struct.unpack("f", struct.pack("f", candidate))[0] == single:
@@ -56,7 +59,7 @@ def _prune(value: Any, key: str = "") -> Any:
         out = {}
         for k, v in value.items():
             if k in ("red", "green", "blue", "alpha") and isinstance(v, int | float):
-                v = _float32(float(v))
+                v = _color_channel(float(v))
             pruned = _prune(v, k)
             if pruned is None:
                 continue

@@ -79,8 +79,9 @@ async function serve(name, command, args, {port, env}) {
 
 /**
  * The Pronto simulator plus the function in front of it.
- * @param {{token?: string, apiKey?: string, latencyMs?: number, functionEnv?: Object}} [options]
- *     `apiKey` is the key the function sends (the simulator accepts "sim-key").
+ * @param {{token?: string, apiKey?: string, latencyMs?: number, rate?: number, functionEnv?: Object}} [options]
+ *     `apiKey` is the key the function sends (the simulator accepts "sim-key"); `rate` is
+ *     Pronto's requests per second (50, as documented, unless a test needs speed).
  */
 async function startStack(options = {}) {
   const token = options.token || 'sheet-token-for-tests';
@@ -89,6 +90,7 @@ async function startStack(options = {}) {
     '-m', 'pronto_sheets.simulator', '--host', '127.0.0.1', '--port', String(simPort),
     '--latency-ms', String(options.latencyMs === undefined ? 20 : options.latencyMs),
     '--daily-credits', String(TEST_CREDITS),
+    '--rate', String(options.rate || 50),
   ], {port: simPort, env: {}});
   let fn;
   try {
@@ -102,6 +104,7 @@ async function startStack(options = {}) {
         PRONTO_BASE_URL: simulator.url,
         PRONTO_SHEETS_TOKENS: token,
         PRONTO_DAILY_CREDIT_BUDGET: String(TEST_CREDITS),
+        PRONTO_RATE_PER_SECOND: String(options.rate || 50),
         ...(options.functionEnv || {}),
       },
     });

@@ -1,0 +1,62 @@
+"""The emulator's command line: `pronto-sheets sheets-emulator` and
+`python -m pronto_sheets.sheets_emulator` both run `emulator_command`.
+
+Options also read SHEETS_EMULATOR_HOST and SHEETS_EMULATOR_PORT. Prints
+`Sheets API emulator listening on http://HOST:PORT` once the socket accepts connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import click
+import uvicorn
+
+from .app import create_app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, announcing the bound address once it really listens."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.should_exit:
+            return
+        host, port = self.config.host, self.config.port
+        for server in getattr(self, "servers", []):
+            for sock in server.sockets:
+                host, port = sock.getsockname()[:2]
+                break
+        click.echo(f"Sheets API emulator listening on http://{host}:{port}")
+
+
+def serve(host: str, port: int) -> None:
+    """Serve a fresh emulator until interrupted."""
+    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", access_log=False)
+    asyncio.run(_Server(config).serve())
+
+
+@click.command(name="sheets-emulator")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="SHEETS_EMULATOR_HOST",
+    help="Address to bind.",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=8790,
+    show_default=True,
+    envvar="SHEETS_EMULATOR_PORT",
+    help="Port to listen on (0 picks a free one).",
+)
+def emulator_command(host: str, port: int) -> None:
+    """Serve a local Sheets API v4 emulator (with the Drive calls gspread makes).
+
+    Point the function or the CLI at it with SHEETS_API_BASE_URL=http://HOST:PORT; tests
+    drive it through its /_emulator/ control API.
+    """
+    serve(host, port)
