@@ -116,11 +116,9 @@ def test_document_is_valid_openapi_3() -> None:
         "POST /enrich",
         "POST /fill",
     ]
-    assert SPEC["components"]["securitySchemes"]["bearer"] == {
-        **SPEC["components"]["securitySchemes"]["bearer"],
-        "type": "http",
-        "scheme": "bearer",
-    }
+    bearer = SPEC["components"]["securitySchemes"]["bearer"]
+    assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
+    assert SPEC["paths"]["/healthz"]["get"]["security"] == []
 
 
 def test_every_reference_resolves_and_every_example_fits() -> None:
@@ -178,7 +176,7 @@ def test_fuzzed_fill_requests_are_refused_as_documented(
     case: schemathesis.Case, function: Function
 ) -> None:
     """Generated invalid /fill bodies are refused before Google is called, as documented."""
-    if _validator(FILL_REQUEST).is_valid(case.body):
+    if case.method.upper() == "POST" and _validator(FILL_REQUEST).is_valid(case.body):
         # Negative only in a header (e.g. Content-Type: text/plain): the body would reach Google.
         return
     response = case.call_and_validate(

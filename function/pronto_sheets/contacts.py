@@ -53,8 +53,10 @@ def normalize_domain(value: str) -> str:
         return ""
     if "@" in text and "://" not in text:
         text = text.rsplit("@", 1)[1]  # someone pasted an email address: keep its domain
-    parts = urlsplit(text if "://" in text else "//" + text)
-    host = (parts.hostname or "").strip(".")
+    try:
+        host = (urlsplit(text if "://" in text else "//" + text).hostname or "").strip(".")
+    except ValueError:  # "[" reads as a broken IPv6 address: not a host
+        return ""
     if host.startswith("www."):
         host = host[4:]
     try:
@@ -69,8 +71,11 @@ def normalize_linkedin(value: str) -> str:
     text = clean_text(value)
     if not text:
         return ""
-    parts = urlsplit(text if "://" in text else "https://" + text)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(text if "://" in text else "https://" + text)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "[" reads as a broken IPv6 address: not a profile URL
+        return ""
     if not host.endswith("linkedin.com"):
         return ""
     path = parts.path.rstrip("/")

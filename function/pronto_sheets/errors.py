@@ -14,6 +14,7 @@ Every message is a sentence a person can act on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -21,10 +22,13 @@ class ApiError(Exception):
     status: ClassVar[int] = 400
     default_code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
+        self.headers = dict(headers or {})  # e.g. Allow on a 405 (RFC 9110)
 
     def to_json(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message}}

@@ -75,7 +75,9 @@ async def read_json_body(request: Request) -> dict[str, Any]:
         chunks.append(chunk)
     try:
         body = json.loads(b"".join(chunks) or b"null")
-    except (ValueError, UnicodeDecodeError):
+        # A lone surrogate ("\ud800") parses, but can be neither hashed nor sent back.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
         raise BadRequest(
             "The request body is not valid JSON. Send an object like "
             '{"contacts": [{"firstname": "Ada", "lastname": "Lovelace", "domain": "acme.io"}]}.',
@@ -171,7 +173,7 @@ class Service:
         try:
             response = await self._dispatch(request, path, log)
         except ApiError as exc:
-            response = JSONResponse(exc.to_json(), status_code=exc.status)
+            response = JSONResponse(exc.to_json(), status_code=exc.status, headers=exc.headers)
         except Exception:
             logger.exception("unexpected error serving %s", log.route)
             response = JSONResponse(
@@ -197,7 +199,10 @@ class Service:
         if request.method == "HEAD" and method == "GET":
             pass
         elif request.method != method:
-            raise MethodNotAllowed(f"{path} only accepts {method} requests.")
+            allow = "GET, HEAD" if method == "GET" else method
+            raise MethodNotAllowed(
+                f"{path} only accepts {method} requests.", headers={"Allow": allow}
+            )
         caller: Caller | None = None
         if needs_auth:
             caller = await self.authenticator.authenticate(request.headers.get("authorization"))
