@@ -13,6 +13,9 @@ import pytest
 
 from tests.support.stack import Function, Simulator, run_function, run_simulator
 
+# The Sheets API emulator's fixtures (sheets_emulator, emulated_gspread, ...).
+pytest_plugins = ["tests.sheets_fixtures"]
+
 LOG_DIR = Path(__file__).resolve().parent / "artifacts" / "logs"
 
 

@@ -1,8 +1,9 @@
 """Fixtures for the Sheets API emulator: one served process per test session, reset before
 each test, and a small client for its `/_emulator/` control API.
 
-Import into conftest.py: `from tests.sheets_fixtures import sheets_emulator_process, sheets_emulator,
-emulated_gspread  # noqa: F401`.
+Test modules load them with `pytest_plugins = ["tests.sheets_fixtures"]`. Fixtures:
+`sheets_emulator_process` (session: the served process), `sheets_emulator` (per test: the
+emulator emptied, as a `SheetsEmulator`) and `emulated_gspread` (a gspread client on it).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 import gspread
 import httpx
 import pytest
-from tests.support.servers import FUNCTION_DIR, ServedProcess, free_port, serve_process
 
 from pronto_sheets.sheets_client import RetryPolicy, open_gspread_client
+from tests.support.servers import FUNCTION_DIR, ServedProcess, free_port, serve_process
 
 # Fast retries for tests: same shape as production, waits in milliseconds.
-FAST_RETRY = RetryPolicy(attempts=4, timeout=10.0, wait_initial=0.01, wait_max=0.05, wait_jitter=0.0)
+FAST_RETRY = RetryPolicy(
+    attempts=4, timeout=10.0, wait_initial=0.01, wait_max=0.05, wait_jitter=0.0
+)
 
 
 class SheetsEmulator:

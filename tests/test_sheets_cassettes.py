@@ -22,14 +22,19 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
 import jsonschema
 import pytest
-from tests.sheets_fixtures import SheetsEmulator, sheets_emulator, sheets_emulator_process  # noqa: F401
+
 from tests.support.servers import REPO_ROOT
+
+if TYPE_CHECKING:
+    from tests.sheets_fixtures import SheetsEmulator
+
+# The emulator fixtures (one served process per session), whether or not conftest imports them.
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 CASSETTE_DIR = SHARED_DATA / "gspread-cassettes"
@@ -154,7 +159,12 @@ def _method_table() -> list[tuple[str, re.Pattern[str], str, str]]:
             pattern = re.sub(r"\\\{range\\\}", ".+", pattern)
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
             table.append(
-                (method["httpMethod"], re.compile(f"^/?{pattern}$"), method["response"]["$ref"], name)
+                (
+                    method["httpMethod"],
+                    re.compile(f"^/?{pattern}$"),
+                    method["response"]["$ref"],
+                    name,
+                )
             )
     return table
 
@@ -223,7 +233,9 @@ class IdMap:
         def walk(value: Any) -> Any:
             if isinstance(value, dict):
                 return {
-                    k: self.numbers.get(v, v) if k in REQUEST_ID_KEYS and isinstance(v, int) else walk(v)
+                    k: self.numbers.get(v, v)
+                    if k in REQUEST_ID_KEYS and isinstance(v, int)
+                    else walk(v)
                     for k, v in value.items()
                 }
             if isinstance(value, list):
@@ -329,25 +341,71 @@ def test_replaying_recorded_google_traffic_gets_googles_answers(
     replay(cassette, sheets_emulator)
 
 
-def test_every_values_method_answers_in_the_discovery_schema(sheets_emulator: SheetsEmulator) -> None:
+def test_spreadsheets_create_and_get_answer_in_the_discovery_schema(
+    sheets_emulator: SheetsEmulator,
+) -> None:
+    """spreadsheets.create makes the sheets asked for; create and get answer valid bodies."""
+    body = {
+        "properties": {"title": "Leads"},
+        "sheets": [
+            {"properties": {"title": "Q3", "gridProperties": {"rowCount": 5, "columnCount": 3}}}
+        ],
+    }
+    with httpx.Client(base_url=sheets_emulator.base_url) as http:
+        created = http.post("/v4/spreadsheets", json=body)
+        assert created.status_code == 200
+        assert schema_errors("POST", "/v4/spreadsheets", created.json()) == []
+        book = created.json()["spreadsheetId"]
+        fetched = http.get(f"/v4/spreadsheets/{book}")
+    assert schema_errors("GET", f"/v4/spreadsheets/{book}", fetched.json()) == []
+    assert fetched.json()["properties"]["title"] == "Leads"
+    assert [s["properties"] for s in fetched.json()["sheets"]] == [
+        {
+            "sheetId": 0,
+            "title": "Q3",
+            "index": 0,
+            "sheetType": "GRID",
+            "gridProperties": {"rowCount": 5, "columnCount": 3},
+        }
+    ]
+
+
+def test_every_values_method_answers_in_the_discovery_schema(
+    sheets_emulator: SheetsEmulator,
+) -> None:
     """get, batchGet, update, batchUpdate, append, clear and batchClear answer valid bodies."""
     book = sheets_emulator.create_spreadsheet({"Sheet1": [["a", "b"], ["1", "2"]]})
     base = f"/v4/spreadsheets/{book}"
     calls: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", f"{base}/values/Sheet1!A1:B2", None),
-        ("GET", f"{base}/values/Sheet1!A1:B2?majorDimension=COLUMNS&valueRenderOption=FORMULA", None),
+        (
+            "GET",
+            f"{base}/values/Sheet1!A1:B2?majorDimension=COLUMNS&valueRenderOption=FORMULA",
+            None,
+        ),
         ("GET", f"{base}/values:batchGet?ranges=A1:B1&ranges=Sheet1!A2:B", None),
-        ("PUT", f"{base}/values/A3?valueInputOption=RAW&includeValuesInResponse=true", {"values": [["x", 3]]}),
+        (
+            "PUT",
+            f"{base}/values/A3?valueInputOption=RAW&includeValuesInResponse=true",
+            {"values": [["x", 3]]},
+        ),
         (
             "POST",
             f"{base}/values:batchUpdate",
             {
                 "valueInputOption": "USER_ENTERED",
                 "includeValuesInResponse": True,
-                "data": [{"range": "A5", "values": [["=1+1"]]}, {"range": "C1:C2", "values": [[1], [2]]}],
+                "data": [
+                    {"range": "A5", "values": [["=1+1"]]},
+                    {"range": "C1:C2", "values": [[1], [2]]},
+                ],
             },
         ),
-        ("POST", f"{base}/values/Sheet1!A1:append?valueInputOption=RAW", {"values": [["new", "row"]]}),
+        (
+            "POST",
+            f"{base}/values/Sheet1!A1:append?valueInputOption=RAW",
+            {"values": [["new", "row"]]},
+        ),
         ("POST", f"{base}/values/Sheet1!C1:C2:clear", None),
         ("POST", f"{base}/values:batchClear", {"ranges": ["A5", "Sheet1!B1:B2"]}),
         ("GET", f"{base}?includeGridData=true&ranges=A1:B2", None),

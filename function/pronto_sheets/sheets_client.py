@@ -204,7 +204,7 @@ class RetryingHTTPClient(HTTPClient):
         if not isinstance(exc, gspread.exceptions.APIError):
             return False
         status = _status(exc)
-        if status not in (408, 429) and status < 500:
+        if status != 429 and status < 500:
             return False
         wait = retry_after_seconds(exc.response.headers.get("Retry-After"), now=self.clock())
         if wait is not None and wait > self.policy.max_retry_after:
@@ -261,10 +261,9 @@ class EmulatorSession(requests.Session):
         return url
 
     def request(  # type: ignore[override]
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+        self, method: str, url: str, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        target = url.decode() if isinstance(url, bytes) else url
-        return super().request(method, self.rewrite(target), *args, **kwargs)
+        return super().request(method, self.rewrite(url), *args, **kwargs)
 
 
 class SheetsClient(gspread.Client):
@@ -278,7 +277,8 @@ class SheetsClient(gspread.Client):
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        # gspread.Client.__init__ only builds a default HTTPClient; build ours instead.
+        # gspread.Client.__init__ is exactly `self.http_client = http_client(auth, session)`;
+        # ours also takes a policy and a clock, so it is built here instead.
         self.http_client: RetryingHTTPClient = RetryingHTTPClient(
             auth, session, policy=retry, clock=clock
         )
@@ -299,9 +299,10 @@ def load_credentials(credentials_file: str | None) -> Credentials:
     """A service-account key file when given, else Application Default Credentials."""
     if credentials_file:
         try:
-            return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+            key: Credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
                 credentials_file, scopes=list(SCOPES)
             )
+            return key
         except (OSError, ValueError, KeyError) as exc:
             raise SheetsCredentialsError(
                 f"Cannot read the service-account key file {credentials_file} ({exc}). "
@@ -309,14 +310,15 @@ def load_credentials(credentials_file: str | None) -> Credentials:
                 "(IAM > Service accounts > Keys) and pass its path."
             ) from exc
     try:
-        credentials, _ = google.auth.default(scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+        credentials, _ = google.auth.default(scopes=list(SCOPES))
     except google.auth.exceptions.DefaultCredentialsError as exc:
         raise SheetsCredentialsError(
             "No Google credentials were found. On Google Cloud the service account the "
             "function runs as is used automatically; on a laptop pass --credentials with a "
             "service-account key file, or run `gcloud auth application-default login`."
         ) from exc
-    return credentials  # type: ignore[no-any-return]
+    found: Credentials = credentials
+    return found
 
 
 def open_gspread_client(

@@ -78,7 +78,7 @@ def split_sheet(text: str) -> tuple[str | None, str | None]:
     """
     if text.startswith("'"):
         i = 1
-        title = []
+        title: list[str] = []
         while i < len(text):
             ch = text[i]
             if ch == "'":
@@ -98,10 +98,10 @@ def split_sheet(text: str) -> tuple[str | None, str | None]:
             raise RangeParseError(text)
         return "".join(title), rest[1:]
     if "!" in text:
-        title, _, cells = text.rpartition("!")
-        if not title or not cells:
+        name, _, cells = text.rpartition("!")
+        if not name or not cells:
             raise RangeParseError(text)
-        return title, cells
+        return name, cells
     return None, text
 
 

@@ -9,10 +9,11 @@ by a forced fault or a quota, then answered with Google's JSON shapes and error 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +23,8 @@ from starlette.routing import Route
 from . import batch_update, control, drive, errors, fieldmask, metadata, values
 from .quota import Kind, Traffic
 from .store import Store
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # Google's own limit on a request body
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -69,11 +72,13 @@ def _split_verb(segment: str, verbs: tuple[str, ...]) -> tuple[str, str | None]:
     return segment, None
 
 
-def _sheets_route(method: str, rest: list[str]) -> _Matched | None:  # noqa: PLR0911
+def _sheets_route(method: str, rest: list[str]) -> _Matched | None:
     if not rest:
         if method == "POST":
             return _Matched(
-                "spreadsheets.create", "write", None,
+                "spreadsheets.create",
+                "write",
+                None,
                 lambda em, p, b, t: metadata.create(em.store, _json(b)),
             )
         return None
@@ -81,12 +86,16 @@ def _sheets_route(method: str, rest: list[str]) -> _Matched | None:  # noqa: PLR
     if len(rest) == 1:
         if verb is None and method == "GET":
             return _Matched(
-                "spreadsheets.get", "read", sid,
+                "spreadsheets.get",
+                "read",
+                sid,
                 lambda em, p, b, t: metadata.get(em.store.get(sid), p),
             )
         if verb == "batchUpdate" and method == "POST":
             return _Matched(
-                "spreadsheets.batchUpdate", "write", sid,
+                "spreadsheets.batchUpdate",
+                "write",
+                sid,
                 lambda em, p, b, t: batch_update.batch_update(em.store.get(sid), _json(b)),
             )
         return None
@@ -94,17 +103,23 @@ def _sheets_route(method: str, rest: list[str]) -> _Matched | None:  # noqa: PLR
         action = rest[1]
         if action == "values:batchGet" and method == "GET":
             return _Matched(
-                "spreadsheets.values.batchGet", "read", sid,
+                "spreadsheets.values.batchGet",
+                "read",
+                sid,
                 lambda em, p, b, t: values.batch_get(em.store.get(sid), p),
             )
         if action == "values:batchUpdate" and method == "POST":
             return _Matched(
-                "spreadsheets.values.batchUpdate", "write", sid,
+                "spreadsheets.values.batchUpdate",
+                "write",
+                sid,
                 lambda em, p, b, t: values.batch_update(em.store.get(sid), _json(b)),
             )
         if action == "values:batchClear" and method == "POST":
             return _Matched(
-                "spreadsheets.values.batchClear", "write", sid,
+                "spreadsheets.values.batchClear",
+                "write",
+                sid,
                 lambda em, p, b, t: values.batch_clear(em.store.get(sid), _json(b)),
             )
         return None
@@ -112,51 +127,70 @@ def _sheets_route(method: str, rest: list[str]) -> _Matched | None:  # noqa: PLR
         if method == "GET":
             range_text = rest[2]
             return _Matched(
-                "spreadsheets.values.get", "read", sid,
+                "spreadsheets.values.get",
+                "read",
+                sid,
                 lambda em, p, b, t: values.get(em.store.get(sid), range_text, p),
             )
         if method == "PUT":
             range_text = rest[2]
             return _Matched(
-                "spreadsheets.values.update", "write", sid,
+                "spreadsheets.values.update",
+                "write",
+                sid,
                 lambda em, p, b, t: values.update(em.store.get(sid), range_text, p, _json(b)),
             )
         if method == "POST":
-            target, action = _split_verb(rest[2], ("append", "clear"))
-            if action == "append":
+            target, post_action = _split_verb(rest[2], ("append", "clear"))
+            if post_action == "append":
                 return _Matched(
-                    "spreadsheets.values.append", "write", sid,
+                    "spreadsheets.values.append",
+                    "write",
+                    sid,
                     lambda em, p, b, t: values.append(em.store.get(sid), target, p, _json(b)),
                 )
-            if action == "clear":
+            if post_action == "clear":
                 return _Matched(
-                    "spreadsheets.values.clear", "write", sid,
+                    "spreadsheets.values.clear",
+                    "write",
+                    sid,
                     lambda em, p, b, t: values.clear(em.store.get(sid), target),
                 )
         return None
     if len(rest) == 3 and verb is None and rest[1] == "sheets" and method == "POST":
-        sheet_id, action = _split_verb(rest[2], ("copyTo",))
-        if action == "copyTo":
+        sheet_id, copy_action = _split_verb(rest[2], ("copyTo",))
+        if copy_action == "copyTo":
             return _Matched(
-                "spreadsheets.sheets.copyTo", "write", sid,
-                lambda em, p, b, t: metadata.copy_to(em.store, em.store.get(sid), sheet_id, _json(b)),
+                "spreadsheets.sheets.copyTo",
+                "write",
+                sid,
+                lambda em, p, b, t: metadata.copy_to(
+                    em.store, em.store.get(sid), sheet_id, _json(b)
+                ),
             )
     return None
 
 
-def _drive_route(method: str, rest: list[str]) -> _Matched | None:  # noqa: PLR0911
+def _drive_route(method: str, rest: list[str]) -> _Matched | None:
     if not rest:
         if method == "GET":
-            return _Matched("drive.files.list", "drive", None, lambda em, p, b, t: drive.list_files(em.store, p))
+            return _Matched(
+                "drive.files.list", "drive", None, lambda em, p, b, t: drive.list_files(em.store, p)
+            )
         if method == "POST":
             return _Matched(
-                "drive.files.create", "drive", None, lambda em, p, b, t: drive.create(em.store, p, _json(b))
+                "drive.files.create",
+                "drive",
+                None,
+                lambda em, p, b, t: drive.create(em.store, p, _json(b)),
             )
         return None
     fid = rest[0]
     if len(rest) == 1:
         if method == "GET":
-            return _Matched("drive.files.get", "drive", fid, lambda em, p, b, t: drive.get(em.store, fid, p))
+            return _Matched(
+                "drive.files.get", "drive", fid, lambda em, p, b, t: drive.get(em.store, fid, p)
+            )
         if method == "DELETE":
             return _Matched(
                 "drive.files.delete", "drive", fid, lambda em, p, b, t: drive.delete(em.store, fid)
@@ -166,14 +200,24 @@ def _drive_route(method: str, rest: list[str]) -> _Matched | None:  # noqa: PLR0
         action = rest[1]
         if action == "copy" and method == "POST":
             return _Matched(
-                "drive.files.copy", "drive", fid,
+                "drive.files.copy",
+                "drive",
+                fid,
                 lambda em, p, b, t: drive.copy_file(em.store, fid, p, _json(b)),
             )
         if action == "export" and method == "GET":
-            return _Matched("drive.files.export", "drive", fid, lambda em, p, b, t: drive.export(em.store, fid, p))
+            return _Matched(
+                "drive.files.export",
+                "drive",
+                fid,
+                lambda em, p, b, t: drive.export(em.store, fid, p),
+            )
         if action == "comments" and method == "GET":
             return _Matched(
-                "drive.comments.list", "drive", fid, lambda em, p, b, t: drive.comments(em.store, fid, p)
+                "drive.comments.list",
+                "drive",
+                fid,
+                lambda em, p, b, t: drive.comments(em.store, fid, p),
             )
     return None
 
@@ -184,10 +228,17 @@ def match(method: str, segments: list[str]) -> _Matched | None:
         return _sheets_route(method, segments[2:])
     if segments[:3] == ["drive", "v3", "files"]:
         return _drive_route(method, segments[3:])
-    if segments[:4] == ["upload", "drive", "v2", "files"] and len(segments) == 5 and method in ("PUT", "PATCH"):
+    if (
+        segments[:4] == ["upload", "drive", "v2", "files"]
+        and len(segments) == 5
+        and method in ("PUT", "PATCH")
+    ):
         fid = segments[4]
         return _Matched(
-            "drive.files.update", "drive", fid, lambda em, p, b, t: drive.import_csv(em.store, fid, b, t)
+            "drive.files.update",
+            "drive",
+            fid,
+            lambda em, p, b, t: drive.import_csv(em.store, fid, b, t),
         )
     return None
 
@@ -198,7 +249,9 @@ def error_response(exc: errors.ApiError) -> JSONResponse:
 
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
-    too_big = errors.invalid_argument(f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes.")
+    too_big = errors.invalid_argument(
+        f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
+    )
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_big
     chunks = []
@@ -230,13 +283,13 @@ async def api(request: Request) -> Response:
     """Every Sheets and Drive request: match, count, admit, answer."""
     emulator: Emulator = request.app.state.emulator
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    path = raw_path.split(b"?", 1)[0].decode("latin-1")
-    segments = [unquote(segment) for segment in path.strip("/").split("/")]
+    raw_segments = raw_path.split(b"?", 1)[0].strip(b"/").split(b"/")
+    segments = [unquote_to_bytes(s).decode("utf-8", "replace") for s in raw_segments]
+    path = "/" + "/".join(segments)
     matched = match(request.method, segments)
     if matched is None:
         return error_response(errors.ApiError(404, f"Method not found: {request.method} {path}"))
     params = parse_qs(request.url.query, keep_blank_values=True)
-    status = 500
     try:
         emulator.traffic.admit(matched.kind)
         body = await _read_body(request)
@@ -244,12 +297,15 @@ async def api(request: Request) -> Response:
         response = _render(answer, params, matched.kind)
     except errors.ApiError as exc:
         response = error_response(exc)
+    except Exception:  # an emulator bug: answer like Google's 500 and leave a traceback
+        logger.exception("Sheets API emulator failed on %s %s", request.method, path)
+        response = error_response(errors.ApiError(500, "Internal error encountered."))
     status = response.status_code
     emulator.traffic.record(
         kind=matched.kind,
         method=matched.method,
         http_method=request.method,
-        path=unquote(path),
+        path=path,
         status=status,
         spreadsheet_id=matched.spreadsheet_id,
     )

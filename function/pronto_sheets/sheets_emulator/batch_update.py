@@ -45,7 +45,7 @@ def _color_channel(value: float) -> float | int:
     """A color channel as Google echoes it: cut to 8 bits (0.5 -> 127/255), stored as a
     float32, written back with the fewest digits that give that float32."""
     eight_bit = math.floor(max(0.0, min(1.0, value)) * 255 + 1e-6) / 255
-    single = struct.unpack("f", struct.pack("f", eight_bit))[0]
+    single: float = struct.unpack("f", struct.pack("f", eight_bit))[0]
     for digits in range(1, 10):
         candidate = float(f"{single:.{digits}g}")
         if struct.unpack("f", struct.pack("f", candidate))[0] == single:
@@ -251,7 +251,9 @@ def _shift_delete(start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
     return at(start), at(end)
 
 
-def _remap(book: Spreadsheet, sheet: Sheet, rows: bool, shift: Callable[[int, int], tuple[int, int]]) -> None:
+def _remap(
+    book: Spreadsheet, sheet: Sheet, rows: bool, shift: Callable[[int, int], tuple[int, int]]
+) -> None:
     merges = []
     for m in sheet.merges:
         if rows:
@@ -283,7 +285,12 @@ def _dimension(book: Spreadsheet, spec: object) -> tuple[Sheet, bool, int, int |
     if dimension not in ("ROWS", "COLUMNS"):
         raise _Invalid("dimension must be ROWS or COLUMNS")
     end = spec.get("endIndex")
-    return sheet, dimension == "ROWS", int(spec.get("startIndex") or 0), None if end is None else int(end)
+    return (
+        sheet,
+        dimension == "ROWS",
+        int(spec.get("startIndex") or 0),
+        None if end is None else int(end),
+    )
 
 
 def _insert_dimension(book: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]:
@@ -357,9 +364,15 @@ def _merge_cells(book: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]:
     if kind == "MERGE_ALL":
         parts = [rect]
     elif kind == "MERGE_COLUMNS":
-        parts = [Rect(rect.start_row, rect.end_row, c, c + 1) for c in range(rect.start_col, rect.end_col)]
+        parts = [
+            Rect(rect.start_row, rect.end_row, c, c + 1)
+            for c in range(rect.start_col, rect.end_col)
+        ]
     elif kind == "MERGE_ROWS":
-        parts = [Rect(r, r + 1, rect.start_col, rect.end_col) for r in range(rect.start_row, rect.end_row)]
+        parts = [
+            Rect(r, r + 1, rect.start_col, rect.end_col)
+            for r in range(rect.start_row, rect.end_row)
+        ]
     else:
         raise _Invalid(f"Unknown merge type: {kind}")
     parts = [p for p in parts if p.rows * p.cols > 1]
@@ -382,9 +395,15 @@ def _unmerge_cells(book: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
-def _named_range_fields(book: Spreadsheet, spec: dict[str, Any], ignoring: NamedRange | None) -> tuple[str, int, Bounds]:
+def _named_range_fields(
+    book: Spreadsheet, spec: dict[str, Any], ignoring: NamedRange | None
+) -> tuple[str, int, Bounds]:
     name = str(spec.get("name") or "")
-    if not _NAMED_RANGE_NAME.match(name) or looks_like_cells(name) or name.upper() in ("TRUE", "FALSE"):
+    if (
+        not _NAMED_RANGE_NAME.match(name)
+        or looks_like_cells(name)
+        or name.upper() in ("TRUE", "FALSE")
+    ):
         raise _Invalid(f"Named range name '{name}' is invalid.")
     existing = book.named_range(name)
     if existing is not None and existing is not ignoring:
@@ -469,7 +488,10 @@ def _copy_paste(book: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]:
     block = src_sheet.grid.block(src)
     if paste == "PASTE_VALUES":
         block = [
-            [_as_value(book, src_sheet, src.start_row + r, src.start_col + c, cell) for c, cell in enumerate(row)]
+            [
+                _as_value(book, src_sheet, src.start_row + r, src.start_col + c, cell)
+                for c, cell in enumerate(row)
+            ]
             for r, row in enumerate(block)
         ]
     if request.get("pasteOrientation") == "TRANSPOSE":
@@ -585,8 +607,10 @@ def batch_update(book: Spreadsheet, body: object) -> dict[str, Any]:
     try:
         for i, request in enumerate(requests):
             if not isinstance(request, dict) or len(request) != 1:
-                raise errors.invalid_argument(f"Invalid requests[{i}]: exactly one kind of request is required.")
-            (kind, payload), = request.items()
+                raise errors.invalid_argument(
+                    f"Invalid requests[{i}]: exactly one kind of request is required."
+                )
+            ((kind, payload),) = request.items()
             handler = _HANDLERS.get(kind)
             if handler is None:
                 raise errors.invalid_argument(
@@ -598,10 +622,17 @@ def batch_update(book: Spreadsheet, body: object) -> dict[str, Any]:
             except _Invalid as exc:
                 raise errors.invalid_argument(f"Invalid requests[{i}].{kind}: {exc}") from exc
             except errors.ApiError as exc:
-                raise errors.invalid_argument(f"Invalid requests[{i}].{kind}: {exc.message}") from exc
+                raise errors.invalid_argument(
+                    f"Invalid requests[{i}].{kind}: {exc.message}"
+                ) from exc
             except fieldmask.FieldMaskError as exc:
                 raise errors.invalid_argument(
                     f"Invalid requests[{i}].{kind}: Invalid field mask: {exc}"
+                ) from exc
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                # A field of the wrong JSON type (a sheetId of "abc", say) is the caller's error.
+                raise errors.invalid_argument(
+                    f"Invalid requests[{i}].{kind}: malformed request ({exc!r})"
                 ) from exc
     except errors.ApiError:
         restore()
@@ -611,4 +642,3 @@ def batch_update(book: Spreadsheet, body: object) -> dict[str, Any]:
     if body.get("includeSpreadsheetInResponse"):
         out["updatedSpreadsheet"] = book.to_json()
     return out
-

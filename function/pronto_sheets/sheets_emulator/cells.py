@@ -123,7 +123,9 @@ def _parse_date(text: str) -> Cell | None:
             second = int(match.group(6) or 0)
             if hour > 23 or minute > 59 or second > 59:
                 return None
-            serial = _serial(dt.date(year, month, day)) + (hour * 3600 + minute * 60 + second) / 86400
+            serial = (
+                _serial(dt.date(year, month, day)) + (hour * 3600 + minute * 60 + second) / 86400
+            )
             return Cell("number", serial, NumberFormat("datetime", pattern="yyyy-mm-dd hh:mm:ss"))
     except ValueError:  # 2023-02-30 is text, as in the UI
         return None

@@ -33,7 +33,9 @@ class _Server(uvicorn.Server):
 
 def serve(host: str, port: int) -> None:
     """Serve a fresh emulator until interrupted."""
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(), host=host, port=port, log_level="warning", access_log=False
+    )
     asyncio.run(_Server(config).serve())
 
 

@@ -1,20 +1,25 @@
 """The `/_emulator/` control API that tests use to set up, inspect and disturb the emulator.
 
-    GET    /_emulator/healthz                      {"status": "ok"}
-    POST   /_emulator/reset                        forget all spreadsheets, counters, quotas, faults
-    POST   /_emulator/spreadsheets                 create one from rows (see `create_spreadsheet`)
-    GET    /_emulator/spreadsheets/{id}            summary: title, shared, sheets and sizes
+    GET    /_emulator/healthz                  {"status": "ok"}
+    POST   /_emulator/reset                    forget spreadsheets, counters, quotas, faults
+    POST   /_emulator/spreadsheets             create one from rows (see `create_spreadsheet`)
+    GET    /_emulator/spreadsheets/{id}        summary: title, shared, sheets and their sizes
     DELETE /_emulator/spreadsheets/{id}
-    GET    /_emulator/spreadsheets/{id}/cells      raw cells of one sheet (?sheet=Title, default first)
-    POST   /_emulator/spreadsheets/{id}/sharing    {"shared": false} -> Sheets 403, Drive 404
-    GET    /_emulator/quota                        {"reads_per_minute", "writes_per_minute", "retry_after"}
-    POST   /_emulator/quota                        same body; null = unlimited
-    GET    /_emulator/faults                       queued faults
-    POST   /_emulator/faults                       {"count": 2, "status": 429, "retry_after": "1", "kinds": ["read", "write"]}
+    GET    /_emulator/spreadsheets/{id}/cells  one sheet's cells (?sheet=Title, default first)
+    POST   /_emulator/spreadsheets/{id}/sharing
+                                               {"shared": false}: Sheets 403, Drive 404
+    GET    /_emulator/quota                    {"reads_per_minute", "writes_per_minute",
+    POST   /_emulator/quota                     "retry_after"}; null = unlimited
+    GET    /_emulator/faults                   the queued faults
+    POST   /_emulator/faults                   {"count": 2, "status": 429, "retry_after": "1",
+                                                "kinds": ["read", "write"]}
     DELETE /_emulator/faults
-    GET    /_emulator/counters                     {"reads", "writes", "drive", "total", "by_method", "by_status"}
-    POST   /_emulator/counters/reset               zero the counters and the request log
-    GET    /_emulator/requests                     {"requests": [{"seq", "time", "monotonic", "kind", "method", ...}]}
+    GET    /_emulator/counters                 {"reads", "writes", "drive", "total",
+                                                "by_method", "by_status"}
+    POST   /_emulator/counters/reset           zero the counters and the request log
+    GET    /_emulator/requests                 {"requests": [{"seq", "time", "monotonic",
+                                                "kind", "method", "http_method", "path",
+                                                "status", "spreadsheet_id"}]}
 
 Control requests are never counted, faulted or quota-limited.
 """
@@ -137,7 +142,9 @@ async def create_spreadsheet(request: Request) -> Response:
                 try:
                     sheet.grid.set(r, c, parse(value))
                 except ValueError as exc:
-                    raise _BadControl(400, f"Cell {cell_name(r, c)} cannot hold {value!r}.") from exc
+                    raise _BadControl(
+                        400, f"Cell {cell_name(r, c)} cannot hold {value!r}."
+                    ) from exc
     return JSONResponse(_summary(emulator, book.spreadsheet_id), status_code=201)
 
 
@@ -150,7 +157,12 @@ def _summary(emulator: Emulator, spreadsheet_id: str) -> dict[str, Any]:
         "title": book.title,
         "shared": book.shared,
         "sheets": [
-            {"sheetId": s.sheet_id, "title": s.title, "rowCount": s.row_count, "columnCount": s.column_count}
+            {
+                "sheetId": s.sheet_id,
+                "title": s.title,
+                "rowCount": s.row_count,
+                "columnCount": s.column_count,
+            }
             for s in book.sheets
         ],
     }
@@ -177,24 +189,30 @@ async def cells(request: Request) -> Response:
     emulator = _emulator(request)
     book = emulator.store.find(request.path_params["spreadsheet_id"])
     if book is None:
-        raise _BadControl(404, f"No spreadsheet {request.path_params['spreadsheet_id']} in the emulator.")
+        raise _BadControl(
+            404, f"No spreadsheet {request.path_params['spreadsheet_id']} in the emulator."
+        )
     title = request.query_params.get("sheet")
     sheet: Sheet | None = book.sheets[0] if title is None else book.sheet_by_title(title)
     if sheet is None:
         raise _BadControl(404, f"No sheet named {title!r} in spreadsheet {book.spreadsheet_id}.")
     rows: list[list[Any]] = []
     formatted: list[list[Any]] = []
-    formulas = []
+    formulas: list[str] = []
     for r in range(sheet.grid.used_rows):
         stored = sheet.grid.row_slice(r, 0, sheet.column_count)
         rows.append(["" if c is None else _plain(c.value) for c in stored])
         formatted.append(
             [
-                "" if c is None else book.render(sheet, r, i, c, "FORMATTED_VALUE", "FORMATTED_STRING")
+                ""
+                if c is None
+                else book.render(sheet, r, i, c, "FORMATTED_VALUE", "FORMATTED_STRING")
                 for i, c in enumerate(stored)
             ]
         )
-        formulas.extend(cell_name(r, i) for i, c in enumerate(stored) if c is not None and c.kind == "formula")
+        formulas.extend(
+            cell_name(r, i) for i, c in enumerate(stored) if c is not None and c.kind == "formula"
+        )
     return JSONResponse(
         {
             "spreadsheetId": book.spreadsheet_id,
@@ -274,9 +292,15 @@ def routes() -> list[BaseRoute]:
         Route("/_emulator/healthz", _endpoint(healthz), methods=["GET"]),
         Route("/_emulator/reset", _endpoint(reset), methods=["POST"]),
         Route("/_emulator/spreadsheets", _endpoint(create_spreadsheet), methods=["POST"]),
-        Route("/_emulator/spreadsheets/{spreadsheet_id}", _endpoint(spreadsheet), methods=["GET", "DELETE"]),
+        Route(
+            "/_emulator/spreadsheets/{spreadsheet_id}",
+            _endpoint(spreadsheet),
+            methods=["GET", "DELETE"],
+        ),
         Route("/_emulator/spreadsheets/{spreadsheet_id}/cells", _endpoint(cells), methods=["GET"]),
-        Route("/_emulator/spreadsheets/{spreadsheet_id}/sharing", _endpoint(sharing), methods=["POST"]),
+        Route(
+            "/_emulator/spreadsheets/{spreadsheet_id}/sharing", _endpoint(sharing), methods=["POST"]
+        ),
         Route("/_emulator/quota", _endpoint(quota), methods=["GET", "POST"]),
         Route("/_emulator/faults", _endpoint(faults), methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/counters", _endpoint(counters), methods=["GET"]),

@@ -68,7 +68,9 @@ def _shape(resource: dict[str, Any], params: Params, default: tuple[str, ...]) -
         try:
             return fieldmask.select(resource, fieldmask.parse(fields))  # type: ignore[no-any-return]
         except fieldmask.FieldMaskError as exc:
-            raise errors.ApiError(400, "Invalid field selection " + fields, drive_reason="invalidParameter") from exc
+            raise errors.ApiError(
+                400, "Invalid field selection " + fields, drive_reason="invalidParameter"
+            ) from exc
     return {key: resource[key] for key in default if key in resource}
 
 
@@ -168,7 +170,8 @@ def export(store: Store, file_id: str, params: Params) -> tuple[bytes, str]:
     if delimiter is None:
         raise errors.ApiError(
             400,
-            f"The Sheets API emulator exports only text/csv and text/tab-separated-values, not {mime or 'nothing'}.",
+            "The Sheets API emulator exports only text/csv and text/tab-separated-values, "
+            f"not {mime or 'nothing'}.",
             drive_reason="badRequest",
         )
     sheet = book.sheets[0]

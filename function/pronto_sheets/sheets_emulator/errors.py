@@ -63,7 +63,7 @@ def invalid_argument(message: str) -> ApiError:
 def bad_field(field: str, proto_type: str, value: object) -> ApiError:
     """A body field of the wrong JSON type, worded as Google's JSON parser words it."""
     shown = value if isinstance(value, str) else repr(value)
-    message = f'Invalid value at \'{field}\' ({proto_type}), "{shown}"'
+    message = f"Invalid value at '{field}' ({proto_type}), \"{shown}\""
     return ApiError(
         400,
         message,
@@ -109,12 +109,14 @@ def drive_not_found(file_id: str) -> ApiError:
 def quota_exceeded(kind: str, limit: int, retry_after: str | None) -> ApiError:
     """The 429 Google sends when a per-minute per-user quota is used up."""
     metric = "Read requests" if kind == "read" else "Write requests"
-    limit_name = "ReadRequestsPerMinutePerUser" if kind == "read" else "WriteRequestsPerMinutePerUser"
+    limit_name = (
+        "ReadRequestsPerMinutePerUser" if kind == "read" else "WriteRequestsPerMinutePerUser"
+    )
     message = (
         f"Quota exceeded for quota metric '{metric}' and limit '{metric} per minute per user' "
         "of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'."
     )
-    details = [
+    details: list[dict[str, Any]] = [
         {
             "@type": "type.googleapis.com/google.rpc.ErrorInfo",
             "reason": "RATE_LIMIT_EXCEEDED",
@@ -153,4 +155,6 @@ def injected_fault(status: int, retry_after: str | None) -> ApiError:
         504: "The request timed out. Please try again.",
     }
     headers = {"Retry-After": retry_after} if retry_after else None
-    return ApiError(status, messages.get(status, "Error injected by the emulator."), headers=headers)
+    return ApiError(
+        status, messages.get(status, "Error injected by the emulator."), headers=headers
+    )

@@ -18,7 +18,8 @@ class FieldMaskError(ValueError):
 
 
 def parse(text: str) -> Mask:
-    """`"sheets.properties.title,namedRanges"` -> `{"sheets": {"properties": {"title": {}}}, ...}`."""
+    """Parse a mask: `"sheets.properties.title,namedRanges"` becomes
+    `{"sheets": {"properties": {"title": {}}}, "namedRanges": {}}`."""
     mask: Mask = {}
     pos = _parse_list(text.replace(" ", ""), 0, mask)
     if pos != len(text.replace(" ", "")):

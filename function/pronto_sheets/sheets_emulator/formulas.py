@@ -13,7 +13,8 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from types import MappingProxyType
+from typing import Final, Protocol
 
 from .a1 import RangeParseError, parse_cells
 from .cells import Effective, FormulaError, format_general
@@ -77,11 +78,14 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
+_PRECEDENCE: Final = MappingProxyType(
+    {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3}
+    | {"*": 4, "/": 4, "^": 5}
+)
+
+
 class _Parser:
     """Precedence climbing over the token list; evaluates as it parses."""
-
-    _BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3}
-    _BINARY |= {"*": 4, "/": 4, "^": 5}
 
     def __init__(self, tokens: list[tuple[str, str]], source: CellSource) -> None:
         self.tokens = tokens
@@ -104,8 +108,8 @@ class _Parser:
 
     def expression(self, min_prec: int = 1) -> Value:
         left = self.unary()
-        while (token := self.peek()) and token[0] == "op" and token[1] in self._BINARY:
-            prec = self._BINARY[token[1]]
+        while (token := self.peek()) and token[0] == "op" and token[1] in _PRECEDENCE:
+            prec = _PRECEDENCE[token[1]]
             if prec < min_prec:
                 break
             self.take()
@@ -267,7 +271,7 @@ def _flatten(args: Sequence[Effective | list[Effective]]) -> list[Effective]:
 
 
 def _numbers(args: Sequence[Effective | list[Effective]]) -> list[float]:
-    out = []
+    out: list[float] = []
     for arg in args:
         if isinstance(arg, list):  # ranges skip text and blanks, as in Sheets
             out.extend(v for v in arg if isinstance(v, float) and not isinstance(v, bool))

@@ -7,8 +7,6 @@ a 2,000 × 12 block is a slice per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from .a1 import Rect
 from .cells import Cell
 
@@ -79,13 +77,6 @@ class Grid:
     def used_cols(self) -> int:
         """One past the last column that holds a value in any row."""
         return max((len(cells) for cells in self._rows), default=0)
-
-    def filled(self) -> Iterator[tuple[int, int, Cell]]:
-        """Every non-empty cell, row by row."""
-        for r, cells in enumerate(self._rows):
-            for c, cell in enumerate(cells):
-                if cell is not None:
-                    yield r, c, cell
 
     def insert_rows(self, at: int, count: int) -> None:
         if at < len(self._rows):

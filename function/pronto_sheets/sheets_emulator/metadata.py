@@ -30,7 +30,9 @@ def _extended(value: Effective | str | float | bool, formula: str | None = None)
     return {"stringValue": "" if value is None else value}
 
 
-def _cell_data(book: Spreadsheet, sheet: Sheet, row: int, col: int, cell: Cell | None) -> dict[str, Any]:
+def _cell_data(
+    book: Spreadsheet, sheet: Sheet, row: int, col: int, cell: Cell | None
+) -> dict[str, Any]:
     if cell is None:
         return {}
     effective = book.effective(sheet, row, col, set())
@@ -39,7 +41,9 @@ def _cell_data(book: Spreadsheet, sheet: Sheet, row: int, col: int, cell: Cell |
     return {
         "userEnteredValue": _extended(cell.value, formula),
         "effectiveValue": _extended(effective),
-        "formattedValue": formatted if isinstance(formatted, str) else format_number(float(formatted), None),
+        "formattedValue": formatted
+        if isinstance(formatted, str)
+        else format_number(float(formatted), None),
     }
 
 
@@ -48,7 +52,13 @@ def _grid_data(book: Spreadsheet, resolved: Resolved) -> dict[str, Any]:
     rows = []
     for r in range(rect.start_row, min(rect.end_row, sheet.grid.used_rows)):
         cells = sheet.grid.row_slice(r, rect.start_col, rect.end_col)
-        rows.append({"values": [_cell_data(book, sheet, r, rect.start_col + i, c) for i, c in enumerate(cells)]})
+        rows.append(
+            {
+                "values": [
+                    _cell_data(book, sheet, r, rect.start_col + i, c) for i, c in enumerate(cells)
+                ]
+            }
+        )
     while rows and not rows[-1]["values"]:
         rows.pop()
     out: dict[str, Any] = {}
@@ -89,7 +99,9 @@ def create(store: Store, body: object) -> dict[str, Any]:
     spec = body if isinstance(body, dict) else {}
     properties = spec.get("properties") or {}
     sheets = [s.get("properties") or {} for s in spec.get("sheets") or [] if isinstance(s, dict)]
-    book = store.create(str(properties.get("title") or "Untitled spreadsheet"), sheets=sheets or None)
+    book = store.create(
+        str(properties.get("title") or "Untitled spreadsheet"), sheets=sheets or None
+    )
     for key in ("locale", "timeZone", "autoRecalc"):
         if properties.get(key):
             book.properties[key] = properties[key]

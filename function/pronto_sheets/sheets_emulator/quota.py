@@ -82,7 +82,14 @@ class Traffic:
             raise errors.quota_exceeded(kind, quota.per_minute, quota.retry_after)
 
     def record(
-        self, *, kind: Kind, method: str, http_method: str, path: str, status: int, spreadsheet_id: str | None
+        self,
+        *,
+        kind: Kind,
+        method: str,
+        http_method: str,
+        path: str,
+        status: int,
+        spreadsheet_id: str | None,
     ) -> None:
         self.by_kind[kind] += 1
         self.by_method[method] += 1

@@ -322,7 +322,9 @@ class _Source:
         self.sheet = sheet
         self.visiting = visiting
 
-    def cell_values(self, sheet_title: str | None, bounds_text: str) -> list[Effective] | FormulaError:
+    def cell_values(
+        self, sheet_title: str | None, bounds_text: str
+    ) -> list[Effective] | FormulaError:
         sheet = self.sheet if sheet_title is None else self.book.sheet_by_title(sheet_title)
         if sheet is None:
             return ERROR_REF

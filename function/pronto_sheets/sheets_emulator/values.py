@@ -68,7 +68,9 @@ def _datetime_render(value: object, field: str = "date_time_render_option") -> D
 def _input_option(value: object, *, in_body: bool) -> InputOption:
     if value in (None, "", "INPUT_VALUE_OPTION_UNSPECIFIED"):
         if in_body:
-            raise errors.invalid_argument("Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+            raise errors.invalid_argument(
+                "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED"
+            )
         raise errors.invalid_argument("'valueInputOption' is required but not specified")
     options: tuple[InputOption, ...] = ("RAW", "USER_ENTERED")
     return _enum(value, options, "RAW", "value_input_option", "ValueInputOption")
@@ -96,7 +98,9 @@ def render_values(
         cells = sheet.grid.row_slice(r, rect.start_col, rect.end_col)
         rows.append(
             [
-                "" if cell is None else book.render(sheet, r, rect.start_col + i, cell, value_render, datetime_render)
+                ""
+                if cell is None
+                else book.render(sheet, r, rect.start_col + i, cell, value_render, datetime_render)
                 for i, cell in enumerate(cells)
             ]
         )
@@ -159,7 +163,7 @@ class _Write:
     """One validated write: where, what, and how the response describes it."""
 
     resolved: Resolved
-    cells: list[list[Cell | None | Literal["skip"]]]
+    cells: list[list[Cell | Literal["skip"] | None]]
     rect: Rect
 
     def counts(self) -> tuple[int, int, int]:
@@ -220,9 +224,9 @@ def _plan_write(
             )
     matrix = _matrix(body.get("values") or [], _major(body.get("majorDimension")))
     parse: Callable[[object], Cell | None] = parse_raw if option == "RAW" else parse_user_entered
-    cells: list[list[Cell | None | Literal["skip"]]] = []
+    cells: list[list[Cell | Literal["skip"] | None]] = []
     for r, row in enumerate(matrix):
-        parsed: list[Cell | None | Literal["skip"]] = []
+        parsed: list[Cell | Literal["skip"] | None] = []
         for c, value in enumerate(row):
             if value is None:
                 parsed.append("skip")
@@ -335,7 +339,9 @@ def batch_update(book: Spreadsheet, body: object) -> dict[str, Any]:
         range_text = value_range_body.get("range")
         if not range_text:
             raise errors.invalid_argument(f"Invalid data[{i}]: No range specified.")
-        writes.append(_plan_write(book, str(range_text), {**value_range_body, "range": None}, option))
+        writes.append(
+            _plan_write(book, str(range_text), {**value_range_body, "range": None}, option)
+        )
     for write in writes:
         _apply(book, write)
     options = _response_options(body)
@@ -346,7 +352,11 @@ def batch_update(book: Spreadsheet, body: object) -> dict[str, Any]:
         "totalUpdatedColumns": sum(r.get("updatedColumns", 0) for r in responses),
         "totalUpdatedCells": sum(r.get("updatedCells", 0) for r in responses),
         "totalUpdatedSheets": len(
-            {w.resolved.sheet.sheet_id for w, r in zip(writes, responses, strict=True) if r.get("updatedCells")}
+            {
+                w.resolved.sheet.sheet_id
+                for w, r in zip(writes, responses, strict=True)
+                if r.get("updatedCells")
+            }
         ),
     }
     out.update({key: value for key, value in totals.items() if value})
@@ -391,8 +401,14 @@ def append(book: Spreadsheet, range_text: str, params: Params, body: object) -> 
     )
     resolved = book.resolve(range_text)
     table = _find_table(resolved)
-    anchor = (table.end_row, table.start_col) if table else (resolved.rect.start_row, resolved.rect.start_col)
-    write = _plan_write(book, range_text, value_range_body, option, anchor=anchor, resolved=resolved)
+    anchor = (
+        (table.end_row, table.start_col)
+        if table
+        else (resolved.rect.start_row, resolved.rect.start_col)
+    )
+    write = _plan_write(
+        book, range_text, value_range_body, option, anchor=anchor, resolved=resolved
+    )
     sheet = resolved.sheet
     grid_props = sheet.properties["gridProperties"]
     height = write.rect.rows if write.cells else 0
