@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from pronto_sheets.budget import CreditBudget
 from pronto_sheets.contacts import Contact, EnrichmentTypes
 from pronto_sheets.gate import Gate, Priority, Ticket
 from pronto_sheets.pronto_client import (
@@ -31,11 +32,12 @@ def _cost(email: bool, phone: bool) -> int:
 
 
 def _client(sim: Simulator, *, key: str = "sim-key", attempts: int = 5) -> ProntoClient:
+    budget = CreditBudget(daily_budget=10**9, credits_per_email=3, credits_per_phone=30)
     return ProntoClient(
         api_key=key,
         base_url=sim.url,
         gate=Gate(50, 5),
-        cost=_cost,
+        budget=budget,
         timeout_s=10,
         retry_attempts=attempts,
         retry_total_s=30,

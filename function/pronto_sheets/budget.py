@@ -100,7 +100,7 @@ class CreditBudget:
         if self._closed_by_pronto:
             return (
                 "Pronto says the account is out of credits for today. Rows left will be "
-                "filled after midnight UTC, or add credits in Pronto."
+                "filled after midnight UTC, or add credits in your Pronto account."
             )
         return (
             f"Today's credit budget ({self.daily_budget} credits) is used up. Rows left "

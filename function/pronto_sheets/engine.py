@@ -21,6 +21,7 @@ from .cache import ResultCache
 from .contacts import Contact, EnrichmentTypes
 from .gate import Gate, Priority, Ticket
 from .pronto_client import (
+    BudgetExhausted,
     ProntoClient,
     ProntoError,
     ProntoOutOfCredits,
@@ -109,7 +110,7 @@ class Enricher:
             api_key=settings.pronto_api_key,
             base_url=settings.pronto_base_url,
             gate=gate,
-            cost=lambda email, phone: budget.cost(email_found=email, phone_found=phone),
+            budget=budget,
             timeout_s=settings.pronto_timeout_s,
             retry_attempts=settings.retry_attempts,
             retry_total_s=settings.retry_total_s,
@@ -230,22 +231,14 @@ class Enricher:
         self, key: str, contact: Contact, types: EnrichmentTypes, ticket: Ticket
     ) -> tuple[RowResult, int]:
         """One contact upstream, start to finish; never raises (errors become rows)."""
-        reservation = self.budget.reserve(types)
-        if reservation is None:
-            return over_budget(self.budget.exhausted_message), 0
-        spent = 0
         try:
             answer = await self.client.enrich(contact, types, ticket)
-            spent = answer.credits
-            self.cache.put(key, answer.result)
-            return answer.result, spent
-        except ProntoOutOfCredits:
-            self.budget.close_for_today()
-            return over_budget(self.budget.exhausted_message), 0
+        except (ProntoOutOfCredits, BudgetExhausted) as exc:
+            return over_budget(exc.message), 0
         except ProntoError as exc:
             return failed(exc.message), 0
         except Exception:  # a bug must not leave a request hanging, nor become a 5xx
             logger.exception("unexpected error in a Pronto lookup")
             return failed(UNEXPECTED_MESSAGE), 0
-        finally:
-            self.budget.settle(reservation, spent)
+        self.cache.put(key, answer.result)
+        return answer.result, answer.credits

@@ -6,6 +6,7 @@ says into a `RowResult` — or into one of these errors, which the engine maps t
     ProntoError
     ├── ProntoKeyRejected     401/403: every row `failed`, the key needs fixing
     ├── ProntoOutOfCredits    402 or a credit-cap answer: `over_budget`, never retried
+    ├── BudgetExhausted       our own daily budget cannot cover the call: not sent at all
     ├── ProntoRejectedRow     another 4xx: this row `failed`, retrying would not help
     └── ProntoUnavailable     retries exhausted (5xx, 429, transport, truncated bodies)
 
@@ -26,6 +27,7 @@ from typing import Any
 import httpx
 import stamina
 
+from .budget import CreditBudget
 from .contacts import Contact, EnrichmentTypes
 from .gate import Gate, Ticket
 from .results import Phone, RowResult, Status
@@ -52,6 +54,10 @@ class ProntoOutOfCredits(ProntoError):
 
 
 class ProntoRejectedRow(ProntoError):
+    pass
+
+
+class BudgetExhausted(ProntoError):
     pass
 
 
@@ -151,7 +157,11 @@ def parse_answer(body: Any, types: EnrichmentTypes, *, cost: Callable[[bool, boo
 
 
 class ProntoClient:
-    """Calls Pronto through `gate`, one pooled `httpx.AsyncClient` per instance."""
+    """Calls Pronto through `gate` within `budget`, one pooled `httpx.AsyncClient` per instance.
+
+    The worst-case cost is reserved only once the gate grants a slot, so rows queued behind
+    a long batch are not refused for credits that the calls ahead of them may not spend.
+    """
 
     def __init__(
         self,
@@ -159,7 +169,7 @@ class ProntoClient:
         api_key: str,
         base_url: str,
         gate: Gate,
-        cost: Callable[[bool, bool], int],
+        budget: CreditBudget,
         timeout_s: float,
         retry_attempts: int,
         retry_total_s: float,
@@ -168,8 +178,9 @@ class ProntoClient:
         self._api_key = api_key
         self._url = base_url.rstrip("/") + ENRICH_PATH
         self._gate = gate
-        self._cost = cost
+        self._budget = budget
         self._attempts = retry_attempts
+        self._cost = lambda email, phone: budget.cost(email_found=email, phone_found=phone)
         self._total_s = retry_total_s
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=10.0),
@@ -226,18 +237,29 @@ class ProntoClient:
     async def _call_once(
         self, body: dict[str, Any], types: EnrichmentTypes, ticket: Ticket
     ) -> Answer:
+        if self._budget.remaining < self._budget.worst_case(types):
+            raise BudgetExhausted(self._budget.exhausted_message)  # don't queue for nothing
         async with self._gate.slot(ticket):
-            self.calls += 1
+            reservation = self._budget.reserve(types)
+            if reservation is None:
+                raise BudgetExhausted(self._budget.exhausted_message)
+            spent = 0
             try:
-                response = await self._http.post(
-                    self._url, json=body, headers={"X-API-KEY": self._api_key}
-                )
-            except httpx.TimeoutException as exc:
-                raise _Retryable("Pronto took too long to answer") from exc
-            except httpx.TransportError as exc:
-                # Dropped connections and truncated bodies land here.
-                raise _Retryable("the connection to Pronto broke") from exc
-        return self._interpret(response, types)
+                self.calls += 1
+                try:
+                    response = await self._http.post(
+                        self._url, json=body, headers={"X-API-KEY": self._api_key}
+                    )
+                except httpx.TimeoutException as exc:
+                    raise _Retryable("Pronto took too long to answer") from exc
+                except httpx.TransportError as exc:
+                    # Dropped connections and truncated bodies land here.
+                    raise _Retryable("the connection to Pronto broke") from exc
+                answer = self._interpret(response, types)
+                spent = answer.credits
+                return answer
+            finally:
+                self._budget.settle(reservation, spent)
 
     def _interpret(self, response: httpx.Response, types: EnrichmentTypes) -> Answer:
         status = response.status_code
@@ -261,7 +283,8 @@ class ProntoClient:
                 "where the function runs."
             )
         if status == 402 or _looks_out_of_credits(payload):
-            raise ProntoOutOfCredits("Pronto says the account is out of credits.")
+            self._budget.close_for_today()
+            raise ProntoOutOfCredits(self._budget.exhausted_message)
         detail = payload.get("message") if isinstance(payload, dict) else None
         said = f": {detail}" if isinstance(detail, str) else ""
         raise ProntoRejectedRow(
