@@ -1,0 +1,96 @@
+"""The answer cache and the daily credit budget, with their clocks in the test's hands."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pronto_sheets.budget import CreditBudget
+from pronto_sheets.cache import ResultCache
+from pronto_sheets.contacts import EnrichmentTypes
+from pronto_sheets.results import RowResult, Status, failed
+
+DAY = 86400.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_found_and_not_found_expire_on_their_own_schedules() -> None:
+    """Found answers live 30 days, not-found 7; after that they are asked again."""
+    clock = Clock()
+    cache = ResultCache(max_entries=10, found_ttl_s=30 * DAY, not_found_ttl_s=7 * DAY, clock=clock)
+    cache.put("found", RowResult(Status.SUCCESS, email="a@b.io"))
+    cache.put("nothing", RowResult(Status.NOT_FOUND))
+    clock.now += 8 * DAY
+    assert cache.get("found") is not None
+    assert cache.get("nothing") is None
+    clock.now += 23 * DAY
+    assert cache.get("found") is None
+
+
+def test_failures_are_never_cached() -> None:
+    """failed, pending, invalid and over_budget are "try again", so they are not kept."""
+    cache = ResultCache(max_entries=10, found_ttl_s=DAY, not_found_ttl_s=DAY)
+    for status in (Status.FAILED, Status.PENDING, Status.INVALID, Status.OVER_BUDGET):
+        assert cache.put(status.value, RowResult(status)) is False
+    assert cache.put("x", failed("Pronto did not answer")) is False
+    assert len(cache) == 0
+
+
+def test_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
+    """At max_entries the entry unused the longest goes first."""
+    cache = ResultCache(max_entries=2, found_ttl_s=DAY, not_found_ttl_s=DAY)
+    cache.put("a", RowResult(Status.SUCCESS, email="a@x.io"))
+    cache.put("b", RowResult(Status.SUCCESS, email="b@x.io"))
+    assert cache.get("a") is not None
+    cache.put("c", RowResult(Status.SUCCESS, email="c@x.io"))
+    assert cache.get("b") is None
+    assert cache.get("a") is not None
+    assert cache.get("c") is not None
+
+
+def test_cached_rows_do_not_keep_anyone_elses_custom() -> None:
+    """What is cached is the answer, not the row that first asked for it."""
+    cache = ResultCache(max_entries=2, found_ttl_s=DAY, not_found_ttl_s=DAY)
+    cache.put("a", RowResult(Status.SUCCESS, email="a@x.io", custom={"crm": 1}, cached=False))
+    hit = cache.get("a")
+    assert hit is not None
+    assert hit.custom is None
+
+
+def test_budget_reserves_the_worst_case_and_settles_to_the_real_cost() -> None:
+    """Concurrent calls cannot overshoot; a not-found gives its reservation back."""
+    budget = CreditBudget(daily_budget=40, credits_per_email=3, credits_per_phone=30)
+    both = EnrichmentTypes.parse(["email", "phone"])
+    first = budget.reserve(both)
+    assert first is not None
+    assert budget.reserve(both) is None  # 33 reserved, 7 left: a second call could overshoot
+    budget.settle(first, 0)
+    assert budget.remaining == 40
+    second = budget.reserve(both)
+    assert second is not None
+    budget.settle(second, 3)
+    assert (budget.spent_today, budget.remaining) == (3, 37)
+
+
+def test_budget_starts_again_each_utc_day() -> None:
+    """Midnight UTC resets spending, and Pronto's own "out of credits" too."""
+    today = [dt.date(2026, 11, 26)]
+    budget = CreditBudget(
+        daily_budget=10, credits_per_email=3, credits_per_phone=30, today=lambda: today[0]
+    )
+    email = EnrichmentTypes.parse(["email"])
+    reservation = budget.reserve(email)
+    assert reservation is not None
+    budget.settle(reservation, 3)
+    budget.close_for_today()
+    assert budget.remaining == 0
+    assert "out of credits" in budget.exhausted_message
+    today[0] = dt.date(2026, 11, 27)
+    assert (budget.spent_today, budget.remaining) == (0, 10)
+    assert "PRONTO_DAILY_CREDIT_BUDGET" in budget.exhausted_message
