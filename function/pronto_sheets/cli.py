@@ -48,7 +48,8 @@ def demo(csv_path: Path, types: str, latency_ms: int) -> None:
 
     from .demo import print_demo, run_demo
 
-    console = Console()
+    # A log or CI has no terminal width: keep the table readable rather than 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=150)
     console.print(
         "Starting the Pronto simulator and the function (functions-framework, target pronto)…"
     )
