@@ -15,7 +15,8 @@ const HEADER_SYNONYMS = {
   company: ['company', 'companyname', 'organisation', 'organization', 'societe',
     'entreprise', 'employer', 'account', 'accountname'],
   domain: ['domain', 'website', 'companywebsite', 'url', 'siteweb', 'site',
-    'companydomain', 'web', 'siteinternet'],
+    'companydomain', 'web', 'siteinternet', 'companyorwebsite', 'companyordomain',
+    'websiteorcompany', 'societeousite', 'entrepriseousite'],
   linkedin: ['linkedin', 'linkedinurl', 'profile', 'linkedinprofile', 'profileurl',
     'linkedinprofileurl', 'profillinkedin'],
 };

@@ -35,7 +35,7 @@
  * @property {boolean} blank True when every field is empty.
  * @property {?Contact} contact The contact, or null when blank or invalid.
  * @property {string} key The normalised key (empty when blank or invalid).
- * @property {string} invalidReason What is missing, in words (empty when valid).
+ * @property {string} invalidReason What to add to the row, in a sentence (empty when valid).
  */
 
 /**
@@ -143,6 +143,7 @@ function buildContact_(fields) {
   if (blank) {
     return entry;
   }
+  // Worded as the function words them, so the Pronto status column reads the same either way.
   const missing = [];
   if (!first) {
     missing.push('first name');
@@ -150,16 +151,17 @@ function buildContact_(fields) {
   if (!last) {
     missing.push('last name');
   }
+  if (missing.length) {
+    entry.invalidReason = 'Add the ' + missing.join(' and ') + ' to this row.';
+    return entry;
+  }
   let normalisedDomain = domain ? normaliseDomain_(domain) : '';
   if (normalisedDomain && !/^[^\s.]+(\.[^\s.]+)+$/.test(normalisedDomain)) {
     company = company || domain;
     normalisedDomain = '';
   }
   if (!company && !normalisedDomain && !linkedin) {
-    missing.push('company, domain or LinkedIn URL');
-  }
-  if (missing.length) {
-    entry.invalidReason = 'missing ' + missing.join(' and ');
+    entry.invalidReason = 'Add a company name, a company website or a LinkedIn URL to this row.';
     return entry;
   }
   /** @type {Contact} */

@@ -65,8 +65,16 @@ function PRONTO_PHONE(first, last, company_or_domain, linkedin) {
  * @customfunction
  */
 function PRONTO_ENRICH(first, last, company_or_domain, linkedin, types) {
-  const wanted = parseTypes_(types);
-  return runFormula_('PRONTO_ENRICH', [first, last, company_or_domain, linkedin], wanted,
+  let profile = linkedin;
+  let asked = types;
+  if ((asked === undefined || asked === '') && typeof profile === 'string' &&
+      /^\s*(e-?mails?|phones?|both|all)(\s*[,;+ ]\s*(e-?mails?|phones?))?\s*$/i.test(profile)) {
+    // =PRONTO_ENRICH(A2, B2, C2, "phone"): the types given without a LinkedIn argument.
+    asked = profile;
+    profile = undefined;
+  }
+  const wanted = parseTypes_(asked);
+  return runFormula_('PRONTO_ENRICH', [first, last, company_or_domain, profile], wanted,
       function(result) {
         const email = result.status === 'success' ? result.email || '' : '';
         const phone = result.status === 'success' ? firstPhone_(result) : '';

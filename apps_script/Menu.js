@@ -52,10 +52,10 @@ function fillSheetOnServer() {
   try {
     const plan = callFunction_('POST', '/fill', Object.assign({dry_run: true}, body),
         {auth: 'auto'});
-    const toEnrich = firstNumber_(plan, ['to_enrich', 'enriched']);
+    const toLookUp = firstNumber_(plan, ['to_call', 'unique', 'to_enrich']);
     const credits = firstNumber_(plan, ['estimated_credits', 'credits']);
     const answer = ui.alert('Fill "' + sheet.getName() + '" on the server',
-        plan.rows + ' rows: ' + toEnrich + ' to enrich, ' + (plan.skipped_filled || 0) +
+        plan.rows + ' rows: ' + toLookUp + ' people to look up, ' + (plan.skipped_filled || 0) +
         ' already filled, ' + (plan.duplicates || 0) + ' duplicates, ' + (plan.invalid || 0) +
         ' invalid; at most ' + credits + ' credits. Start?', ui.ButtonSet.YES_NO);
     if (answer !== ui.Button.YES) {

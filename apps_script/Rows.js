@@ -25,6 +25,7 @@ const PENDING_STATUS_TEXT = 'pending: still searching; run again in a minute to 
  * @property {Array<string>} headers The header texts.
  * @property {ColumnMapping} mapping Input columns.
  * @property {OutputColumns} outputs Output columns (-1 until created).
+ * @property {string} problem What columns are missing, in a sentence ('' when none).
  */
 
 /**
@@ -71,9 +72,11 @@ const PENDING_STATUS_TEXT = 'pending: still searching; run again in a minute to 
  * Finds the header row and the columns of a sheet.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
  * @param {?ColumnMapping} [override] A mapping chosen by the person.
+ * @param {boolean} [allowIncomplete] Return the table even when columns are
+ *     missing (with the sentence in `problem`) so the sidebar can offer to pick them.
  * @return {SheetTable} The table.
  */
-function openTable_(sheet, override) {
+function openTable_(sheet, override, allowIncomplete) {
   const lastRow = sheet.getLastRow();
   const lastColumn = sheet.getLastColumn();
   if (lastRow === 0 || lastColumn === 0) {
@@ -87,15 +90,18 @@ function openTable_(sheet, override) {
   }
   const headers = top[headerIndex].map(cellText_);
   const mapping = override ? checkedMapping_(override, headers.length) : detectColumns_(headers);
-  const problem = mappingProblem_(mapping);
+  let problem = mappingProblem_(mapping);
   if (problem) {
     const found = headers.filter(Boolean).map(function(header) {
       return '"' + header + '"';
     }).join(', ') || 'none';
-    throw new Error('Pronto needs ' + problem + ' in "' + sheet.getName() + '". Headers found: ' +
+    problem = 'Pronto needs ' + problem + ' in "' + sheet.getName() + '". Headers found: ' +
         found + '. Expected headers such as First name, Last name, Full name, Company, ' +
         'Website or LinkedIn (English or French): rename the columns, or pick them in the ' +
-        'sidebar.');
+        'sidebar.';
+    if (!allowIncomplete) {
+      throw new Error(problem);
+    }
   }
   return {
     sheet: sheet,
@@ -103,6 +109,7 @@ function openTable_(sheet, override) {
     headers: headers,
     mapping: mapping,
     outputs: findOutputColumns_(headers),
+    problem: problem,
   };
 }
 
@@ -289,14 +296,17 @@ function statusText_(result) {
 function outputValues_(result, types) {
   /** @type {Object<string, string>} */
   const values = {status: statusText_(result)};
-  const answered = result.status === 'success' || result.status === 'not_found';
+  if (result.status !== 'success' && result.status !== 'not_found') {
+    // "Look again later" and "fix the row" only say so: they never erase a value.
+    return values;
+  }
   if (types.indexOf('email') !== -1) {
-    values.email = answered ? result.email || '' : '';
-    values.emailStatus = !answered ? '' : values.email ? result.email_status || '' : 'not_found';
+    values.email = result.status === 'success' ? result.email || '' : '';
+    values.emailStatus = values.email ? result.email_status || '' : 'not_found';
   }
   if (types.indexOf('phone') !== -1) {
-    values.phone = answered ? firstPhone_(result) : '';
-    values.phoneStatus = !answered ? '' : values.phone ? result.phone_status || '' : 'not_found';
+    values.phone = result.status === 'success' ? firstPhone_(result) : '';
+    values.phoneStatus = values.phone ? result.phone_status || '' : 'not_found';
   }
   return values;
 }
@@ -308,9 +318,23 @@ function outputValues_(result, types) {
  * @param {Array<{row: number, values: Object<string, string>}>} writes The rows to write, in row order.
  */
 function writeOutputs_(table, writes) {
-  if (!writes.length) {
-    return;
-  }
+  /** @type {Object<string, Array<{row: number, values: Object<string, string>}>>} */
+  const bySignature = {};
+  writes.forEach(function(write) {
+    const signature = Object.keys(write.values).sort().join(',');
+    (bySignature[signature] = bySignature[signature] || []).push(write);
+  });
+  Object.keys(bySignature).forEach(function(signature) {
+    writeSameFields_(table, bySignature[signature]);
+  });
+}
+
+/**
+ * Writes rows that all set the same output fields (see writeOutputs_).
+ * @param {SheetTable} table The table.
+ * @param {Array<{row: number, values: Object<string, string>}>} writes The rows, in row order.
+ */
+function writeSameFields_(table, writes) {
   const fields = Object.keys(writes[0].values).sort(function(a, b) {
     return table.outputs[/** @type {keyof OutputColumns} */ (a)] -
         table.outputs[/** @type {keyof OutputColumns} */ (b)];

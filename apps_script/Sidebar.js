@@ -36,8 +36,8 @@ function showEnrichSidebar() {
 
 /**
  * The plan for the current selection (or for the rows given back by the page).
- * @param {{mapping?: ColumnMapping, types?: Array<string>, sheetName?: string, firstRow?: number, lastRow?: number}} [request]
- *     What the person changed in the sidebar.
+ * @param {{mapping?: ColumnMapping, types?: Array<string>, sheetName?: string, firstRow?: number, lastRow?: number, selection?: string}} [request]
+ *     What the person changed in the sidebar (the rows it already shows, to keep them).
  * @return {SidebarPlan} The plan.
  */
 function getSidebarPlan(request) {
@@ -56,6 +56,7 @@ function getSidebarPlan(request) {
     sheet = named;
     firstRow = asked.firstRow;
     lastRow = asked.lastRow;
+    selection = asked.selection || '';
   } else {
     const range = sheet.getActiveRange();
     if (range) {
@@ -64,7 +65,7 @@ function getSidebarPlan(request) {
       selection = range.getA1Notation();
     }
   }
-  const table = openTable_(sheet, asked.mapping || null);
+  const table = openTable_(sheet, asked.mapping || null, true);
   if (!firstRow || lastRow <= table.headerRow) {
     firstRow = table.headerRow + 1;
     lastRow = Math.max(sheet.getLastRow(), firstRow);
@@ -74,7 +75,7 @@ function getSidebarPlan(request) {
   lastRow = Math.min(lastRow, Math.max(sheet.getLastRow(), firstRow));
   const types = asked.types && asked.types.length ? asked.types : ['email'];
   const credits = creditCosts_();
-  const rows = readRows_(table, firstRow, lastRow);
+  const rows = table.problem ? [] : readRows_(table, firstRow, lastRow);
   return {
     sheetName: sheet.getName(),
     selection: selection || 'rows ' + firstRow + '–' + lastRow,
@@ -86,7 +87,7 @@ function getSidebarPlan(request) {
     types: types,
     estimate: estimateRows_(rows, types, credits.costs),
     chunkRows: SIDEBAR_CHUNK_ROWS,
-    warning: credits.warning,
+    warning: table.problem || credits.warning,
   };
 }
 

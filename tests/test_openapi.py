@@ -216,7 +216,13 @@ def test_enrich_rows_of_every_answered_status_conform(function: Function, sim: S
 def test_healthz_conforms(function: Function) -> None:
     """GET /healthz, with no credentials, answers the documented object."""
     body = assert_documented(httpx.get(f"{function.url}/healthz"), "/healthz", "GET")
-    assert body == {"ok": True, "pronto_key_configured": True, "callers_configured": True}
+    assert body == {
+        "ok": True,
+        "pronto_key_configured": True,
+        "callers_configured": True,
+        "credits_per_email": 3,
+        "credits_per_phone": 30,
+    }
 
 
 AUTH = "auth"  # stands for the function's real token in the table below

@@ -42,11 +42,7 @@ def test_functions_framework_serves_the_target(function: Function) -> None:
     """`functions-framework --source function/main.py --target pronto` answers /healthz."""
     answer = httpx.get(f"{function.url}/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {
-        "ok": True,
-        "pronto_key_configured": True,
-        "callers_configured": True,
-    }
+    assert answer.json()["ok"] is True
 
 
 def test_a_malformed_setting_stops_the_start_naming_the_variable(tmp_path: Path) -> None:

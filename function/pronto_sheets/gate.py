@@ -44,12 +44,30 @@ class Priority(IntEnum):
 class Ticket:
     """A place in the gate's queue; its priority may only go up while it waits."""
 
-    __slots__ = ("future", "priority", "seq")
+    __slots__ = ("future", "priority", "seq", "start")
 
     def __init__(self, priority: Priority) -> None:
         self.priority = priority
         self.future: asyncio.Future[None] | None = None
         self.seq = 0
+        self.start = Start(0.0, time.monotonic)
+
+
+class Start:
+    """When one granted call really left: the grant time until the caller says "sent now".
+
+    A granted task may resume late (a busy event loop, a busy machine); what Pronto counts
+    is when the request arrives, so the window must hold the send time, not the grant time.
+    """
+
+    __slots__ = ("_clock", "at")
+
+    def __init__(self, at: float, clock: Callable[[], float]) -> None:
+        self.at = at
+        self._clock = clock
+
+    def sending(self) -> None:
+        self.at = max(self.at, self._clock())
 
 
 class Gate:
@@ -71,7 +89,7 @@ class Gate:
         # Pronto counts arrivals; ours are starts. The margin absorbs the jitter between the two.
         self._window = window_s + safety_margin_s
         self._clock = clock
-        self._starts: deque[float] = deque()
+        self._starts: deque[Start] = deque()
         self._queue: list[tuple[int, int, Ticket]] = []
         self._seq = itertools.count()
         self._in_flight = 0
@@ -89,23 +107,24 @@ class Gate:
         return sum(1 for _, _, t in self._queue if t.future is not None and not t.future.done())
 
     @asynccontextmanager
-    async def slot(self, ticket: Ticket | Priority) -> AsyncIterator[None]:
-        """Hold one of the gate's slots for the duration of one upstream call."""
+    async def slot(self, ticket: Ticket | Priority) -> AsyncIterator[Start]:
+        """Hold one of the gate's slots for one upstream call; call `.sending()` just before."""
         if isinstance(ticket, Priority):
             ticket = Ticket(ticket)
-        await self.acquire(ticket)
+        start = await self.acquire(ticket)
         try:
-            yield
+            yield start
         finally:
             self.release()
 
-    async def acquire(self, ticket: Ticket) -> None:
+    async def acquire(self, ticket: Ticket) -> Start:
         loop = asyncio.get_running_loop()
         ticket.future = loop.create_future()
         self._push(ticket)
         self._dispatch()
         try:
             await ticket.future
+            return ticket.start
         except asyncio.CancelledError:
             if ticket.future.done() and not ticket.future.cancelled():
                 self.release()  # granted just as we were cancelled: give the slot back
@@ -137,8 +156,9 @@ class Gate:
 
     def _dispatch(self) -> None:
         now = self._clock()
-        while self._starts and now - self._starts[0] >= self._window:
-            self._starts.popleft()
+        # Send times may be out of grant order, so filter all (at most `rate` entries).
+        if self._starts and now - min(s.at for s in self._starts) >= self._window:
+            self._starts = deque(s for s in self._starts if now - s.at < self._window)
         while self._queue and self._in_flight < self.max_in_flight:
             _, seq, ticket = self._queue[0]
             if seq != ticket.seq or ticket.future is None or ticket.future.done():
@@ -146,7 +166,7 @@ class Gate:
                 continue
             wake_at = self._paused_until
             if len(self._starts) >= self.rate:
-                wake_at = max(wake_at, self._starts[0] + self._window)
+                wake_at = max(wake_at, min(s.at for s in self._starts) + self._window)
             if wake_at > now:
                 self._wake_at(wake_at)
                 return
@@ -154,7 +174,8 @@ class Gate:
             self._in_flight += 1
             self.started += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
-            self._starts.append(now)
+            ticket.start = Start(now, self._clock)
+            self._starts.append(ticket.start)
             ticket.future.set_result(None)
 
     def _wake_at(self, when: float) -> None:

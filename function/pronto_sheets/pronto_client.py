@@ -239,13 +239,14 @@ class ProntoClient:
     ) -> Answer:
         if self._budget.remaining < self._budget.worst_case(types):
             raise BudgetExhausted(self._budget.exhausted_message)  # don't queue for nothing
-        async with self._gate.slot(ticket):
+        async with self._gate.slot(ticket) as start:
             reservation = self._budget.reserve(types)
             if reservation is None:
                 raise BudgetExhausted(self._budget.exhausted_message)
             spent = 0
             try:
                 self.calls += 1
+                start.sending()
                 try:
                     response = await self._http.post(
                         self._url, json=body, headers={"X-API-KEY": self._api_key}

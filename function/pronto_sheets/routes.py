@@ -220,6 +220,9 @@ async def _healthz(service: Service, _request: Request, _body: dict[str, Any]) -
         "ok": True,
         "pronto_key_configured": bool(settings.pronto_api_key),
         "callers_configured": settings.auth_configured,
+        # The sidebar's estimate uses the same prices as the budget.
+        "credits_per_email": settings.credits_per_email,
+        "credits_per_phone": settings.credits_per_phone,
     }
 
 

@@ -56,7 +56,8 @@ export default [
     },
   },
   {
-    files: ['tests/apps_script/browser/page_*.js'],
-    languageOptions: {globals: {...globals.browser}},
+    // Browser tests pass functions to page.evaluate: they run in the page.
+    files: ['tests/apps_script/browser/**/*.js'],
+    languageOptions: {globals: {...globals.node, ...globals.browser}},
   },
 ];

@@ -12,9 +12,11 @@ const os = require('node:os');
 const path = require('node:path');
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
+// The project's virtualenv (scripts/bootstrap.sh makes it); else whatever is on PATH.
 const VENV_BIN = process.env.PRONTO_VENV_BIN || path.join(REPO, '.venv', 'bin');
-const PYTHON = path.join(VENV_BIN, 'python');
-const FUNCTIONS_FRAMEWORK = path.join(VENV_BIN, 'functions-framework');
+const HAS_VENV = fs.existsSync(path.join(VENV_BIN, 'python'));
+const PYTHON = HAS_VENV ? path.join(VENV_BIN, 'python') : 'python3';
+const FUNCTIONS_FRAMEWORK = HAS_VENV ? path.join(VENV_BIN, 'functions-framework') : 'functions-framework';
 const STARTUP_DEADLINE_MS = 60000;
 // Budgets large enough that no test runs out of credits unless it means to.
 const TEST_CREDITS = 10000000;
@@ -42,8 +44,8 @@ async function answers(url) {
   }
 }
 
-/** Spawns a server and resolves once GET {url}/healthz answers below 500. */
-async function serve(name, command, args, {port, env}) {
+/** Spawns a server and resolves once GET {url}{ready} answers below 500. */
+async function serve(name, command, args, {port, env, ready = '/healthz'}) {
   const logPath = path.join(LOG_DIR, `${name}-${port}.log`);
   const log = fs.openSync(logPath, 'w');
   const child = spawn(command, args, {
@@ -68,7 +70,7 @@ async function serve(name, command, args, {port, env}) {
     if (child.exitCode !== null) {
       throw new Error(`${name} exited with ${child.exitCode}:\n${served.log()}`);
     }
-    if (await answers(`${url}/healthz`)) return served;
+    if (await answers(`${url}${ready}`)) return served;
     if (Date.now() > deadline) {
       await served.stop();
       throw new Error(`gave up after ${STARTUP_DEADLINE_MS / 1000}s waiting for ${name} on ${url}:\n${served.log()}`);
@@ -79,9 +81,10 @@ async function serve(name, command, args, {port, env}) {
 
 /**
  * The Pronto simulator plus the function in front of it.
- * @param {{token?: string, apiKey?: string, latencyMs?: number, rate?: number, functionEnv?: Object}} [options]
+ * @param {{token?: string, apiKey?: string, latencyMs?: number, rate?: number, sheets?: boolean, functionEnv?: Object}} [options]
  *     `apiKey` is the key the function sends (the simulator accepts "sim-key"); `rate` is
- *     Pronto's requests per second (50, as documented, unless a test needs speed).
+ *     Pronto's requests per second (50, as documented, unless a test needs speed); `sheets`
+ *     adds the project's Sheets API emulator, which the function then fills through.
  */
 async function startStack(options = {}) {
   const token = options.token || 'sheet-token-for-tests';
@@ -92,8 +95,15 @@ async function startStack(options = {}) {
     '--daily-credits', String(TEST_CREDITS),
     '--rate', String(options.rate || 50),
   ], {port: simPort, env: {}});
+  let sheets = null;
   let fn;
   try {
+    if (options.sheets) {
+      const sheetsPort = await freePort();
+      sheets = await serve('sheets-emulator', PYTHON, [
+        '-m', 'pronto_sheets.sheets_emulator', '--host', '127.0.0.1', '--port', String(sheetsPort),
+      ], {port: sheetsPort, env: {}, ready: '/_emulator/healthz'});
+    }
     fn = await serve('function', FUNCTIONS_FRAMEWORK, [
       '--source', path.join(REPO, 'function', 'main.py'), '--target', 'pronto',
       '--host', '127.0.0.1', '--port', String(fnPort),
@@ -105,21 +115,26 @@ async function startStack(options = {}) {
         PRONTO_SHEETS_TOKENS: token,
         PRONTO_DAILY_CREDIT_BUDGET: String(TEST_CREDITS),
         PRONTO_RATE_PER_SECOND: String(options.rate || 50),
+        ...(sheets ? {SHEETS_API_BASE_URL: sheets.url} : {}),
         ...(options.functionEnv || {}),
       },
     });
   } catch (error) {
-    await simulator.stop();
+    await Promise.all([simulator.stop(), sheets && sheets.stop()]);
     throw error;
   }
-  const control = async (method, route, body) => {
-    const response = await fetch(`${simulator.url}${route}`, {
+  const control = async (method, route, body, base = simulator.url) => {
+    const response = await fetch(`${base}${route}`, {
       method,
       headers: body ? {'Content-Type': 'application/json'} : {},
       body: body ? JSON.stringify(body) : undefined,
     });
-    if (!response.ok) throw new Error(`simulator ${route} answered ${response.status}: ${await response.text()}`);
+    if (!response.ok) throw new Error(`${base}${route} answered ${response.status}: ${await response.text()}`);
     return response.json();
+  };
+  const sheetsControl = (method, route, body) => {
+    if (!sheets) throw new Error('start the stack with {sheets: true} to use the Sheets emulator');
+    return control(method, route, body, sheets.url);
   };
   return {
     token,
@@ -128,15 +143,15 @@ async function startStack(options = {}) {
     simulatorStats: () => control('GET', '/_simulator/stats'),
     resetSimulator: () => control('POST', '/_simulator/reset'),
     configureSimulator: (changes) => control('POST', '/_simulator/config', changes),
-    logs: () => ({simulator: simulator.log(), function: fn.log()}),
-    stop: () => Promise.all([fn.stop(), simulator.stop()]),
+    logs: () => ({simulator: simulator.log(), function: fn.log(), sheets: sheets && sheets.log()}),
+    /** Puts a spreadsheet in the Sheets emulator ("the same" one the fake SpreadsheetApp holds). */
+    createSpreadsheet: (spreadsheetId, sheets, shared) => sheetsControl('POST', '/_emulator/spreadsheets',
+        {spreadsheetId, shared, sheets: Object.entries(sheets).map(([title, rows]) => ({title, rows}))}),
+    /** One sheet's cells as the emulator holds them. */
+    spreadsheetCells: (spreadsheetId, title) => sheetsControl('GET',
+        `/_emulator/spreadsheets/${encodeURIComponent(spreadsheetId)}/cells?sheet=${encodeURIComponent(title)}`),
+    stop: () => Promise.all([fn.stop(), simulator.stop(), sheets && sheets.stop()]),
   };
-}
-
-/** Starts one extra server from a Node script (e.g. a stand-in), waiting on /healthz. */
-async function serveNodeScript(name, script, env = {}) {
-  const port = await freePort();
-  return serve(name, process.execPath, [script], {port, env: {PORT: String(port), ...env}});
 }
 
 /**
@@ -166,4 +181,4 @@ function simulatedOutcomes(contacts) {
   return JSON.parse(result.stdout);
 }
 
-module.exports = {startStack, serveNodeScript, simulatedOutcomes, freePort, REPO};
+module.exports = {startStack, simulatedOutcomes, freePort, REPO};

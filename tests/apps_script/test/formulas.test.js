@@ -97,7 +97,7 @@ test('PRONTO_EMAIL on single cells returns one value; blank rows stay empty and 
 
   const [expected] = simulatedOutcomes([ada.contact]);
   assert.deepEqual(outcomes.map((o) => o.value), [
-    expected.email || '', '', 'missing last name', 'missing company, domain or LinkedIn URL',
+    expected.email || '', '', 'Add the last name to this row.', 'Add a company name, a company website or a LinkedIn URL to this row.',
   ]);
   assert.equal(gas.enrichRequests().length, 1, 'only the complete row was sent');
   assert.equal((await stack.simulatorStats()).served, 1);
@@ -109,10 +109,11 @@ test('PRONTO_PHONE keeps the + of the number and PRONTO_ENRICH spills email, sta
   const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain]));
   gas.typeFormula('Leads', 'E2', '=PRONTO_PHONE(A2:A41, B2:B41, C2:C41)');
   gas.typeFormula('Leads', 'F2', '=PRONTO_ENRICH(A2:A41, B2:B41, C2:C41)');
+  gas.typeFormula('Leads', 'J2', '=PRONTO_ENRICH(A3, B3, C3, "phone")');
 
   const outcomes = gas.recalculate('Leads');
 
-  assert.deepEqual(outcomes.map((o) => o.error), [null, null]);
+  assert.deepEqual(outcomes.map((o) => o.error), [null, null, null]);
   const expected = simulatedOutcomes(leads.map((p) => p.contact));
   const phones = gas.sheet('Leads').getRange('E2:E41').getValues().map((row) => row[0]);
   assert.deepEqual(phones, expected.map((o) => o.phones[0] || ''));
@@ -127,6 +128,10 @@ test('PRONTO_PHONE keeps the + of the number and PRONTO_ENRICH spills email, sta
       o.phones.length ? 'valid' : 'not_found',
     ], `row ${i + 2}`);
   });
+  const second = expected[1];
+  assert.deepEqual(gas.sheet('Leads').getRange('J2:M2').getValues()[0],
+      ['', '', second.phones[0] || '', second.phones.length ? 'valid' : 'not_found'], 'types given in place of the LinkedIn argument');
+  assert.equal(gas.enrichRequests().length, 2, 'row 3\'s phone came from the cache PRONTO_PHONE filled');
 });
 
 test('ranges of different sizes are refused with a sentence saying how to fix the formula', () => {

@@ -1,16 +1,17 @@
 'use strict';
 // Scheduled refresh: one trigger, /fill when the sheet is shared, else in-script chunks that resume.
 const assert = require('node:assert/strict');
-const path = require('node:path');
 const {after, before, test} = require('node:test');
 const {AppsScript} = require('../support/apps_script');
 const {person} = require('../support/data');
-const {serveNodeScript, startStack} = require('../support/servers');
+const {simulatedOutcomes, startStack} = require('../support/servers');
 
 let stack;
 
 before(async () => {
-  stack = await startStack({rate: 250});
+  // The function fills sheets through the project's Sheets API emulator, which holds a
+  // copy of each test's spreadsheet (shared with the function or not).
+  stack = await startStack({rate: 250, sheets: true});
 });
 
 after(async () => {
@@ -78,6 +79,7 @@ test('a triggered run on a sheet the function cannot open enriches in chunks, st
       if (entry.url.endsWith('/enrich')) gas.clock.advance(60000);
     },
   });
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, false);
   gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'hourly'});
   const sheet = gas.sheet('Leads');
 
@@ -87,7 +89,8 @@ test('a triggered run on a sheet the function cannot open enriches in chunks, st
   assert.equal(run1.killed, false, 'the run ended by itself inside the 6-minute limit');
   const fill = gas.fetches.filter((f) => f.url.endsWith('/fill'));
   assert.equal(fill.length, 1, 'the function was asked to fill the sheet first');
-  assert.ok([403, 404, 500, 501, 502, 503].includes(fill[0].status), `/fill answered ${fill[0].status}`);
+  assert.equal(fill[0].status, 403);
+  assert.equal(JSON.parse(fill[0].body).error.code, 'sheet_not_shared');
   assert.equal(run1.value.mode, 'script');
   assert.equal(run1.value.nextRow, 502);
   assert.equal(run1.value.message, 'Stopped at row 502 to stay inside the 6-minute limit; the next run continues from there.');
@@ -101,7 +104,7 @@ test('a triggered run on a sheet the function cannot open enriches in chunks, st
       assert.equal(emails[i], KEPT, `row ${i + 2} kept its email`);
       assert.equal(statuses[i], '', `row ${i + 2} was not touched`);
     } else if (i < 500) {
-      assert.match(statuses[i], row[1] ? /^(success|not_found)/ : /^invalid: missing last name$/, `row ${i + 2}`);
+      assert.match(statuses[i], row[1] ? /^(success|not_found)/ : /^invalid: Add the last name to this row\.$/, `row ${i + 2}`);
     } else {
       assert.equal(statuses[i], '', `row ${i + 2} waits for the next run`);
     }
@@ -128,28 +131,38 @@ test('a triggered run on a sheet the function cannot open enriches in chunks, st
   assert.equal(gas.call('getScheduleView').schedule.nextRow, 0, 'the next run starts from the top');
 });
 
-test('when the sheet is shared with the function, the triggered run asks POST /fill and writes nothing itself', async () => {
-  const standin = await serveNodeScript('fill-standin', path.join(__dirname, '..', 'support', 'fill_standin.js'));
-  try {
-    const rows = refreshRows().slice(0, 5);
-    const gas = new AppsScript({sheets: {Leads: [HEADER, ...rows]}, documentProperties: settings(standin.url)});
-    gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'daily', types: ['email', 'phone']});
-    const before = gas.sheet('Leads').dump();
+test('when the sheet is shared with the function, the triggered run has POST /fill do the work and writes nothing itself', async () => {
+  await stack.resetSimulator();
+  // Websites only, one row filled, one missing its last name.
+  const rows = [0, 2, 4, 6, 8].map((i) => person(i, 'shared')).map((p) => [p.first, p.last, p.companyOrDomain, '']);
+  rows[1][3] = KEPT;
+  rows[3][1] = '';
+  const gas = new AppsScript({sheets: {Leads: [HEADER, ...rows]}, documentProperties: settings(stack.functionUrl)});
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, true);
+  gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'daily', types: ['email', 'phone']});
+  const before = gas.sheet('Leads').dump();
 
-    const [run] = gas.fireTimeTriggers();
+  const [run] = gas.fireTimeTriggers();
 
-    assert.equal(run.error, null);
-    assert.equal(run.value.mode, 'server');
-    assert.equal(run.value.summary.found, 1);
-    assert.deepEqual(gas.fetches.map((f) => [f.method, f.url]), [['POST', `${standin.url}/fill`]]);
-    assert.deepEqual(JSON.parse(gas.fetches[0].payload), {
-      spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads', enrichment_type: ['email', 'phone'],
-    });
-    assert.equal(gas.fetches[0].headers.Authorization, `Bearer ${stack.token}`);
-    assert.deepEqual(gas.sheet('Leads').dump(), before);
-  } finally {
-    await standin.stop();
-  }
+  assert.equal(run.error, null);
+  assert.equal(run.value.mode, 'server');
+  assert.deepEqual(gas.fetches.map((f) => [f.method, f.url, f.status]), [['POST', `${stack.functionUrl}/fill`, 200]]);
+  assert.deepEqual(JSON.parse(gas.fetches[0].payload), {
+    spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads', enrichment_type: ['email', 'phone'],
+  });
+  assert.equal(gas.fetches[0].headers.Authorization, `Bearer ${stack.token}`);
+  assert.equal(run.value.summary.rows, 5);
+  assert.equal(run.value.summary.skipped_filled, 1);
+  assert.deepEqual(gas.sheet('Leads').dump(), before, 'the script itself wrote nothing');
+  // The function wrote the results into the (emulated) spreadsheet itself.
+  const cells = await stack.spreadsheetCells(gas.spreadsheet.getId(), 'Leads');
+  const expected = simulatedOutcomes(rows.map(([firstname, lastname, site]) => (
+    site.includes('.') ? {firstname, lastname, domain: site} : {firstname, lastname, company_name: site})));
+  rows.forEach((row, i) => {
+    if (row[3] === KEPT || !row[1]) return;
+    assert.equal(cells.rows[i + 1][3], expected[i].email || '', `row ${i + 2} filled by the function`);
+  });
+  assert.equal((await stack.simulatorStats()).served, 3);
 });
 
 test('a scheduled sheet that was renamed makes the run fail with a sentence saying how to fix it', () => {

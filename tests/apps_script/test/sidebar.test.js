@@ -94,7 +94,7 @@ test('a chunk writes each result on its own row as plain text, in output columns
     } else if (row[4]) {
       assert.deepEqual(out, ['known@example.com', '', '', '', ''], `filled row ${i + 2} untouched`);
     } else if (!row[1]) {
-      assert.deepEqual(out, ['', '', '', '', 'invalid: missing last name'], `row ${i + 2}`);
+      assert.deepEqual(out, ['', '', '', '', 'invalid: Add the last name to this row.'], `row ${i + 2}`);
     } else {
       const contact = {firstname: row[0], lastname: row[1], domain: row[2]};
       if (!row[2].includes('.')) {
@@ -158,6 +158,7 @@ test('values that Sheets would turn into formulas or numbers are written so they
   const gas = sheetWith([]);
   const plainText = gas.global('plainText_');
   const sheet = gas.sheet('Leads');
+  sheet.maxColumns = 26;
   const values = ['=HYPERLINK("http://x","y")', '+33612345678', '0612345678', '@handle', '-5', 'ada@acme.io', "'quoted"];
 
   sheet.getRange(2, 1, 1, values.length).setValues([values.map((value) => plainText(value))]);

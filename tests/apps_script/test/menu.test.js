@@ -1,0 +1,137 @@
+'use strict';
+// The Pronto menu, its dialogs, "Fill this sheet on the server" and "Freeze formulas to values".
+const assert = require('node:assert/strict');
+const {after, before, test} = require('node:test');
+const {AppsScript} = require('../support/apps_script');
+const {people, person} = require('../support/data');
+const {startStack} = require('../support/servers');
+
+let stack;
+
+before(async () => {
+  stack = await startStack({sheets: true});
+});
+
+after(async () => {
+  if (stack) await stack.stop();
+});
+
+const HEADER = ['Prénom', 'NOM', 'Company Website', 'Email'];
+
+/** Six rows: one already filled, one missing its last name, the last repeating the fifth. */
+function sixRows() {
+  const rows = Array.from({length: 6}, (unused, i) => {
+    const p = person(i, 'menu');
+    return [p.first, p.last, p.companyOrDomain, ''];
+  });
+  rows[1][3] = 'known@example.com';
+  rows[3][1] = '';
+  rows[5] = rows[4].slice();
+  return rows;
+}
+
+test('opening the spreadsheet adds the Pronto menu, and every item runs an existing function', () => {
+  const gas = new AppsScript();
+
+  gas.call('onOpen', {});
+
+  const [menu] = gas.spreadsheet.ui.menus;
+  assert.equal(menu.caption, 'Pronto');
+  assert.deepEqual(menu.items.map((item) => item.label || '—'), [
+    'Enrich selected rows', 'Fill this sheet on the server', 'Freeze formulas to values', '—',
+    'Schedule refresh…', 'Settings…',
+  ]);
+  menu.items.filter((item) => item.functionName).forEach((item) => {
+    assert.equal(typeof gas.global(item.functionName), 'function', item.functionName);
+  });
+});
+
+test('the menu opens the sidebar and the two dialogs from their HTML files', () => {
+  const gas = new AppsScript();
+
+  gas.call('showEnrichSidebar');
+  gas.call('showSettingsDialog');
+  gas.call('showScheduleDialog');
+
+  const shown = gas.spreadsheet.ui.shown;
+  assert.deepEqual(shown.map((s) => [s.kind, s.html.getTitle() || s.title]), [
+    ['sidebar', 'Pronto enrichment'], ['modal', 'Pronto settings'], ['modal', 'Schedule refresh'],
+  ]);
+  assert.match(shown[0].html.getContent(), /<button id="start"/);
+  assert.match(shown[1].html.getContent(), /Test connection/);
+  assert.match(shown[2].html.getContent(), /Save schedule/);
+});
+
+test('Freeze formulas to values replaces PRONTO formulas and their spill by values, and leaves other formulas', async () => {
+  const leads = people(3, 'freeze');
+  const gas = new AppsScript({
+    sheets: {Leads: [['First name', 'Last name', 'Company'], ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]},
+    scriptProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+  });
+  gas.typeFormula('Leads', 'E2', '=PRONTO_ENRICH(A2:A4, B2:B4, C2:C4, , "email,phone")');
+  gas.recalculate('Leads');
+  gas.typeFormula('Leads', 'J2', '=A2&" "&B2');
+  const sheet = gas.sheet('Leads');
+  const computed = sheet.getRange('E2:H4').getValues();
+  gas.select('Leads', 'E2:J2');
+
+  const message = gas.call('freezeFormulasInSelection');
+
+  assert.equal(message, 'Froze 1 Pronto formula(s) (12 cells) to values: they will not recalculate or spend credits again.');
+  assert.deepEqual(sheet.getRange('E2:H4').getValues(), computed);
+  assert.deepEqual(sheet.getRange('E2:H4').getFormulas().flat().filter(Boolean), []);
+  assert.equal(sheet.getRange('J2').getFormula(), '=A2&" "&B2');
+  const fetchesBefore = gas.fetches.length;
+  gas.recalculate('Leads');
+  assert.equal(gas.fetches.length, fetchesBefore, 'frozen values never recalculate');
+  assert.deepEqual(gas.spreadsheet.toasts.map((t) => t.message), [message]);
+});
+
+test('Fill this sheet on the server shows the plan, asks, then reports what the function did', async () => {
+  await stack.resetSimulator();
+  const rows = sixRows();
+  const gas = new AppsScript({sheets: {Leads: [HEADER, ...rows]}, documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token}});
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, true);
+
+  const message = gas.call('fillSheetOnServer');
+
+  assert.deepEqual(gas.fetches.map((f) => JSON.parse(f.payload)), [
+    {dry_run: true, spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads'},
+    {spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads'},
+  ]);
+  const [plan, done] = gas.spreadsheet.ui.alerts;
+  assert.equal(plan.prompt, '6 rows: 3 people to look up, 1 already filled, 1 duplicates, 1 invalid; at most 9 credits. Start?');
+  assert.equal(plan.buttons, 'YES_NO');
+  const summary = JSON.parse(gas.fetches[1].body);
+  assert.equal(message, `Done: ${summary.found} found, ${summary.not_found} not found, 1 invalid, 0 failed; ${summary.credits} credits spent.`);
+  assert.equal(summary.found + summary.not_found, 4, 'three people, one of them on two rows');
+  assert.equal(done.prompt, message);
+  assert.equal((await stack.simulatorStats()).served, 3);
+});
+
+test('answering No to the plan spends nothing', async () => {
+  await stack.resetSimulator();
+  const rows = sixRows();
+  const gas = new AppsScript({sheets: {Leads: [HEADER, ...rows]}, documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token}});
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, true);
+  gas.spreadsheet.ui.alertAnswers.push('NO');
+
+  assert.equal(gas.call('fillSheetOnServer'), 'Nothing was changed.');
+  assert.equal(gas.fetches.length, 1, 'only the dry run');
+  assert.equal((await stack.simulatorStats()).calls, 0);
+});
+
+test('Fill this sheet on the server on a sheet not shared with the function says to share it, or to use the sidebar', async () => {
+  const rows = sixRows();
+  const gas = new AppsScript({sheets: {Leads: [HEADER, ...rows]}, documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token}});
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, false);
+
+  const message = gas.call('fillSheetOnServer');
+
+  const refusal = JSON.parse(gas.fetches[0].body).error;
+  assert.equal(refusal.code, 'sheet_not_shared');
+  assert.match(refusal.message, /^Share the spreadsheet with .+ as an editor/);
+  assert.equal(message, `${refusal.message} Or use Pronto ▸ Enrich selected rows, which works without sharing.`);
+  assert.equal(gas.spreadsheet.ui.alerts.length, 1);
+  assert.equal(gas.fetches.length, 1, 'nothing more after the refusal');
+});
