@@ -246,10 +246,19 @@ class ProntoClient:
             spent = 0
             try:
                 self.calls += 1
-                start.sending()
+
+                async def trace(event: str, _info: dict[str, Any]) -> None:
+                    # Pronto counts arrivals: record when the bytes left, after any
+                    # connection set-up, not when the slot was granted.
+                    if event == "http11.send_request_body.complete":
+                        start.sending()
+
                 try:
                     response = await self._http.post(
-                        self._url, json=body, headers={"X-API-KEY": self._api_key}
+                        self._url,
+                        json=body,
+                        headers={"X-API-KEY": self._api_key},
+                        extensions={"trace": trace},
                     )
                 except httpx.TimeoutException as exc:
                     raise _Retryable("Pronto took too long to answer") from exc
