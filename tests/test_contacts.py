@@ -60,6 +60,17 @@ def test_pronto_body_sends_only_what_is_known() -> None:
     }
 
 
+def test_a_company_typed_as_website_is_the_company() -> None:
+    """ "Acme SAS" in the website column is used as the company name, not dropped."""
+    contact = Contact.from_mapping({"firstname": "Ada", "lastname": "L", "domain": "Acme SAS"})
+    assert (contact.company_name, contact.domain) == ("Acme SAS", "")
+    assert contact.invalid_reason() is None
+    both = Contact.from_mapping(
+        {"firstname": "Ada", "lastname": "L", "domain": "Acme SAS", "company_name": "Acme"}
+    )
+    assert (both.company_name, both.domain) == ("Acme", "")
+
+
 def test_linkedin_alone_is_enough() -> None:
     """A LinkedIn profile URL stands in for a company; other URLs do not."""
     ok = Contact.from_mapping(

@@ -85,7 +85,7 @@ def test_invalid_rows_say_what_is_missing(function: Function, sim: Simulator) ->
         [
             {"firstname": "", "lastname": "Hopper", "domain": "navy.mil"},
             {"firstname": "Grace", "lastname": "Hopper-invalid"},
-            {"firstname": "Grace", "lastname": "Hopper-invalid", "domain": "not a domain"},
+            {"firstname": "Grace", "lastname": "Hopper-invalid", "domain": "https://"},
         ]
     )
     assert [(r["status"], r["message"]) for r in body["results"]] == [

@@ -102,12 +102,26 @@ class Contact:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Contact:
-        """Build from a request's contact object; unknown keys are ignored."""
+        """Build from a request's contact object; unknown keys are ignored.
+
+        A "domain" that is no host ("Acme SAS" typed in a website column) is taken as the
+        company name when there is none, rather than making the row invalid.
+        """
+        typed_domain = clean_text(raw.get("domain"))
+        domain = normalize_domain(typed_domain)
+        company = clean_text(raw.get("company_name"))
+        if (
+            not domain
+            and not company
+            and "/" not in typed_domain
+            and any(ch.isalnum() for ch in typed_domain)
+        ):
+            company = typed_domain
         return cls(
             firstname=clean_text(raw.get("firstname")),
             lastname=clean_text(raw.get("lastname")),
-            company_name=clean_text(raw.get("company_name")),
-            domain=normalize_domain(clean_text(raw.get("domain"))),
+            company_name=company,
+            domain=domain,
             linkedin_url=normalize_linkedin(clean_text(raw.get("linkedin_url"))),
             custom=raw.get("custom"),
         )

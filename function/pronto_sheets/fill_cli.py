@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,10 @@ def _columns(raw: str | None) -> dict[str, str] | None:
     return mapping
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _summary_line(summary: FillSummary) -> str:
     if summary.dry_run:
         plan = summary.plan or {}
@@ -71,9 +74,17 @@ def _summary_line(summary: FillSummary) -> str:
         f"{summary.duplicates} duplicates paid once, {summary.invalid} invalid, "
         f"{summary.failed} failed, {summary.over_budget} over budget; "
         f"{summary.credits} credits, {summary.upstream_calls} Pronto calls; "
-        f"Sheets: {summary.sheets_reads} reads, {summary.sheets_writes} writes; "
+        f"Sheets: {_count(summary.sheets_reads, 'read')}, "
+        f"{_count(summary.sheets_writes, 'write')}; "
         f"{summary.seconds:.1f} s."
     )
+    if summary.stopped:
+        line += f" {summary.stopped}"
+    if summary.changed_during_run:
+        line += (
+            f" {summary.changed_during_run} rows were edited or moved while filling and "
+            "were not written."
+        )
     if summary.remaining:
         line += f" {summary.remaining} rows are left for the next run."
     if summary.over_budget:
@@ -81,114 +92,142 @@ def _summary_line(summary: FillSummary) -> str:
     return line
 
 
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Any]:
-    """A rich progress bar on stderr (rows done of total, found, credits), or nothing."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+class _ProgressBar:
+    """A rich progress bar on stderr (rows done of total, found, credits), shown from the
+    first result on, so dry runs and runs with nothing to do print no bar."""
 
-    progress = Progress(
-        TextColumn("Filling"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows · {task.fields[found]} found · {task.fields[credits]} credits"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    )
-    with progress:
-        yield progress
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("Filling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows · {task.fields[found]} found · {task.fields[credits]} credits"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        self._task: Any = None
+
+    def update(self, progress: FillProgress) -> None:
+        if self._task is None:
+            if progress.rows_total == 0:
+                return
+            self._progress.start()
+            self._task = self._progress.add_task("fill", found=0, credits=0)
+        self._progress.update(
+            self._task,
+            total=progress.rows_total,
+            completed=progress.rows_done,
+            found=progress.found,
+            credits=progress.credits,
+        )
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._progress.stop()
 
 
 async def _run(
     request: FillRequest, settings: Settings, credentials: Path | None, show_progress: bool
 ) -> FillSummary:
-    client = await asyncio.to_thread(
-        open_gspread_client,
-        sheets_api_base_url=settings.sheets_api_base_url,
-        credentials_file=str(credentials) if credentials else None,
-    )
-    enricher = Enricher.from_settings(settings)
+    key_file = str(credentials) if credentials else None
     try:
-        with _progress_bar(show_progress) as bar:
-            task_id = bar.add_task("fill", total=None, found=0, credits=0) if bar else None
-
-            def report(progress: FillProgress) -> None:
-                if bar is not None and task_id is not None:
-                    bar.update(
-                        task_id,
-                        total=progress.rows_total,
-                        completed=progress.rows_done,
-                        found=progress.found,
-                        credits=progress.credits,
-                    )
-
-            filler = SheetFiller(enricher, client, progress=report)
-            try:
-                return await filler.fill(request)
-            except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
-                raise sheets_refusal(
-                    exc, service_account_of(client, str(credentials) if credentials else None)
-                ) from exc
+        client = await asyncio.to_thread(
+            open_gspread_client,
+            sheets_api_base_url=settings.sheets_api_base_url,
+            credentials_file=key_file,
+        )
+    except SheetsError as exc:  # no usable Google credentials: the message says what to do
+        raise sheets_refusal(exc, None) from exc
+    enricher = Enricher.from_settings(settings)
+    bar = _ProgressBar() if show_progress else None
+    filler = SheetFiller(enricher, client, progress=bar.update if bar else None)
+    try:
+        return await filler.fill(request)
+    except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
+        raise sheets_refusal(
+            exc,
+            service_account_of(client, key_file),
+            unknown_account="the service account you use (client_email in its key file)",
+        ) from exc
     finally:
+        if bar is not None:
+            bar.close()
         await enricher.aclose()
 
 
 @click.command(name="fill")
 @click.argument("spreadsheet_id", envvar="PRONTO_FILL_SPREADSHEET_ID")
-@click.option("--sheet", envvar="PRONTO_FILL_SHEET", help="Tab to fill (default: the first).")
+@click.option(
+    "--sheet",
+    envvar="PRONTO_FILL_SHEET",
+    show_envvar=True,
+    help="Tab to fill (default: the first).",
+)
 @click.option(
     "--type",
     "types",
     default="email",
     show_default=True,
     envvar="PRONTO_FILL_TYPE",
+    show_envvar=True,
     help="What to find: email, phone or email,phone.",
 )
 @click.option(
     "--dry-run",
     is_flag=True,
     envvar="PRONTO_FILL_DRY_RUN",
+    show_envvar=True,
     help="Count rows and credits without calling Pronto or writing.",
 )
 @click.option(
     "--overwrite",
     is_flag=True,
     envvar="PRONTO_FILL_OVERWRITE",
+    show_envvar=True,
     help="Enrich rows that already have results too.",
 )
 @click.option(
     "--max-rows",
     type=click.IntRange(min=1),
     envvar="PRONTO_FILL_MAX_ROWS",
+    show_envvar=True,
     help="Enrich at most this many rows in this run.",
 )
 @click.option(
     "--columns",
     envvar="PRONTO_FILL_COLUMNS",
+    show_envvar=True,
     help="Say which column holds what, e.g. firstname=Prénom,domain=D.",
 )
 @click.option(
     "--credentials",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="GOOGLE_APPLICATION_CREDENTIALS",
+    show_envvar=True,
     help="Service account key file (default: Application Default Credentials).",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, envvar="PRONTO_FILL_JSON", help="Print the summary as JSON."
+    "--json",
+    "as_json",
+    is_flag=True,
+    envvar="PRONTO_FILL_JSON",
+    show_envvar=True,
+    help="Print the summary as JSON.",
 )
 @click.option(
     "--progress/--no-progress",
     default=True,
     envvar="PRONTO_FILL_PROGRESS",
+    show_envvar=True,
     show_default=True,
     help="Show a progress bar on stderr.",
 )
@@ -207,7 +246,8 @@ def fill_command(
     """Enrich every row of a Google Sheet that lacks results, and write them back.
 
     SPREADSHEET_ID is the code in the sheet's address between /d/ and /edit (the whole
-    address works too). The sheet must be shared with the service account as an editor.
+    address works too; or set PRONTO_FILL_SPREADSHEET_ID). The sheet must be shared with
+    the service account as an editor.
     """
     try:
         settings = Settings.from_env()
@@ -224,6 +264,8 @@ def fill_command(
         raise click.ClickException(str(exc)) from None
     except ApiError as exc:
         raise click.ClickException(exc.message) from None
+    # Pronto retries are handled and counted; their log lines would garble the progress bar.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
     if not settings.pronto_api_key and not dry_run:
         raise click.ClickException(
             "PRONTO_API_KEY is not set: set it to your Pronto API key (or use --dry-run)."

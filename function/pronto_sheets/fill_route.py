@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -128,13 +127,22 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
     )
 
 
-def sheets_refusal(exc: BaseException, service_account: str | None) -> ApiError:
-    """The refusal a person reads for an error from Google Sheets or the filler."""
+def sheets_refusal(
+    exc: BaseException,
+    service_account: str | None,
+    *,
+    unknown_account: str = "the function's service account",
+) -> ApiError:
+    """The refusal a person reads for an error from Google Sheets or the filler.
+
+    `service_account` is the email to share with; `unknown_account` names it when the
+    credentials do not say (the emulator, or Cloud credentials not yet refreshed).
+    """
     cause = exc.__cause__ if isinstance(exc, SheetWriteFailed) else None
     if isinstance(exc, SpreadsheetPermissionDenied) or isinstance(
         cause, SpreadsheetPermissionDenied
     ):
-        who = service_account or "the function's service account"
+        who = service_account or unknown_account
         return Forbidden(
             f"Share the spreadsheet with {who} as an editor (Share button, top right), "
             "then run the fill again.",
@@ -182,7 +190,9 @@ async def handle_fill(
     try:
         summary = await filler.fill(request)
     except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
-        account = service_account_of(client, os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"))
+        # With the emulator (or before Google credentials are refreshed) the account is
+        # only known from the key file Google's libraries use.
+        account = service_account_of(client, settings.google_application_credentials)
         raise sheets_refusal(exc, account) from exc
     return summary.to_json()
 

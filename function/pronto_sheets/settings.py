@@ -65,6 +65,8 @@ class Settings:
     google_allowed_emails: tuple[str, ...] = ()
     google_allowed_domains: tuple[str, ...] = ()
     sheets_api_base_url: str | None = None
+    # The key file Google's libraries use, when one is set: names the service account.
+    google_application_credentials: str | None = None
     # Tests point this at a local server holding their own signing certificates.
     google_certs_url: str = GOOGLE_CERTS_URL
 
@@ -103,4 +105,5 @@ class Settings:
             ),
             sheets_api_base_url=(env.get("SHEETS_API_BASE_URL") or "").rstrip("/") or None,
             google_certs_url=env.get("GOOGLE_CERTS_URL") or GOOGLE_CERTS_URL,
+            google_application_credentials=env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
         )

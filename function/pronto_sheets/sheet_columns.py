@@ -278,13 +278,13 @@ def _candidate(
             recognised += 1
     missing_overrides: list[str] = []
     for key, value in overrides.items():
-        field, index = _override_target(key, value, headers)
-        if index is None:
+        field, column = _override_target(key, value, headers)
+        if column is None:
             missing_overrides.append(f'"{value}" (for {key})')
             continue
         recognised += 1
         target: dict[Any, int] = inputs if isinstance(field, InputField) else outputs
-        target[field] = index
+        target[field] = column
     missing: list[str] = []
     has_names = InputField.FIRSTNAME in inputs and InputField.LASTNAME in inputs
     if not has_names and InputField.FULL_NAME not in inputs:

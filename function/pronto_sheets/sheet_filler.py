@@ -2,7 +2,7 @@
 
 One run (`SheetFiller.fill`):
 1. reads the spreadsheet's metadata (one request) and the sheet's used range (one
-   request, or one per 10,000 rows);
+   request, or one per 10,000 rows), once;
 2. maps the columns (`sheet_columns`); rows already done are skipped unless
    `overwrite` — a row is done when it has an Email or a Phone, or its Pronto status
    starts with `success` or `not_found` (`invalid`, `failed`, `over_budget` and
@@ -11,10 +11,14 @@ One run (`SheetFiller.fill`):
    chunks that overlap so Pronto's slots stay busy; a contact on several rows is paid
    once and written to all of them;
 4. writes results with `values:batchUpdate` and `valueInputOption=RAW` (a value
-   starting with `=` stays text), touching only the output cells of rows that got a
-   result, in flushes of about 200 rows or every few seconds, never two writes less
-   than a second apart. Missing output columns are appended after the last used
-   column first (one header write).
+   starting with `=`, `+`, `-` or `@` stays text), touching only the output cells of
+   rows whose result changes them, in flushes of about 200 rows or every 5 seconds,
+   never two writes less than a second apart. Each flush first reads the rows' input
+   cells again (one `batchGet`) and leaves out any row edited, sorted away or deleted
+   since the fill read it, so a result never lands beside another person (the next
+   run writes it, from the cache). Missing output columns are appended
+   after the last used column; their headers go in the first flush (the grid is
+   widened first, one more write, only when it is too narrow).
 
 A run cut short (`max_rows`, the deadline, a cancelled task, a failed write) writes
 what it has and stops; the next run starts again from the rows without results, and
@@ -39,6 +43,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gspread.http_client import ParamsType
+
 from .contacts import Contact, EnrichmentTypes
 from .engine import Enricher, EnrichOutcome
 from .gate import Priority
@@ -59,6 +65,8 @@ READ_CHUNK_ROWS = 10_000
 DONE_PREFIXES = ("success", "not_found")
 # A few contacts per `enrich` call; several calls in flight keep every Pronto slot busy.
 CHUNK_CONTACTS = 10
+# This many distinct contacts failing in a row stops the run (a rejected key, an outage).
+FAILING_STREAK_LIMIT = 30
 # A flush never carries more than this many rows, so a payload stays well under 2 MB.
 MAX_ROWS_PER_WRITE = 2_000
 
@@ -105,10 +113,12 @@ class FillRequest:
 
 @dataclass(frozen=True)
 class FillProgress:
-    """Where a run stands, for a progress bar: rows with a result out of rows to enrich."""
+    """Where a run stands, for a progress bar: rows with a result out of rows to enrich,
+    rows already saved in the sheet, and write requests sent (retries included)."""
 
     rows_total: int
     rows_done: int
+    rows_written: int
     found: int
     credits: int
     writes: int
@@ -137,6 +147,7 @@ class FillSummary:
     sheets_reads: int = 0
     sheets_writes: int = 0
     seconds: float = 0.0
+    changed_during_run: int = 0  # rows edited or moved meanwhile: not written, left for later
     stopped: str | None = None  # why the run ended early, in words
     plan: dict[str, int] | None = None  # dry runs: cached, to_call, estimated_credits…
 
@@ -165,6 +176,8 @@ class FillSummary:
             )
         }
         body["seconds"] = round(self.seconds, 3)
+        if self.changed_during_run:
+            body["changed_during_run"] = self.changed_during_run
         if self.stopped:
             body["stopped"] = self.stopped
         if self.plan is not None:
@@ -210,7 +223,7 @@ class FlushPolicy:
     than one write per `min_gap_s`. Pure logic on the clock's readings, for tests."""
 
     rows: int = 200
-    interval_s: float = 3.0
+    interval_s: float = 5.0
     min_gap_s: float = 1.0
     last_write: float | None = None
 
@@ -233,6 +246,7 @@ class FlushPolicy:
 class _Row:
     number: int  # 1-based row number in the sheet
     contact: Contact
+    values: Sequence[Any]  # the row as read, to skip writing what is already there
 
 
 class _Sheet:
@@ -287,7 +301,7 @@ class _Sheet:
     def read_values(self) -> list[list[Any]]:
         """The used range, row by row (one request, or one per 10,000 rows)."""
         quoted = quote_sheet_title(self.title)
-        params = {"valueRenderOption": "FORMATTED_VALUE"}
+        params: ParamsType = {"valueRenderOption": "FORMATTED_VALUE"}
         if self.row_count <= READ_CHUNK_ROWS:
             with self._errors():
                 answer = self._http.values_get(self.spreadsheet_id, quoted, params=params)
@@ -305,6 +319,27 @@ class _Sheet:
                 values.extend([[] for _ in range(start - 1 - len(values))])  # empty chunks
                 values.extend(chunk)
         return values
+
+    def read_rows(self, numbers: Sequence[int], width: int) -> dict[int, list[Any]]:
+        """Columns A.. (`width` of them) of these rows as they are now: one `batchGet`."""
+        runs: list[list[int]] = []
+        for number in sorted(numbers):
+            if runs and runs[-1][-1] == number - 1:
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+        quoted = quote_sheet_title(self.title)
+        last = column_letters(max(width, 1) - 1)
+        ranges = [f"{quoted}!A{run[0]}:{last}{run[-1]}" for run in runs]
+        params: ParamsType = {"valueRenderOption": "FORMATTED_VALUE"}
+        with self._errors():
+            answer = self._http.values_batch_get(self.spreadsheet_id, ranges, params=params)
+        rows: dict[int, list[Any]] = {}
+        for run, value_range in zip(runs, answer.get("valueRanges", []), strict=False):
+            values = value_range.get("values", [])
+            for offset, number in enumerate(run):
+                rows[number] = list(values[offset]) if offset < len(values) else []
+        return rows
 
     def ensure_columns(self, count: int) -> None:
         """Grow the grid to `count` columns (Sheets refuses writes past its edge)."""
@@ -362,6 +397,10 @@ def _ranges(
     return data
 
 
+def _text(row: Sequence[Any], index: int) -> str:
+    return "" if index >= len(row) or row[index] is None else str(row[index])
+
+
 class _Writer:
     """Collects row results and writes them in paced flushes (its own task)."""
 
@@ -369,6 +408,7 @@ class _Writer:
         self,
         sheet: _Sheet,
         columns: Mapping[OutputField, int],
+        inputs: Sequence[int],
         types: EnrichmentTypes,
         policy: FlushPolicy,
         clock: Clock,
@@ -377,6 +417,8 @@ class _Writer:
     ) -> None:
         self._sheet = sheet
         self._columns = columns
+        self._inputs = tuple(sorted(inputs))
+        self._snapshots: dict[int, Sequence[Any]] = {}
         self._types = types
         self._policy = policy
         self._clock = clock
@@ -387,12 +429,21 @@ class _Writer:
         self._closed = False
         self._wake = asyncio.Event()
         self._headers: list[dict[str, Any]] = []
+        self._header_row = 0
         self.rows_written = 0
+        self.rows_changed = 0  # edited, moved or deleted since the read: not written
 
-    def add(self, number: int, result: RowResult) -> None:
+    def add(self, number: int, result: RowResult, current: Sequence[Any]) -> None:
+        """Queue a row's result, unless its cells already say exactly that (an invalid
+        row met again, say): a refresh that changes nothing writes nothing."""
+        cells = output_cells(result, self._types)
+        if all(_text(current, self._columns[name]) == value for name, value in cells.items()):
+            return
         if not self._pending:
             self._first_pending_at = self._clock()
-        self._pending[number] = output_cells(result, self._types)
+            self._wake.set()  # the writer starts the interval's countdown
+        self._pending[number] = cells
+        self._snapshots[number] = current
         if len(self._pending) >= self._policy.rows:
             self._wake.set()
 
@@ -401,11 +452,15 @@ class _Writer:
         self._closed = True
         self._wake.set()
 
-    def name_columns(self, row_number: int, headers: Mapping[OutputField, str]) -> None:
+    def name_columns(
+        self, row_number: int, header: Sequence[Any], names: Mapping[OutputField, str]
+    ) -> None:
         """Name the appended output columns on the header row, in the first flush (so the
-        header costs no write of its own)."""
-        columns = {name: self._columns[name] for name in headers}
-        self._headers = _ranges(self._sheet.title, columns, {row_number: dict(headers)})
+        header costs no write of its own), if the header row is still where it was."""
+        columns = {name: self._columns[name] for name in names}
+        self._headers = _ranges(self._sheet.title, columns, {row_number: dict(names)})
+        self._header_row = row_number
+        self._snapshots[row_number] = header
 
     async def run(self) -> None:
         while True:
@@ -441,31 +496,52 @@ class _Writer:
             await self._sleep(wait)
 
     async def flush(self) -> None:
-        """Write pending rows now (up to `MAX_ROWS_PER_WRITE`); raises `SheetsError`."""
+        """Write pending rows now (up to `MAX_ROWS_PER_WRITE`); raises `SheetsError`.
+
+        First the rows' input cells are read again (one `batchGet`): a row someone edited,
+        sorted away or deleted since the fill read it is not written, so a result never
+        lands next to another person. Its answer is cached; the next run writes it.
+        """
         if not self._pending:
             return
         numbers = sorted(self._pending)[:MAX_ROWS_PER_WRITE]
-        batch = {number: self._pending[number] for number in numbers}
-        await self._send([*self._headers, *_ranges(self._sheet.title, self._columns, batch)])
-        self._headers = []
-        for number in numbers:
-            del self._pending[number]
-        self.rows_written += len(numbers)
-        self._first_pending_at = self._clock() if self._pending else None
-
-    async def _send(self, data: list[dict[str, Any]]) -> None:
+        checked = [self._header_row, *numbers] if self._headers else numbers
+        now = await asyncio.to_thread(self._sheet.read_rows, checked, self._inputs[-1] + 1)
+        batch = {
+            number: self._pending[number]
+            for number in numbers
+            if self._unchanged(self._snapshots[number], now.get(number, []))
+        }
+        header_moved = bool(self._headers) and not self._unchanged(
+            self._snapshots[self._header_row], now.get(self._header_row, [])
+        )
+        headers = [] if header_moved else self._headers
+        data = [*headers, *_ranges(self._sheet.title, self._columns, batch)]
         try:
             if data:
                 await asyncio.to_thread(self._sheet.write, data)
         finally:
             self._policy.last_write = self._clock()
+        self._headers = []
+        for number in numbers:
+            del self._pending[number]
+            del self._snapshots[number]
+        self.rows_written += len(batch)
+        self.rows_changed += len(numbers) - len(batch)
+        self._first_pending_at = self._clock() if self._pending else None
         self._on_write()
+
+    def _unchanged(self, before: Sequence[Any], now: Sequence[Any]) -> bool:
+        return all(_text(before, column) == _text(now, column) for column in self._inputs)
 
 
 @dataclass
 class _Tally:
     rows_total: int = 0
     rows_done: int = 0
+    writer: _Writer | None = None
+    failing: int = 0  # distinct contacts in a row that came back `failed`
+    last_failure: str = ""
 
 
 class SheetFiller:
@@ -485,7 +561,7 @@ class SheetFiller:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         flush_rows: int = 200,
-        flush_interval_s: float = 3.0,
+        flush_interval_s: float = 5.0,
         min_write_gap_s: float = 1.0,
         chunk_contacts: int = CHUNK_CONTACTS,
         deadline_s: float | None = None,
@@ -558,7 +634,8 @@ class SheetFiller:
             if not request.overwrite and row_is_done(column_map, row):
                 summary.skipped_filled += 1
                 continue
-            rows.append(_Row(index + 1, Contact.from_mapping(column_map.contact_fields(row))))
+            contact = Contact.from_mapping(column_map.contact_fields(row))
+            rows.append(_Row(index + 1, contact, row))
         return rows
 
     def _output_columns(
@@ -591,12 +668,14 @@ class SheetFiller:
         writer = _Writer(
             sheet,
             columns,
+            list(column_map.inputs.values()),
             request.types,
             policy,
             self.clock,
             self.sleep,
             on_write=lambda: self._report(tally, summary, sheet),
         )
+        tally.writer = writer
         groups: dict[str, list[_Row]] = {}
         for row in rows:
             if not row.contact.invalid_reason():
@@ -608,7 +687,8 @@ class SheetFiller:
                 if needed > sheet.column_count:  # a write of its own, paced like the others
                     await asyncio.to_thread(sheet.ensure_columns, needed)
                     policy.last_write = self.clock()
-                writer.name_columns(column_map.header_row + 1, appended)
+                header_row = column_map.header_row
+                writer.name_columns(header_row + 1, values[header_row], appended)
             for row in rows:
                 reason = row.contact.invalid_reason()
                 if reason:
@@ -620,18 +700,21 @@ class SheetFiller:
                 await self._enrich_groups(
                     list(groups.values()), request, writer, writer_task, tally, summary, sheet
                 )
+                writer.close()
+                await asyncio.shield(writer_task)
             except asyncio.CancelledError:
+                # Interrupted: what was paid for is still written (within the grace time).
                 summary.stopped = "The run was interrupted; run the fill again to continue."
                 writer.close()
                 await asyncio.wait({writer_task}, timeout=self.drain_grace_s)
                 raise
-            writer.close()
-            await writer_task
         except SheetsError as exc:
             raise self._write_failed(exc, writer, summary, sheet) from exc
         finally:
             if writer_task is not None and not writer_task.done():
                 writer_task.cancel()
+            summary.changed_during_run = writer.rows_changed
+        summary.remaining += writer.rows_changed
         self._report(tally, summary, sheet)
 
     async def _enrich_groups(
@@ -653,11 +736,18 @@ class SheetFiller:
         running: dict[asyncio.Task[EnrichOutcome], list[list[_Row]]] = {}
         try:
             while chunks or running:
-                if deadline is not None and chunks and self.clock() >= deadline:
-                    summary.remaining += sum(len(group) for chunk in chunks for group in chunk)
-                    summary.stopped = (
-                        "Stopped before the time limit; run the fill again to continue."
+                stop: str | None = None
+                if deadline is not None and self.clock() >= deadline:
+                    stop = "Stopped before the time limit; run the fill again to continue."
+                elif tally.failing >= FAILING_STREAK_LIMIT:
+                    # A rejected key or an outage: don't mark the whole sheet failed.
+                    stop = (
+                        f"Stopped because Pronto kept failing ({tally.last_failure}) "
+                        "Run the fill again later to continue."
                     )
+                if stop and chunks:
+                    summary.remaining += sum(len(group) for chunk in chunks for group in chunk)
+                    summary.stopped = stop
                     chunks.clear()
                 while chunks and len(running) < window:
                     chunk = chunks.popleft()
@@ -671,14 +761,10 @@ class SheetFiller:
                     running[task] = chunk
                 if not running:
                     break
-                done, _ = await asyncio.wait(
-                    {*running, writer_task}, return_when=asyncio.FIRST_COMPLETED
-                )
-                for task in done:
-                    if task is writer_task:
-                        continue
-                    chunk = running.pop(task)  # type: ignore[arg-type]
-                    self._take(task.result(), chunk, writer, tally, summary)
+                waiting: set[asyncio.Future[Any]] = {*running, writer_task}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for finished in [task for task in running if task in done]:
+                    self._take(finished.result(), running.pop(finished), writer, tally, summary)
                 if writer_task.done():
                     await writer_task  # raises the write error; a clean end cannot happen here
                     return
@@ -686,8 +772,8 @@ class SheetFiller:
         except asyncio.CancelledError:
             # Calls already made are paid for: wait for them briefly and write their rows.
             if running:
-                done, _ = await asyncio.wait(running, timeout=self.drain_grace_s)
-                for task in done:
+                drained, _ = await asyncio.wait(running, timeout=self.drain_grace_s)
+                for task in drained:
                     if not task.cancelled() and task.exception() is None:
                         self._take(task.result(), running[task], writer, tally, summary)
             raise
@@ -708,6 +794,11 @@ class SheetFiller:
         for result, group in zip(outcome.results, chunk, strict=True):
             self._record(result, group, writer, summary)
             tally.rows_done += len(group)
+            if result.status is Status.FAILED:
+                tally.failing += 1
+                tally.last_failure = result.message or ""
+            else:
+                tally.failing = 0
 
     @staticmethod
     def _record(result: RowResult, rows: list[_Row], writer: _Writer, summary: FillSummary) -> None:
@@ -724,7 +815,7 @@ class SheetFiller:
         if result.status.is_answer:
             summary.enriched += count
         for row in rows:
-            writer.add(row.number, result)
+            writer.add(row.number, result, row.values)
 
     def _report(self, tally: _Tally, summary: FillSummary, sheet: _Sheet) -> None:
         summary.sheets_writes = sheet.writes
@@ -733,6 +824,7 @@ class SheetFiller:
                 FillProgress(
                     rows_total=tally.rows_total,
                     rows_done=tally.rows_done,
+                    rows_written=tally.writer.rows_written if tally.writer else 0,
                     found=summary.found,
                     credits=summary.credits,
                     writes=sheet.writes,
