@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: Python (pytest), Apps Script (Node, headless Chromium), deploy.sh (shellcheck).
+# Every test: lint and types (ruff, mypy), Python (pytest), Apps Script (Node, headless
+# Chromium; its own lint and tsc), deploy.sh (shellcheck, inside pytest).
 # Installs what it needs first: virtualenv, npm packages, Debian's chromium and shellcheck.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,6 +24,8 @@ fi
 
 status=0
 .venv/bin/ruff check function tests bench || status=1
+.venv/bin/ruff format --check --quiet function tests bench || status=1
+.venv/bin/mypy || status=1
 .venv/bin/python -m pytest "$@" || status=1
 if [ -f tests/apps_script/package.json ]; then
   (cd tests/apps_script && npm test) || status=1
