@@ -17,9 +17,10 @@ from pronto_sheets.pronto_client import (
     ProntoRejectedRow,
     ProntoUnavailable,
     parse_answer,
-    parse_retry_after,
+    retry_wait,
 )
 from pronto_sheets.results import Status
+from pronto_sheets.retry_after import parse_retry_after
 from tests.support.people import expected, people
 from tests.support.stack import Simulator
 
@@ -84,7 +85,8 @@ def test_retry_after_in_both_forms() -> None:
     assert parse_retry_after("Thu, 26 Nov 2026 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
-    assert parse_retry_after("100000") == 60.0
+    assert retry_wait("100000") == 60.0
+    assert retry_wait(None) is None
 
 
 @pytest.mark.parametrize("form", ["seconds", "http-date"])

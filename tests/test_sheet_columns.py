@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from pronto_sheets.a1 import column_index, column_letters
 from pronto_sheets.contacts import Contact
 from pronto_sheets.sheet_columns import (
     ColumnMappingError,
     InputField,
     OutputField,
-    column_index,
-    column_letters,
     detect_columns,
     normalize_header,
     split_full_name,

@@ -17,8 +17,6 @@ transport errors and timeouts, truncated or unparsable bodies, 429 and 5xx. A 42
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from .budget import CreditBudget
 from .contacts import Contact, EnrichmentTypes
 from .gate import Gate, Ticket
 from .results import Phone, RowResult, Status
+from .retry_after import parse_retry_after
 
 ENRICH_PATH = "/v2/contacts/sync_single_enrich"
 _MAX_RETRY_AFTER_S = 60.0
@@ -74,23 +73,10 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return min(_MAX_RETRY_AFTER_S, max(0.0, float(value)))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return min(_MAX_RETRY_AFTER_S, max(0.0, (when - now).total_seconds()))
+def retry_wait(value: str | None) -> float | None:
+    """Retry-After as seconds to wait, capped: a server asking for an hour gets a minute."""
+    seconds = parse_retry_after(value)
+    return None if seconds is None else min(_MAX_RETRY_AFTER_S, seconds)
 
 
 @dataclass(frozen=True)
@@ -282,7 +268,7 @@ class ProntoClient:
                 raise _Retryable("Pronto sent an incomplete answer")
             return parse_answer(payload, types, cost=self._cost)
         if status in (429, 503) or status >= 500:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = retry_wait(response.headers.get("Retry-After"))
             if status == 429 and retry_after is not None:
                 self._gate.hold_off(retry_after)
             label = "Pronto is rate limiting us" if status == 429 else f"Pronto error {status}"

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from .a1 import column_index
+
 
 class InputField(StrEnum):
     """What a sheet can tell us about a person (the keys of `Contact.from_mapping`)."""
@@ -147,24 +149,6 @@ def _lookup(synonyms: Mapping[Any, tuple[str, ...]]) -> dict[str, Any]:
 
 _INPUT_BY_HEADER: dict[str, InputField] = _lookup(_INPUT_SYNONYMS)
 _OUTPUT_BY_HEADER: dict[str, OutputField] = _lookup(_OUTPUT_SYNONYMS)
-
-
-def column_letters(index: int) -> str:
-    """0-based column index as letters: `0 → "A"`, `26 → "AA"`."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(ord("A") + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """Column letters as a 0-based index: `"A" → 0`, `"aa" → 26`."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - ord("A") + 1)
-    return n - 1
 
 
 def split_full_name(text: str) -> tuple[str, str]:

@@ -45,6 +45,7 @@ from typing import Any
 
 from gspread.http_client import ParamsType
 
+from .a1 import column_letters
 from .contacts import Contact, EnrichmentTypes
 from .engine import Enricher, EnrichOutcome
 from .gate import Priority
@@ -54,7 +55,6 @@ from .sheet_columns import (
     ColumnMap,
     ColumnMappingError,
     OutputField,
-    column_letters,
     detect_columns,
 )
 from .sheets_client import SheetsClient, SheetsError, sheets_errors

@@ -17,7 +17,6 @@ through the client, gspread's own included, raises these; `translate_error` and
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -34,6 +33,8 @@ import stamina
 from google.auth.credentials import Credentials
 from google.oauth2 import service_account
 from gspread.http_client import FileType, HTTPClient, ParamsType
+
+from .retry_after import parse_retry_after
 
 SCOPES = (
     "https://www.googleapis.com/auth/spreadsheets",
@@ -157,18 +158,7 @@ def request_kind(method: str, url: str) -> str:
 def retry_after_seconds(value: str | None, *, now: dt.datetime) -> float | None:
     """Seconds a Retry-After header asks for (delta-seconds or HTTP-date), None if absent
     or unreadable; a date in the past means 0."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
+    return parse_retry_after(value, now=now)
 
 
 def _status(exc: gspread.exceptions.APIError) -> int:

@@ -7,7 +7,6 @@ the Sheets API emulator and the function itself served by functions-framework.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,13 @@ from pathlib import Path
 
 import httpx
 
+from pronto_sheets.local_stack import free_port, stop
+
+__all__ = ["free_port", "serve_process", "wait_until"]
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_DIR = REPO_ROOT / "function"
 VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(
@@ -92,12 +88,7 @@ def serve_process(
                 raise RuntimeError(f"{name} exited with {process.returncode}:\n{served.log()}")
             yield served
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
 
 
 def pronto_sheets_command(*args: str) -> list[str]:

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..a1 import column_index, column_letters
+
+__all__ = ["column_index", "column_letters"]
+
 MAX_COLUMNS = 18278  # ZZZ: the widest sheet Google allows
 
 _ENDPOINT = re.compile(r"^\$?([A-Za-z]{1,3})?\$?([1-9][0-9]{0,8})?$")
@@ -49,24 +53,6 @@ class Rect:
     @property
     def cols(self) -> int:
         return self.end_col - self.start_col
-
-
-def column_letters(index: int) -> str:
-    """`0 -> "A"`, `25 -> "Z"`, `26 -> "AA"`."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(ord("A") + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """`"A" -> 0`, `"aa" -> 26`."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - ord("A") + 1)
-    return n - 1
 
 
 def split_sheet(text: str) -> tuple[str | None, str | None]:
