@@ -18,6 +18,7 @@ cassette touches `/values`.)
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 # The emulator fixtures (one served process per session), whether or not conftest imports them.
 
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# CI lays the project's shared/ folder beside the clone; PRONTO_SHARED_DATA points elsewhere.
+SHARED_DATA = Path(os.environ.get("PRONTO_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
 CASSETTE_DIR = SHARED_DATA / "gspread-cassettes"
 DISCOVERY_DIR = SHARED_DATA / "google-discovery"
 
