@@ -34,7 +34,7 @@ function onInstall(event) {
  * Menu "Settings…": opens the dialog.
  */
 function showSettingsDialog() {
-  const html = HtmlService.createHtmlOutputFromFile('Settings').setWidth(460).setHeight(360);
+  const html = page_('Settings').setWidth(460).setHeight(360);
   SpreadsheetApp.getUi().showModalDialog(html, 'Pronto settings');
 }
 

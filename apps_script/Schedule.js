@@ -45,7 +45,7 @@ const RUN_BUDGET_MS = 270000;
  * Menu "Schedule refresh…": opens the dialog.
  */
 function showScheduleDialog() {
-  const html = HtmlService.createHtmlOutputFromFile('Schedule').setWidth(420).setHeight(380);
+  const html = page_('Schedule').setWidth(420).setHeight(380);
   SpreadsheetApp.getUi().showModalDialog(html, 'Schedule refresh');
 }
 

@@ -30,7 +30,7 @@ const SIDEBAR_TIMEOUT_S = 40;
  * Menu "Enrich selected rows": opens the sidebar.
  */
 function showEnrichSidebar() {
-  const html = HtmlService.createHtmlOutputFromFile('Sidebar').setTitle('Pronto enrichment');
+  const html = page_('Sidebar').setTitle('Pronto enrichment');
   SpreadsheetApp.getUi().showSidebar(html);
 }
 

@@ -86,7 +86,7 @@ class AppsScript {
       ScriptApp: this.scriptApp,
       Utilities: makeUtilities(this.clock, execution),
       Session: makeSession('person@example.com'),
-      HtmlService: makeHtmlService(APPS_SCRIPT_DIR, (code, data) => this.evaluate(code, data)),
+      HtmlService: makeHtmlService(APPS_SCRIPT_DIR, (code, data, name) => this.evaluate(code, data, name)),
       UrlFetchApp: makeUrlFetchApp({
         http: this.http, manifest: this.manifest, execution, clock: this.clock,
         record: (entry) => this.fetches.push(entry), onFetch: options.onFetch,
@@ -117,10 +117,20 @@ class AppsScript {
     });
   }
 
-  /** Evaluates template code inside the script's global scope. */
-  evaluate(code, data) {
+  /**
+   * Runs a compiled template inside the script's global scope, as HtmlService
+   * does: scriptlets see every global of the .js files, and the template's
+   * properties as variables.
+   */
+  evaluate(code, data, name) {
     const escape = (value) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-    const fn = vm.runInContext(`(function(__escape, __data) { with (__data) { ${code} } })`, this.context);
+    let fn;
+    try {
+      fn = vm.runInContext(`(function(__escape, __data) { with (__data) { ${code} } })`, this.context,
+          {filename: `${name}.html (template)`});
+    } catch (error) {
+      throw new Error(`fake HtmlService: the scriptlets of ${name}.html are not valid JavaScript: ${error.message}`);
+    }
     return fn(escape, data);
   }
 

@@ -71,6 +71,7 @@ async function openShownPage(browser, gas, showFunction, viewport = {width: 300,
   // Apps Script serves the page with its client API already in it; so does this.
   const html = shown.html.getContent().replace(/<head>/i, `<head><script>${GOOGLE_SCRIPT_RUN}</script>`);
   assert(html.includes('__gasRun'), 'the page has a <head> to put google.script.run in');
+  assert(!html.includes('<?'), `${showFunction} shows its evaluated template, with no scriptlet left`);
   await page.setContent(html);
   return {page, calls};
 }

@@ -303,6 +303,59 @@ class FakeHtmlOutput {
   addMetaTag() { return this; }
 }
 
+/**
+ * Turns a template's text into the body of a function returning the page, as
+ * HtmlService does: `<? code ?>` runs, `<?= expr ?>` prints escaped for HTML,
+ * `<?!= expr ?>` prints as is. Contextual escaping (a `<?= ?>` inside <script>,
+ * <style> or an attribute) is not modelled and throws, as does a `<?` never closed.
+ * @param {string} name The file name, for messages.
+ * @param {string} source The template text.
+ * @return {string} JavaScript using `__out` and `__escape`.
+ */
+function compileTemplate(name, source) {
+  const lineOf = (index) => source.slice(0, index).split('\n').length;
+  let code = 'let __out = "";\n';
+  let last = 0;
+  for (let open = source.indexOf('<?'); open !== -1; open = source.indexOf('<?', last)) {
+    const close = source.indexOf('?>', open + 2);
+    if (close === -1) throw new Error(`fake HtmlService: ${name}.html line ${lineOf(open)}: "<?" is never closed by "?>".`);
+    const text = source.slice(last, open);
+    const kind = source.startsWith('<?!=', open) ? '!=' : source.startsWith('<?=', open) ? '=' : '';
+    const body = source.slice(open + 2 + kind.length, close);
+    code += `__out += ${JSON.stringify(text)};\n`;
+    if (kind === '=') {
+      const before = source.slice(0, open);
+      const inRawText = ['script', 'style'].some((tag) =>
+        before.lastIndexOf(`<${tag}`) > before.lastIndexOf(`</${tag}`));
+      if (inRawText || /<[a-z][^>]*$/i.test(before)) {
+        throw new Error(`fake HtmlService: ${name}.html line ${lineOf(open)}: "<?=" inside a tag, <script> or <style> needs ` +
+            'contextual escaping, which this fake does not model; print HTML text or use "<?!=".');
+      }
+      code += `__out += __escape(${body});\n`;
+    } else if (kind === '!=') {
+      code += `__out += String(${body});\n`;
+    } else {
+      code += `${body}\n`;
+    }
+    last = close + 2;
+  }
+  return `${code}__out += ${JSON.stringify(source.slice(last))};\nreturn __out;`;
+}
+
+/** HtmlTemplate: the properties set on it are variables of its scriptlets. */
+class FakeHtmlTemplate {
+  constructor(name, source, evaluateInScript) {
+    Object.defineProperty(this, 'meta', {value: {name, source, evaluateInScript}});
+  }
+  getRawContent() { return this.meta.source; }
+  getCode() { throw new Error('fake HtmlService: HtmlTemplate.getCode is not modelled.'); }
+  getCodeWithComments() { throw new Error('fake HtmlService: HtmlTemplate.getCodeWithComments is not modelled.'); }
+  evaluate() {
+    const {name, source, evaluateInScript} = this.meta;
+    return new FakeHtmlOutput(evaluateInScript(compileTemplate(name, source), {...this}, name));
+  }
+}
+
 function makeHtmlService(appsScriptDir, evaluateInScript) {
   const read = (name) => {
     const file = path.join(appsScriptDir, name.endsWith('.html') ? name : `${name}.html`);
@@ -314,29 +367,7 @@ function makeHtmlService(appsScriptDir, evaluateInScript) {
     XFrameOptionsMode: Object.freeze({ALLOWALL: 'ALLOWALL', DEFAULT: 'DEFAULT'}),
     createHtmlOutput: (content = '') => new FakeHtmlOutput(content),
     createHtmlOutputFromFile: (name) => new FakeHtmlOutput(read(name)),
-    createTemplateFromFile: (name) => {
-      const source = read(name);
-      const template = {
-        evaluate() {
-          // Scriptlets as HtmlService runs them: <? code ?>, <?= escaped ?>, <?!= raw ?>.
-          let code = 'let __out = "";\n';
-          const pattern = /<\?(!=|=)?([\s\S]*?)\?>/g;
-          let last = 0;
-          let match;
-          while ((match = pattern.exec(source))) {
-            code += `__out += ${JSON.stringify(source.slice(last, match.index))};\n`;
-            if (match[1] === '=') code += `__out += __escape(${match[2]});\n`;
-            else if (match[1] === '!=') code += `__out += String(${match[2]});\n`;
-            else code += `${match[2]}\n`;
-            last = pattern.lastIndex;
-          }
-          code += `__out += ${JSON.stringify(source.slice(last))};\nreturn __out;`;
-          const data = Object.fromEntries(Object.entries(template).filter(([key]) => key !== 'evaluate'));
-          return new FakeHtmlOutput(evaluateInScript(code, data));
-        },
-      };
-      return template;
-    },
+    createTemplateFromFile: (name) => new FakeHtmlTemplate(name.replace(/\.html$/, ''), read(name), evaluateInScript),
   };
 }
 
@@ -425,5 +456,5 @@ function makeUrlFetchApp({http, manifest, execution, clock, record, onFetch}) {
 
 module.exports = {
   FakeCache, FakeProperties, FakeLock, LockRegistry, FakeScriptApp, makeUtilities, makeSession,
-  makeHtmlService, makeUrlFetchApp, allowedByManifest, MAX_ITEMS,
+  makeHtmlService, compileTemplate, makeUrlFetchApp, allowedByManifest, MAX_ITEMS,
 };

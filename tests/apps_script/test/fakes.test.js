@@ -56,3 +56,23 @@ test('Utilities.computeDigest returns signed bytes like Apps Script, and a custo
   assert.deepEqual([sleeper.killed, sleeper.error], [true, 'Exceeded maximum execution time'], 'a catch does not save it');
   assert.equal(gas.execute('script', 'SLEEPY_', [31]).value, 'done', 'menu and sidebar code has 6 minutes');
 });
+
+test('HtmlService templates run their scriptlets in the script\'s scope, escape <?= ?>, and refuse what the fake does not model', () => {
+  const gas = new AppsScript();
+  const {compileTemplate} = require('../support/fake_services');
+  const run = (source, data = {}) => gas.evaluate(compileTemplate('Page', source), data, 'Page');
+
+  const source = '<ul><? for (var i = 0; i < items.length; i++) { ?><li><?= items[i] ?></li><? } ?></ul>' +
+      '<?!= "<b>" + SIDEBAR_CHUNK_ROWS + "</b>" ?>';
+  assert.equal(run(source, {items: ['Tom & "Jerry"', '<i>']}),
+      '<ul><li>Tom &#38; &#34;Jerry&#34;</li><li>&#60;i&#62;</li></ul><b>50</b>');
+  const template = gas.context.HtmlService.createTemplateFromFile('Settings');
+  assert.equal(template.getRawContent().includes("<?!= include_('Shared') ?>"), true);
+  assert.equal(template.evaluate().getContent().includes('<?'), false, 'no scriptlet is left in the page');
+
+  assert.throws(() => run('<p>\n<?= name'), {message: 'fake HtmlService: Page.html line 2: "<?" is never closed by "?>".'});
+  assert.throws(() => run('<script>var n = <?= count ?>;</script>', {count: 1}), /line 1: "<\?=" inside a tag, <script> or <style> needs contextual escaping/);
+  assert.throws(() => run('<a href="<?= url ?>">', {url: 'x'}), /contextual escaping/);
+  assert.throws(() => run('<? if ( ?>'), /the scriptlets of Page.html are not valid JavaScript/);
+  assert.throws(() => run('<?= missing ?>'), /missing is not defined/);
+});

@@ -60,6 +60,13 @@ test('the menu opens the sidebar and the two dialogs from their HTML files', () 
   assert.match(shown[0].html.getContent(), /<button id="start"/);
   assert.match(shown[1].html.getContent(), /Test connection/);
   assert.match(shown[2].html.getContent(), /Save schedule/);
+  const shared = gas.context.HtmlService.createHtmlOutputFromFile('Shared').getContent();
+  shown.forEach((s) => {
+    const page = s.html.getContent();
+    assert.equal(page.split(shared).length, 2, `${s.title || s.html.getTitle()}: the shared head is printed once`);
+    assert.ok(page.indexOf(shared) < page.indexOf('</head>'), 'inside <head>');
+    assert.equal(page.includes('<?'), false, 'no scriptlet is left in the page');
+  });
 });
 
 test('Freeze formulas to values replaces PRONTO formulas and their spill by values, and leaves other formulas', async () => {
