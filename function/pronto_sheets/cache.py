@@ -31,19 +31,12 @@ class ResultCache:
         self._entries: TLRUCache[str, RowResult] = TLRUCache(
             maxsize=max_entries, ttu=self._expires_at, timer=clock
         )
-        self.hits = 0
-        self.misses = 0
 
     def _expires_at(self, _key: str, value: RowResult, now: float) -> float:
         return now + self._ttl[value.status]
 
     def get(self, key: str) -> RowResult | None:
-        found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return found
+        return self._entries.get(key)
 
     def put(self, key: str, result: RowResult) -> bool:
         """Keep `result` if it is an answer worth keeping; return whether it was kept."""

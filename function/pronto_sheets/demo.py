@@ -18,28 +18,19 @@ from rich.console import Console
 from rich.table import Table
 
 from .local_stack import local_stack
-
-_HEADERS = {
-    "first name": "firstname",
-    "last name": "lastname",
-    "company": "company_name",
-    "website": "domain",
-    "linkedin": "linkedin_url",
-}
+from .sheet_columns import detect_columns
 
 
 def read_leads(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV with First name, Last name, Company, Website, LinkedIn columns."""
+    """Rows of a CSV, its columns recognised by the same header detection as a sheet's."""
     with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        return [
-            {
-                _HEADERS[h.strip().lower()]: (v or "")
-                for h, v in row.items()
-                if h and h.strip().lower() in _HEADERS
-            }
-            for row in reader
-        ]
+        values = list(csv.reader(handle))
+    columns = detect_columns(values)
+    return [
+        columns.contact_fields(row)
+        for row in values[columns.header_row + 1 :]
+        if not columns.is_blank(row)
+    ]
 
 
 @dataclass(frozen=True)

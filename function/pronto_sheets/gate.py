@@ -95,16 +95,11 @@ class Gate:
         self._in_flight = 0
         self._paused_until = 0.0
         self._timer: asyncio.TimerHandle | None = None
-        self.peak_in_flight = 0
         self.started = 0
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
-
-    @property
-    def waiting(self) -> int:
-        return sum(1 for _, _, t in self._queue if t.future is not None and not t.future.done())
 
     @asynccontextmanager
     async def slot(self, ticket: Ticket | Priority) -> AsyncIterator[Start]:
@@ -173,7 +168,6 @@ class Gate:
             heapq.heappop(self._queue)
             self._in_flight += 1
             self.started += 1
-            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
             ticket.start = Start(now, self._clock)
             self._starts.append(ticket.start)
             ticket.future.set_result(None)

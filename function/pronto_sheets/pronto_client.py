@@ -176,7 +176,6 @@ class ProntoClient:
             ),
             headers={"User-Agent": "pronto-sheets/0.1"},
         )
-        self.calls = 0
         self.retries = 0
 
     async def aclose(self) -> None:
@@ -231,7 +230,6 @@ class ProntoClient:
                 raise BudgetExhausted(self._budget.exhausted_message)
             spent = 0
             try:
-                self.calls += 1
 
                 async def trace(event: str, _info: dict[str, Any]) -> None:
                     # Pronto counts arrivals: record when the bytes left, after any

@@ -34,7 +34,9 @@ MAX_TIMEOUT_S = 3600.0
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[["Service", Request, dict[str, Any]], Awaitable[dict[str, Any]]]
+# A handler answers with the JSON body and the counts its log line carries.
+Answer = tuple[dict[str, Any], dict[str, int]]
+Handler = Callable[["Service", dict[str, Any]], Awaitable[Answer]]
 
 
 @dataclass
@@ -196,9 +198,7 @@ class Service:
                 f"There is nothing at {path}. Use POST /enrich, POST /fill or GET /healthz."
             )
         method, handler, needs_auth = route
-        if request.method == "HEAD" and method == "GET":
-            pass
-        elif request.method != method:
+        if request.method != method and not (request.method == "HEAD" and method == "GET"):
             allow = "GET, HEAD" if method == "GET" else method
             raise MethodNotAllowed(
                 f"{path} only accepts {method} requests.", headers={"Allow": allow}
@@ -208,13 +208,12 @@ class Service:
             caller = await self.authenticator.authenticate(request.headers.get("authorization"))
             log.caller = caller.kind
         body = await read_json_body(request) if method == "POST" else {}
-        payload = await handler(self, request, body)
-        counts = payload.pop("_log", {})
+        payload, counts = await handler(self, body)
         log.counts.update(counts)
         return JSONResponse(payload)
 
 
-async def _healthz(service: Service, _request: Request, _body: dict[str, Any]) -> dict[str, Any]:
+async def _healthz(service: Service, _body: dict[str, Any]) -> Answer:
     settings = service.settings
     return {
         "ok": True,
@@ -223,30 +222,25 @@ async def _healthz(service: Service, _request: Request, _body: dict[str, Any]) -
         # The sidebar's estimate uses the same prices as the budget.
         "credits_per_email": settings.credits_per_email,
         "credits_per_phone": settings.credits_per_phone,
-    }
+    }, {}
 
 
-async def _enrich(service: Service, _request: Request, body: dict[str, Any]) -> dict[str, Any]:
+async def _enrich(service: Service, body: dict[str, Any]) -> Answer:
     parsed = EnrichRequest.parse(body)
     outcome = await service.enricher.enrich(
         parsed.contacts, parsed.types, priority=parsed.priority, timeout_s=parsed.timeout_s
     )
     stats = outcome.stats.to_json()
-    return {
-        "results": [result.to_json() for result in outcome.results],
-        "stats": stats,
-        "_log": {
-            key: stats[key]
-            for key in ("contacts", "unique", "cache_hits", "upstream_calls", "pending")
-        },
-    }
+    payload = {"results": [result.to_json() for result in outcome.results], "stats": stats}
+    logged = ("contacts", "unique", "cache_hits", "upstream_calls", "pending")
+    return payload, {key: stats[key] for key in logged}
 
 
-async def _fill(service: Service, _request: Request, body: dict[str, Any]) -> dict[str, Any]:
+async def _fill(service: Service, body: dict[str, Any]) -> Answer:
     from .fill_route import handle_fill  # gspread is only loaded when a sheet is filled
 
     summary = await handle_fill(body, enricher=service.enricher, settings=service.settings)
-    return {**summary, "_log": {"rows": int(summary.get("rows", 0))}}
+    return summary, {"rows": int(summary.get("rows", 0))}
 
 
 ROUTES: dict[str, tuple[str, Handler, bool]] = {
