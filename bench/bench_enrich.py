@@ -23,7 +23,7 @@ from typing import Any
 import click
 import httpx
 
-from pronto_sheets.local_stack import (
+from pronto_sheets_dev.local_stack import (
     SIMULATOR_KEY,
     free_port,
     function_args,

@@ -22,9 +22,9 @@ from typing import Any
 import click
 import httpx
 
-from pronto_sheets.contacts import Contact
-from pronto_sheets.local_stack import free_port, local_stack, running
-from pronto_sheets.simulator import simulated_outcome
+from pronto_sheets.enrich.contacts import Contact
+from pronto_sheets_dev.local_stack import free_port, local_stack, running
+from pronto_sheets_dev.simulator import simulated_outcome
 
 RATE, SLOTS = 50, 5
 
@@ -139,7 +139,7 @@ def main(rows: int, latencies: tuple[float, ...]) -> None:
     """Fill a sheet through POST /fill and compare the time with Pronto's bound."""
     emulator_port = free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
-    emulator_args = [sys.executable, "-m", "pronto_sheets.sheets_emulator"]
+    emulator_args = [sys.executable, "-m", "pronto_sheets_dev.sheets_emulator"]
     emulator_args += ["--port", str(emulator_port)]
     unlimited = "1000000000"
     with (

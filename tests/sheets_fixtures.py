@@ -17,7 +17,7 @@ import gspread
 import httpx
 import pytest
 
-from pronto_sheets.sheets_client import RetryPolicy, open_gspread_client
+from pronto_sheets.sheets.client import RetryPolicy, open_gspread_client
 from tests.support.servers import FUNCTION_DIR, ServedProcess, free_port, serve_process
 
 # Fast retries for tests: same shape as production, waits in milliseconds.
@@ -107,7 +107,7 @@ def sheets_emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     port = free_port()
     path = os.pathsep.join(p for p in (str(FUNCTION_DIR), os.environ.get("PYTHONPATH")) if p)
     with serve_process(
-        [sys.executable, "-m", "pronto_sheets.sheets_emulator", "--port", str(port)],
+        [sys.executable, "-m", "pronto_sheets_dev.sheets_emulator", "--port", str(port)],
         port=port,
         ready_path="/_emulator/healthz",
         env={"PYTHONPATH": path},

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pronto_sheets.budget import CreditBudget
-from pronto_sheets.cache import ResultCache
-from pronto_sheets.contacts import EnrichmentTypes
-from pronto_sheets.results import RowResult, Status, failed
+from pronto_sheets.enrich.budget import CreditBudget
+from pronto_sheets.enrich.cache import ResultCache
+from pronto_sheets.enrich.contacts import EnrichmentTypes
+from pronto_sheets.enrich.results import RowResult, Status, failed
 
 DAY = 86400.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pronto_sheets.contacts import Contact, ContactError, EnrichmentTypes, normalize_domain
+from pronto_sheets.enrich.contacts import Contact, ContactError, EnrichmentTypes, normalize_domain
 
 
 @pytest.mark.parametrize(

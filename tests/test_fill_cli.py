@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pronto_sheets.contacts import EnrichmentTypes
+from pronto_sheets.enrich.contacts import EnrichmentTypes
 from tests.sheets_fixtures import SheetsEmulator
 from tests.support.servers import pronto_sheets_command
 from tests.support.stack import Simulator

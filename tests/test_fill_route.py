@@ -13,9 +13,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from pronto_sheets.contacts import EnrichmentTypes
+from pronto_sheets.enrich.contacts import EnrichmentTypes
 from pronto_sheets.errors import BadRequest
-from pronto_sheets.fill_route import parse_fill_request
+from pronto_sheets.http.fill_route import parse_fill_request
 from tests.conftest import LOG_DIR
 from tests.sheets_fixtures import SheetsEmulator
 from tests.support.servers import ServedProcess

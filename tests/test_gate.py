@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pronto_sheets.gate import Gate, Priority, Ticket
+from pronto_sheets.enrich.gate import Gate, Priority, Ticket
 
 
 async def _grant_order(gate: Gate, asks: list[tuple[str, Priority]]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The OpenAPI document (pronto_sheets/openapi.yaml) matches the function as served.
+"""The OpenAPI document (pronto_sheets/http/openapi.yaml) matches the function as served.
 
 Schemathesis fuzzes POST /enrich and GET /healthz against the function served by
 functions-framework and the Pronto simulator: no 5xx, and every answer, accepted or
@@ -23,7 +23,9 @@ from schemathesis.config import SchemathesisConfig
 from tests.support.people import expected, people
 from tests.support.stack import Function, Simulator
 
-SPEC_TEXT = resources.files("pronto_sheets").joinpath("openapi.yaml").read_text(encoding="utf-8")
+SPEC_TEXT = (
+    resources.files("pronto_sheets.http").joinpath("openapi.yaml").read_text(encoding="utf-8")
+)
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_TEXT)
 
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from pronto_sheets.budget import CreditBudget
-from pronto_sheets.contacts import Contact, EnrichmentTypes
-from pronto_sheets.gate import Gate, Priority, Ticket
-from pronto_sheets.pronto_client import (
+from pronto_sheets.enrich.budget import CreditBudget
+from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
+from pronto_sheets.enrich.gate import Gate, Priority, Ticket
+from pronto_sheets.enrich.pronto_client import (
     ProntoClient,
     ProntoKeyRejected,
     ProntoOutOfCredits,
@@ -19,7 +19,7 @@ from pronto_sheets.pronto_client import (
     parse_answer,
     retry_wait,
 )
-from pronto_sheets.results import Status
+from pronto_sheets.enrich.results import Status
 from pronto_sheets.retry_after import parse_retry_after
 from tests.support.people import expected, people
 from tests.support.stack import Simulator

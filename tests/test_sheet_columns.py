@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pronto_sheets.sheets.a1 import column_index, column_letters
 
-from pronto_sheets.a1 import column_index, column_letters
-from pronto_sheets.contacts import Contact
-from pronto_sheets.sheet_columns import (
+from pronto_sheets.enrich.contacts import Contact
+from pronto_sheets.sheets.columns import (
     ColumnMappingError,
     InputField,
     OutputField,

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from pronto_sheets.contacts import Contact, EnrichmentTypes
-from pronto_sheets.engine import Enricher
+from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
+from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.settings import Settings
-from pronto_sheets.sheet_filler import (
+from pronto_sheets.sheets.client import SheetsClient, open_gspread_client
+from pronto_sheets.sheets.filler import (
     FillProgress,
     FillRequest,
     FlushPolicy,
@@ -30,8 +31,7 @@ from pronto_sheets.sheet_filler import (
     SheetWriteFailed,
     WorksheetNotFound,
 )
-from pronto_sheets.sheets_client import SheetsClient, open_gspread_client
-from pronto_sheets.simulator import NOT_FOUND_MESSAGE, identity_key, simulated_outcome
+from pronto_sheets_dev.simulator import NOT_FOUND_MESSAGE, identity_key, simulated_outcome
 from tests.sheets_fixtures import FAST_RETRY, SheetsEmulator
 from tests.support.stack import Simulator
 

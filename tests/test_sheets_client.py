@@ -19,7 +19,7 @@ import stamina.instrumentation
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from pronto_sheets.sheets_client import (
+from pronto_sheets.sheets.client import (
     EmulatorSession,
     RequestCounts,
     RetryPolicy,

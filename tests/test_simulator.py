@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pronto_sheets.simulator import (
+from pronto_sheets_dev.simulator import (
     SimulatedOutcome,
     SimulatorConfig,
     identity_key,
@@ -31,7 +31,7 @@ from pronto_sheets.simulator import (
     simulated_email,
     simulated_outcome,
 )
-from pronto_sheets.simulator.limits import CreditLedger, FifoSlots
+from pronto_sheets_dev.simulator.limits import CreditLedger, FifoSlots
 from tests.support.servers import ServedProcess, free_port, serve_process, wait_until
 
 ENRICH = "/v2/contacts/sync_single_enrich"
@@ -61,7 +61,7 @@ BASELINE: dict[str, Any] = {
 
 
 def _simulator_command(port: int, *options: str) -> list[str]:
-    return [sys.executable, "-m", "pronto_sheets.simulator", "--port", str(port), *options]
+    return [sys.executable, "-m", "pronto_sheets_dev.simulator", "--port", str(port), *options]
 
 
 @dataclass(frozen=True)

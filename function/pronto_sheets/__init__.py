@@ -7,14 +7,14 @@ The function (`function/main.py`, target `pronto`) serves the routes in `routes`
 
 from __future__ import annotations
 
-from .budget import CreditBudget
-from .cache import ResultCache
-from .contacts import Contact, EnrichmentTypes, normalize_domain
-from .engine import Enricher, EnrichOutcome, EnrichStats, Plan
-from .gate import Gate, Priority
-from .pronto_client import ProntoClient
-from .results import RowResult, Status
-from .settings import Settings
+from pronto_sheets.enrich.budget import CreditBudget
+from pronto_sheets.enrich.cache import ResultCache
+from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes, normalize_domain
+from pronto_sheets.enrich.engine import Enricher, EnrichOutcome, EnrichStats, Plan
+from pronto_sheets.enrich.gate import Gate, Priority
+from pronto_sheets.enrich.pronto_client import ProntoClient
+from pronto_sheets.enrich.results import RowResult, Status
+from pronto_sheets.settings import Settings
 
 __all__ = [
     "Contact",

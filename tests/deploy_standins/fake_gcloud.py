@@ -539,7 +539,10 @@ def check_source(call: Call, source: str, entry_point: str) -> list[str]:
             "SOURCE not specified. Either create the function in main.py or specify "
             "GOOGLE_FUNCTION_SOURCE to point to the file that contains the function"
         )
-    if not re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\b", main.read_text(), re.M):
+    # functions-framework takes the module's attribute: defined there or imported into it.
+    name = re.escape(entry_point)
+    defines = rf"^\s*(async\s+)?def\s+{name}\b|^from\s+\S+\s+import\s+(\(?[\w\s,]*\b)?{name}\b"
+    if not re.search(defines, main.read_text(), re.M):
         raise call.fail(
             "OperationError: code=3, message=Could not create or update Cloud Run service: "
             f"Container Healthcheck failed. Function '{entry_point}' is not defined in the "

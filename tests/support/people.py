@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pronto_sheets.contacts import Contact
-from pronto_sheets.simulator import simulated_outcome
+from pronto_sheets.enrich.contacts import Contact
+from pronto_sheets_dev.simulator import simulated_outcome
 
 
 def people(count: int, tag: str, *, start: int = 0) -> list[dict[str, Any]]:

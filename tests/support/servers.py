@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from pronto_sheets.local_stack import free_port, stop
+from pronto_sheets_dev.local_stack import free_port, stop
 
 __all__ = ["free_port", "serve_process", "wait_until"]
 
@@ -93,7 +93,7 @@ def serve_process(
 
 def pronto_sheets_command(*args: str) -> list[str]:
     """The project's CLI run with this interpreter (works before and after `pip install -e`)."""
-    return [sys.executable, "-m", "pronto_sheets.cli", *args]
+    return [sys.executable, "-m", "pronto_sheets_cli.cli", *args]
 
 
 def functions_framework_command(port: int) -> list[str]:

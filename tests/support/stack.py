@@ -58,7 +58,7 @@ class Simulator:
 @contextmanager
 def run_simulator(log_dir: Path, *options: str) -> Iterator[Simulator]:
     port = free_port()
-    args = [sys.executable, "-m", "pronto_sheets.simulator", "--port", str(port), *options]
+    args = [sys.executable, "-m", "pronto_sheets_dev.simulator", "--port", str(port), *options]
     with serve_process(
         args, port=port, ready_path="/healthz", log_dir=log_dir, name="simulator"
     ) as served:

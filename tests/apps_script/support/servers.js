@@ -90,7 +90,7 @@ async function startStack(options = {}) {
   const token = options.token || 'sheet-token-for-tests';
   const [simPort, fnPort] = [await freePort(), await freePort()];
   const simulator = await serve('simulator', PYTHON, [
-    '-m', 'pronto_sheets.simulator', '--host', '127.0.0.1', '--port', String(simPort),
+    '-m', 'pronto_sheets_dev.simulator', '--host', '127.0.0.1', '--port', String(simPort),
     '--latency-ms', String(options.latencyMs === undefined ? 20 : options.latencyMs),
     '--daily-credits', String(TEST_CREDITS),
     '--rate', String(options.rate || 50),
@@ -101,7 +101,7 @@ async function startStack(options = {}) {
     if (options.sheets) {
       const sheetsPort = await freePort();
       sheets = await serve('sheets-emulator', PYTHON, [
-        '-m', 'pronto_sheets.sheets_emulator', '--host', '127.0.0.1', '--port', String(sheetsPort),
+        '-m', 'pronto_sheets_dev.sheets_emulator', '--host', '127.0.0.1', '--port', String(sheetsPort),
       ], {port: sheetsPort, env: {}, ready: '/_emulator/healthz'});
     }
     fn = await serve('function', FUNCTIONS_FRAMEWORK, [
@@ -156,7 +156,7 @@ async function startStack(options = {}) {
 
 /**
  * The answers the simulator gives, straight from its own pure function
- * (pronto_sheets.simulator.outcomes.simulated_outcome), for contacts as the
+ * (pronto_sheets_dev.simulator.outcomes.simulated_outcome), for contacts as the
  * function forwards them.
  * @param {Array<{firstname: string, lastname: string, domain?: string, company_name?: string, linkedin_url?: string}>} contacts
  * @return {Array<{email: ?string, email_status: ?string, phones: Array<string>}>}
@@ -164,8 +164,8 @@ async function startStack(options = {}) {
 function simulatedOutcomes(contacts) {
   const script = [
     'import json, sys',
-    'from pronto_sheets.contacts import Contact',
-    'from pronto_sheets.simulator.outcomes import simulated_outcome',
+    'from pronto_sheets.enrich.contacts import Contact',
+    'from pronto_sheets_dev.simulator.outcomes import simulated_outcome',
     'out = []',
     'for raw in json.load(sys.stdin):',
     '    c = Contact.from_mapping(raw)',

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..a1 import column_index, column_letters
+from pronto_sheets.sheets.a1 import column_index, column_letters
 
 __all__ = ["column_index", "column_letters"]
 

@@ -34,7 +34,7 @@ from google.auth.credentials import Credentials
 from google.oauth2 import service_account
 from gspread.http_client import FileType, HTTPClient, ParamsType
 
-from .retry_after import parse_retry_after
+from pronto_sheets.retry_after import parse_retry_after
 
 SCOPES = (
     "https://www.googleapis.com/auth/spreadsheets",

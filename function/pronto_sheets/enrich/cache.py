@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from cachetools import TLRUCache
 
-from .results import RowResult, Status
+from pronto_sheets.enrich.results import RowResult, Status
 
 
 class ResultCache:

@@ -6,6 +6,7 @@ target `pronto`), in its own process, so what runs locally is what gets deployed
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import socket
@@ -19,7 +20,16 @@ from pathlib import Path
 
 import httpx
 
-FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "main.py"
+
+def function_source() -> Path:
+    """The file functions-framework serves: the deployed entry point, found in the installed
+    package (not in a checkout), so this works from any directory."""
+    spec = importlib.util.find_spec("pronto_sheets.http.entry")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pronto_sheets is not installed: run pip install .")
+    return Path(spec.origin)
+
+
 SIMULATOR_KEY = "sim-key"
 
 
@@ -79,13 +89,13 @@ class LocalStack:
 
 
 def simulator_args(port: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pronto_sheets.simulator", "--port", str(port), *extra]
+    return [sys.executable, "-m", "pronto_sheets_dev.simulator", "--port", str(port), *extra]
 
 
 def function_args(port: int) -> list[str]:
     return [
         sys.executable, "-m", "functions_framework",
-        "--source", str(FUNCTION_SOURCE), "--target", "pronto",
+        "--source", str(function_source()), "--target", "pronto",
         "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""`python -m pronto_sheets.simulator --port 8090`: serve the simulated Pronto API."""
+"""`python -m pronto_sheets_dev.simulator --port 8090`: serve the simulated Pronto API."""
 
 from __future__ import annotations
 

@@ -20,18 +20,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .contacts import ContactError, EnrichmentTypes
-from .engine import Enricher
-from .errors import ApiError, BadRequest, Forbidden, NotFound, UpstreamError
-from .settings import Settings
-from .sheet_filler import (
-    FillRequest,
-    SheetFiller,
-    SheetUnmappable,
-    SheetWriteFailed,
-    WorksheetNotFound,
-)
-from .sheets_client import (
+from pronto_sheets.enrich.contacts import ContactError, EnrichmentTypes
+from pronto_sheets.enrich.engine import Enricher
+from pronto_sheets.errors import ApiError, BadRequest, Forbidden, NotFound, UpstreamError
+from pronto_sheets.settings import Settings
+from pronto_sheets.sheets.client import (
     SheetsClient,
     SheetsError,
     SheetsQuotaExhausted,
@@ -39,6 +32,13 @@ from .sheets_client import (
     SpreadsheetNotFound,
     SpreadsheetPermissionDenied,
     open_gspread_client,
+)
+from pronto_sheets.sheets.filler import (
+    FillRequest,
+    SheetFiller,
+    SheetUnmappable,
+    SheetWriteFailed,
+    WorksheetNotFound,
 )
 
 # A Cloud Function may run an hour: stop enriching in time to write what was found.

@@ -45,19 +45,20 @@ from typing import Any
 
 from gspread.http_client import ParamsType
 
-from .a1 import column_letters
-from .contacts import Contact, EnrichmentTypes
-from .engine import Enricher, EnrichOutcome
-from .gate import Priority
-from .results import RowResult, Status
-from .sheet_columns import (
+from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
+from pronto_sheets.enrich.engine import Enricher, EnrichOutcome
+from pronto_sheets.enrich.gate import Priority
+from pronto_sheets.enrich.results import RowResult, Status
+from pronto_sheets.sheets.client import SheetsClient, SheetsError, sheets_errors
+from pronto_sheets.sheets.columns import (
     OUTPUT_HEADERS,
     ColumnMap,
     ColumnMappingError,
     OutputField,
     detect_columns,
 )
-from .sheets_client import SheetsClient, SheetsError, sheets_errors
+
+from .a1 import column_letters
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
-from .simulator import simulate_command
+from pronto_sheets_dev.simulator import simulate_command
 
-DEFAULT_LEADS = Path(__file__).resolve().parents[2] / "examples" / "leads.csv"
+# Shipped inside the package, so `pronto-sheets demo` works from any directory.
+DEFAULT_LEADS = Path(__file__).resolve().parent / "data" / "leads.csv"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,7 +47,7 @@ def demo(csv_path: Path, types: str, latency_ms: int) -> None:
     """Serve the function against the Pronto simulator and enrich a CSV through POST /enrich."""
     from rich.console import Console
 
-    from .demo import print_demo, run_demo
+    from pronto_sheets_cli.demo import print_demo, run_demo
 
     # A log or CI has no terminal width: keep the table readable rather than 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=150)
@@ -68,7 +69,13 @@ def serve(host: str, port: int) -> None:
     import subprocess
     from contextlib import ExitStack
 
-    from .local_stack import SIMULATOR_KEY, free_port, function_args, running, simulator_args
+    from pronto_sheets_dev.local_stack import (
+        SIMULATOR_KEY,
+        free_port,
+        function_args,
+        running,
+        simulator_args,
+    )
 
     # Stopped by SIGTERM (a supervisor, `timeout`): unwind so the simulator stops too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -99,13 +106,13 @@ cli.add_command(simulate_command, "simulate")
 def _register_optional_commands() -> None:
     """Commands whose modules pull in gspread: registered when present."""
     try:
-        from .fill_cli import fill_command
+        from pronto_sheets_cli.fill_command import fill_command
     except ImportError:  # pragma: no cover - during development only
         pass
     else:
         cli.add_command(fill_command, "fill")
     try:
-        from .sheets_emulator.command import emulator_command
+        from pronto_sheets_dev.sheets_emulator.command import emulator_command
     except ImportError:  # pragma: no cover
         pass
     else:

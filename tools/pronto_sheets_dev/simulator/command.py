@@ -1,6 +1,6 @@
 """Entry points: `serve` (async, until cancelled), `run` (blocking) and the click command.
 
-`simulate_command` is what `pronto-sheets simulate` and `python -m pronto_sheets.simulator`
+`simulate_command` is what `pronto-sheets simulate` and `python -m pronto_sheets_dev.simulator`
 run; every option can also be set with the environment variable `PRONTO_SIM_<NAME>`
 (for example `PRONTO_SIM_LATENCY_MS=0`).
 """
@@ -185,5 +185,5 @@ def simulate_command(host: str, port: int, **settings: Any) -> None:
 
 
 def main(args: Sequence[str] | None = None) -> None:
-    """`python -m pronto_sheets.simulator [OPTIONS]`."""
-    simulate_command.main(args=args, prog_name="python -m pronto_sheets.simulator")
+    """`python -m pronto_sheets_dev.simulator [OPTIONS]`."""
+    simulate_command.main(args=args, prog_name="python -m pronto_sheets_dev.simulator")

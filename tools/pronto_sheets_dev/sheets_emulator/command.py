@@ -1,5 +1,5 @@
 """The emulator's command line: `pronto-sheets sheets-emulator` and
-`python -m pronto_sheets.sheets_emulator` both run `emulator_command`.
+`python -m pronto_sheets_dev.sheets_emulator` both run `emulator_command`.
 
 Options also read SHEETS_EMULATOR_HOST and SHEETS_EMULATOR_PORT. Prints
 `Sheets API emulator listening on http://HOST:PORT` once the socket accepts connections.

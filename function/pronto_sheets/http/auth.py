@@ -24,8 +24,8 @@ import httpx
 from google.auth import exceptions as google_exceptions
 from google.auth import jwt as google_jwt
 
-from .errors import Forbidden, Unauthenticated
-from .settings import Settings
+from pronto_sheets.errors import Forbidden, Unauthenticated
+from pronto_sheets.settings import Settings
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")

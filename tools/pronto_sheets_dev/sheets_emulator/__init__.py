@@ -1,7 +1,7 @@
 """A local Sheets API v4 (and the Drive slice gspread needs) for tests and offline runs.
 
-Serve it with `python -m pronto_sheets.sheets_emulator --port 8790`, point gspread at it
-with `pronto_sheets.sheets_client.open_gspread_client(sheets_api_base_url=...)`, and drive
+Serve it with `python -m pronto_sheets_dev.sheets_emulator --port 8790`, point gspread at it
+with `pronto_sheets.sheets.client.open_gspread_client(sheets_api_base_url=...)`, and drive
 it from tests through the `/_emulator/` control API described in `control.py`.
 
 Modules: `a1` (A1 notation), `cells` (input parsing and rendering), `formulas`, `grid`,

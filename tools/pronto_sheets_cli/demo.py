@@ -1,4 +1,5 @@
-"""The offline demo: enrich examples/leads.csv through the served function and the simulator.
+"""The offline demo: enrich a CSV of leads (data/leads.csv by default) through the served
+function and the simulator.
 
 Everything is real except Pronto: the function runs under functions-framework in its own
 process, the simulator is a real HTTP server enforcing Pronto's limits, and the rows
@@ -17,8 +18,8 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from .local_stack import local_stack
-from .sheet_columns import detect_columns
+from pronto_sheets.sheets.columns import detect_columns
+from pronto_sheets_dev.local_stack import local_stack
 
 
 def read_leads(path: Path) -> list[dict[str, str]]:
@@ -35,6 +36,7 @@ def read_leads(path: Path) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class DemoRun:
+    source: str  # the CSV's file name, for the table's title
     rows: list[dict[str, str]]
     first: dict[str, Any]
     second: dict[str, Any]
@@ -62,11 +64,11 @@ def run_demo(csv_path: Path, types: list[str], *, latency_ms: int = 250) -> Demo
             second = http.post("/enrich", json=body)
             second.raise_for_status()
         simulator_stats = httpx.get(f"{stack.simulator_url}/_simulator/stats").json()
-    return DemoRun(rows, first.json(), second.json(), simulator_stats, seconds)
+    return DemoRun(csv_path.name, rows, first.json(), second.json(), simulator_stats, seconds)
 
 
 def print_demo(run: DemoRun, console: Console) -> None:
-    table = Table(title="examples/leads.csv through POST /enrich", show_lines=False)
+    table = Table(title=f"{run.source} through POST /enrich", show_lines=False)
     for column in ("#", "Name", "Company / website", "Status", "Email", "Phone", "Note"):
         table.add_column(column, overflow="fold")
     colours = {"success": "green", "not_found": "yellow", "invalid": "magenta", "failed": "red"}

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .contacts import EnrichmentTypes
+from pronto_sheets.enrich.contacts import EnrichmentTypes
 
 
 def _utc_today() -> dt.date:

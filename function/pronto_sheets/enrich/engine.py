@@ -16,18 +16,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .budget import CreditBudget
-from .cache import ResultCache
-from .contacts import Contact, EnrichmentTypes
-from .gate import Gate, Priority, Ticket
-from .pronto_client import (
+from pronto_sheets.enrich.budget import CreditBudget
+from pronto_sheets.enrich.cache import ResultCache
+from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
+from pronto_sheets.enrich.gate import Gate, Priority, Ticket
+from pronto_sheets.enrich.pronto_client import (
     BudgetExhausted,
     ProntoClient,
     ProntoError,
     ProntoOutOfCredits,
 )
-from .results import PENDING_MESSAGE, RowResult, Status, failed, over_budget
-from .settings import Settings
+from pronto_sheets.enrich.results import PENDING_MESSAGE, RowResult, Status, failed, over_budget
+from pronto_sheets.settings import Settings
 
 logger = logging.getLogger(__name__)
 UNEXPECTED_MESSAGE = "Something went wrong on our side while asking Pronto. Try again later."

@@ -25,11 +25,11 @@ from typing import Any
 import httpx
 import stamina
 
-from .budget import CreditBudget
-from .contacts import Contact, EnrichmentTypes
-from .gate import Gate, Ticket
-from .results import Phone, RowResult, Status
-from .retry_after import parse_retry_after
+from pronto_sheets.enrich.budget import CreditBudget
+from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
+from pronto_sheets.enrich.gate import Gate, Ticket
+from pronto_sheets.enrich.results import Phone, RowResult, Status
+from pronto_sheets.retry_after import parse_retry_after
 
 ENRICH_PATH = "/v2/contacts/sync_single_enrich"
 _MAX_RETRY_AFTER_S = 60.0

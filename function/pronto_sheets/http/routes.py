@@ -21,12 +21,12 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .auth import Authenticator, Caller, GoogleCertificates
-from .contacts import Contact, ContactError, EnrichmentTypes
-from .engine import Enricher
-from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
-from .gate import Priority
-from .settings import Settings
+from pronto_sheets.enrich.contacts import Contact, ContactError, EnrichmentTypes
+from pronto_sheets.enrich.engine import Enricher
+from pronto_sheets.enrich.gate import Priority
+from pronto_sheets.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from pronto_sheets.http.auth import Authenticator, Caller, GoogleCertificates
+from pronto_sheets.settings import Settings
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_CONTACTS = 1000
@@ -237,7 +237,9 @@ async def _enrich(service: Service, body: dict[str, Any]) -> Answer:
 
 
 async def _fill(service: Service, body: dict[str, Any]) -> Answer:
-    from .fill_route import handle_fill  # gspread is only loaded when a sheet is filled
+    from pronto_sheets.http.fill_route import (
+        handle_fill,  # gspread is only loaded when a sheet is filled
+    )
 
     summary = await handle_fill(body, enricher=service.enricher, settings=service.settings)
     return summary, {"rows": int(summary.get("rows", 0))}

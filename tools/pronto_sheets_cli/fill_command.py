@@ -16,12 +16,13 @@ from typing import Any
 
 import click
 
-from .contacts import ContactError, EnrichmentTypes
-from .engine import Enricher
-from .errors import ApiError
-from .fill_route import parse_spreadsheet_id, service_account_of, sheets_refusal
-from .settings import Settings, SettingsError
-from .sheet_filler import (
+from pronto_sheets.enrich.contacts import ContactError, EnrichmentTypes
+from pronto_sheets.enrich.engine import Enricher
+from pronto_sheets.errors import ApiError
+from pronto_sheets.http.fill_route import parse_spreadsheet_id, service_account_of, sheets_refusal
+from pronto_sheets.settings import Settings, SettingsError
+from pronto_sheets.sheets.client import SheetsError, open_gspread_client
+from pronto_sheets.sheets.filler import (
     FillProgress,
     FillRequest,
     FillSummary,
@@ -30,7 +31,6 @@ from .sheet_filler import (
     SheetWriteFailed,
     WorksheetNotFound,
 )
-from .sheets_client import SheetsError, open_gspread_client
 
 
 def _columns(raw: str | None) -> dict[str, str] | None:
