@@ -236,3 +236,13 @@ def test_malformed_bodies_are_refused_with_the_field_named(
         parse_fill_request(body)
     assert caught.value.status == 400
     assert caught.value.message.startswith(message)
+
+
+def test_fill_row_range_is_checked_before_any_call_to_google() -> None:
+    """first_row/last_row must be row numbers, top to bottom; the refusal names the field."""
+    parsed = parse_fill_request({"spreadsheet_id": "1" * 44, "first_row": 5, "last_row": 9})
+    assert (parsed.first_row, parsed.last_row) == (5, 9)
+    with pytest.raises(BadRequest, match='"last_row" \\(3\\) is above "first_row" \\(5\\)'):
+        parse_fill_request({"spreadsheet_id": "1" * 44, "first_row": 5, "last_row": 3})
+    with pytest.raises(BadRequest, match='"first_row" must be a row number'):
+        parse_fill_request({"spreadsheet_id": "1" * 44, "first_row": 0})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pronto_sheets.sheets.a1 import column_index, column_letters
 
 from pronto_sheets.enrich.contacts import Contact
+from pronto_sheets.sheets.a1 import column_index, column_letters
 from pronto_sheets.sheets.columns import (
     ColumnMappingError,
     InputField,

@@ -334,6 +334,29 @@ async def test_a_run_stopped_by_max_rows_continues_where_it_stopped(
         assert row_cells(grid, r, tuple(want)) == want
 
 
+async def test_a_row_range_fills_only_those_rows(
+    fast_sim: Simulator, gspread_client: SheetsClient, sheets_emulator: SheetsEmulator
+) -> None:
+    """first_row=5, last_row=9 (the sidebar's selection run on the server): rows 5-9 only."""
+    people = [person(i, "range") for i in range(20)]
+    rows = [["First name", "Last name", "Website"]] + [
+        [p["firstname"], p["lastname"], p["domain"]] for p in people
+    ]
+    sid = sheets_emulator.create_spreadsheet({"Sheet1": rows})
+
+    enricher = Enricher.from_settings(fast_settings(fast_sim.url))
+    try:
+        summary = await SheetFiller(enricher, gspread_client).fill(
+            FillRequest(sid, first_row=5, last_row=9)
+        )
+    finally:
+        await enricher.aclose()
+    assert (summary.rows, summary.to_enrich, summary.upstream_calls) == (5, 5, 5)
+    grid = sheets_emulator.cells(sid)["rows"]
+    filled = [number for number, row in enumerate(grid, start=1) if number > 1 and len(row) > 3]
+    assert filled == [5, 6, 7, 8, 9]
+
+
 async def test_a_cancelled_run_writes_what_it_paid_for_and_the_next_run_finishes(
     fast_sim: Simulator, gspread_client: SheetsClient, sheets_emulator: SheetsEmulator
 ) -> None:

@@ -1,9 +1,9 @@
 """POST /fill: fill a whole sheet from the function, and say plainly why when it cannot.
 
 Body: `{"spreadsheet_id", "sheet"?, "enrichment_type"?, "overwrite"?, "dry_run"?,
-"max_rows"?, "columns"?}`. The id (or the spreadsheet's URL) is checked before any call
-to Google. Answer: the run's summary (`FillSummary.to_json`). Refusals, each raised as
-an `ApiError` (routes.py renders them):
+"max_rows"?, "columns"?, "first_row"?, "last_row"?}`. The id (or the spreadsheet's URL)
+is checked before any call to Google. Answer: the run's summary (`FillSummary.to_json`).
+Refusals, each raised as an `ApiError` (routes.py renders them):
 
 - 400 `invalid_field` / `invalid_spreadsheet_id` / `unmappable_sheet`
 - 403 `sheet_not_shared`   "Share the spreadsheet with <service account> as an editor"
@@ -47,7 +47,16 @@ MAX_ROWS_LIMIT = 10_000_000
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
 _ID_IN_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
-_FIELDS = ("spreadsheet_id", "sheet", "enrichment_type", "overwrite", "dry_run", "max_rows")
+_FIELDS = (
+    "spreadsheet_id",
+    "sheet",
+    "enrichment_type",
+    "overwrite",
+    "dry_run",
+    "max_rows",
+    "first_row",
+    "last_row",
+)
 _KNOWN_FIELDS = frozenset((*_FIELDS, "columns"))
 ID_HELP = (
     "A spreadsheet id is the long code in the sheet's address, between /d/ and /edit: "
@@ -74,6 +83,18 @@ def _flag(body: Mapping[str, Any], name: str) -> bool:
     value = body.get(name, False)
     if not isinstance(value, bool):
         raise BadRequest(f'"{name}" must be true or false.', code="invalid_field")
+    return value
+
+
+def _row_number(body: Mapping[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ROWS_LIMIT:
+        raise BadRequest(
+            f'"{name}" must be a row number as the sheet shows it (1 is the top row).',
+            code="invalid_field",
+        )
     return value
 
 
@@ -106,6 +127,13 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
         raise BadRequest(
             '"max_rows" must be a whole number of rows, at least 1.', code="invalid_field"
         )
+    first_row, last_row = _row_number(body, "first_row"), _row_number(body, "last_row")
+    if first_row is not None and last_row is not None and last_row < first_row:
+        raise BadRequest(
+            f'"last_row" ({last_row}) is above "first_row" ({first_row}): give the rows top '
+            "to bottom.",
+            code="invalid_field",
+        )
     columns = body.get("columns")
     if columns is not None and (
         not isinstance(columns, dict)
@@ -124,6 +152,8 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
         dry_run=_flag(body, "dry_run"),
         max_rows=max_rows,
         columns=columns,
+        first_row=first_row,
+        last_row=last_row,
     )
 
 

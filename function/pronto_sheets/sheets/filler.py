@@ -110,6 +110,9 @@ class FillRequest:
     dry_run: bool = False
     max_rows: int | None = None
     columns: Mapping[str, str] | None = None
+    # Only these sheet rows (1-based, inclusive): the sidebar's selection, run on the server.
+    first_row: int | None = None
+    last_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -627,7 +630,11 @@ class SheetFiller:
         summary: FillSummary,
     ) -> list[_Row]:
         rows: list[_Row] = []
-        for index in range(column_map.header_row + 1, len(values)):
+        start = column_map.header_row + 1
+        if request.first_row is not None:
+            start = max(start, request.first_row - 1)
+        end = len(values) if request.last_row is None else min(len(values), request.last_row)
+        for index in range(start, end):
             row = values[index]
             if column_map.is_blank(row):
                 continue
