@@ -1,7 +1,7 @@
 """Fidelity of the Sheets API emulator, measured against Google itself.
 
-1. Replay: gspread's own test suite recorded real Google answers (../shared/data/
-   gspread-cassettes, MIT). Every cassette that works with cell values is replayed request
+1. Replay: gspread's own test suite recorded real Google answers (tests/data/
+   gspread-cassettes.tar.xz, MIT). Every cassette that works with cell values is replayed request
    by request against the emulator; status codes and JSON bodies must match, ids aside.
 2. Schema: every 2xx JSON answer the emulator gives during the replays, and one answer of
    each values method, must validate against Google's discovery documents.
@@ -18,7 +18,6 @@ cassette touches `/values`.)
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -30,17 +29,16 @@ import httpx
 import jsonschema
 import pytest
 
-from tests.support.servers import REPO_ROOT
+from tests.support.recorded import recorded_dir
 
 if TYPE_CHECKING:
     from tests.sheets_fixtures import SheetsEmulator
 
 # The emulator fixtures (one served process per session), whether or not conftest imports them.
 
-# CI lays the project's shared/ folder beside the clone; PRONTO_SHARED_DATA points elsewhere.
-SHARED_DATA = Path(os.environ.get("PRONTO_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
-CASSETTE_DIR = SHARED_DATA / "gspread-cassettes"
-DISCOVERY_DIR = SHARED_DATA / "google-discovery"
+# Kept in the repository (tests/data, compressed), so a fresh clone needs nothing beside it.
+CASSETTE_DIR = recorded_dir("gspread-cassettes")
+DISCOVERY_DIR = recorded_dir("google-discovery")
 
 PRESENTATION_REQUESTS = frozenset(
     {
@@ -316,7 +314,7 @@ def replay(path: Path, emulator: SheetsEmulator) -> None:
 
 
 def test_the_shared_cassettes_and_discovery_documents_are_present() -> None:
-    """The fidelity checks refuse to pass vacuously when ../shared/data is missing."""
+    """The fidelity checks refuse to pass vacuously when the recorded data is missing."""
     assert CASSETTE_DIR.is_dir(), f"missing {CASSETTE_DIR}"
     assert (DISCOVERY_DIR / "sheets.v4.json").is_file(), f"missing {DISCOVERY_DIR}"
     assert len(values_cassettes()) >= 74
