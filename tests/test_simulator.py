@@ -30,6 +30,7 @@ from pronto_sheets_dev.simulator import (
     serve,
     simulated_email,
     simulated_outcome,
+    simulated_personal_email,
 )
 from pronto_sheets_dev.simulator.limits import CreditLedger, FifoSlots
 from tests.support.servers import ServedProcess, free_port, serve_process, wait_until
@@ -190,6 +191,25 @@ def test_outcomes_find_about_70_percent_of_emails_and_40_percent_of_phones() -> 
         for o in outcomes
         for p in o.phones
     )
+
+
+def test_outcomes_find_about_35_percent_of_personal_emails_independently() -> None:
+    """Personal emails are found for ~35% of contacts, independently of the work email."""
+    outcomes = [simulated_outcome(f"First{i}", f"Last{i}", "corp.test") for i in range(2000)]
+    found = [o for o in outcomes if o.personal_email is not None]
+    share = len(found) / len(outcomes)
+    emails = sum(o.email is not None for o in outcomes) / len(outcomes)
+    both = sum(o.email is not None and o.personal_email is not None for o in outcomes)
+    assert 0.31 <= share <= 0.39
+    assert abs(both / len(outcomes) - emails * share) < 0.03
+    assert {o.personal_email_status for o in found} == {"valid", "catch-all"}
+    assert all(o.personal_email_status is None for o in outcomes if o.personal_email is None)
+    assert {o.personal_email.rsplit("@", 1)[1] for o in found if o.personal_email} == {
+        "gmail.example",
+        "outlook.example",
+        "yahoo.example",
+    }
+    assert simulated_personal_email("Éloïse", "Dupont", 1234) == "eloise.dupont34@outlook.example"
 
 
 def test_outcome_is_the_same_on_every_call() -> None:

@@ -16,7 +16,13 @@ from __future__ import annotations
 
 from .command import main, run, serve, simulate_command
 from .config import SimulatorConfig, updated_config
-from .outcomes import SimulatedOutcome, identity_key, simulated_email, simulated_outcome
+from .outcomes import (
+    SimulatedOutcome,
+    identity_key,
+    simulated_email,
+    simulated_outcome,
+    simulated_personal_email,
+)
 from .service import ENRICH_PATH, NOT_FOUND_MESSAGE, Reply, SimulatedPronto
 from .wire import SimulatorServer
 
@@ -35,5 +41,6 @@ __all__ = [
     "simulate_command",
     "simulated_email",
     "simulated_outcome",
+    "simulated_personal_email",
     "updated_config",
 ]
