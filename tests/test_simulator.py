@@ -1,7 +1,10 @@
 """The Pronto simulator, served as a real process and driven over HTTP with httpx.
 
 One simulator process serves the module; each test resets it and sets the config it
-needs through the control endpoints, so every test starts from zero counters.
+needs through the control endpoints, so every test starts from zero counters. Pronto's
+rules are its current page's
+(https://docs.prontohq.com/api-reference/endpoints/contacts/sync_single_enrich) unless a
+test asks for the legacy ones.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pronto_sheets_dev.simulator import (
     serve,
     simulated_email,
     simulated_outcome,
+    simulated_personal_email,
 )
 from pronto_sheets_dev.simulator.limits import CreditLedger, FifoSlots
 from tests.support.servers import ServedProcess, free_port, serve_process, wait_until
@@ -38,15 +42,36 @@ ENRICH = "/v2/contacts/sync_single_enrich"
 KEY = "test-key"
 HEADERS = {"X-API-KEY": KEY}
 NOT_FOUND = "No email or phone found for this profile"
+NEEDS_LINKEDIN = "linkedin_url is required when enrichment_type includes phone or personal_email"
+NO_CONSENT = (
+    "You can't use the personal email enrichment feature without consenting with our terms of use"
+)
+TYPES_400 = (
+    "enrichment_type is required: a list of 1 to 3 distinct values among "
+    '"email", "phone" and "personal_email".'
+)
+LEGACY_TYPES_400 = 'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".'
+NO_COUNTERS: dict[str, Any] = {
+    "by_type": {"email": 0, "phone": 0, "personal_email": 0},
+    "refused_without_linkedin": 0,
+    "refused_without_linkedin_by_type": {"phone": 0, "personal_email": 0},
+    "consent_refusals": 0,
+    "out_of_credits_refusals": 0,
+    "calls_after_out_of_credits": 0,
+}
 
 # What each test starts from (anything a test changes is put back by the `sim_url` fixture).
 BASELINE: dict[str, Any] = {
+    "rules": "current",
     "api_key": KEY,
     "rate": 50,
     "max_open": 5,
     "daily_credits": 1000,
     "credits_per_email": 3,
     "credits_per_phone": 30,
+    "credits_per_personal_email": 20,
+    "personal_email_consent": True,
+    "out_of_credits_form": "402",
     "latency_ms": 0,
     "latency_jitter_ms": 0,
     "queue_timeout_s": 60,
@@ -75,8 +100,17 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartedSimulat
     """One simulator process for the module, and its config as it started."""
     port = free_port()
     # Options come both as flags and as PRONTO_SIM_* variables: test_cli_options_* checks both.
-    command = _simulator_command(port, "--api-key", KEY, "--latency-ms", "0", "--seed", "7")
-    env = {"PRONTO_SIM_DAILY_CREDITS": "1234", "PRONTO_SIM_RATE": "42"}
+    command = _simulator_command(
+        port,
+        *("--api-key", KEY, "--latency-ms", "0", "--seed", "7"),
+        *("--rules", "legacy", "--no-personal-email-consent"),
+    )
+    env = {
+        "PRONTO_SIM_DAILY_CREDITS": "1234",
+        "PRONTO_SIM_RATE": "42",
+        "PRONTO_SIM_OUT_OF_CREDITS_FORM": "200",
+        "PRONTO_SIM_CREDITS_PER_PERSONAL_EMAIL": "25",
+    }
     with serve_process(
         command,
         port=port,
@@ -117,12 +151,24 @@ def stats(base_url: str) -> dict[str, Any]:
 
 
 def find_contact(wanted: Callable[[SimulatedOutcome], bool], start: int = 0) -> dict[str, str]:
-    """The first generated contact whose simulated outcome satisfies `wanted`."""
+    """The first generated contact (with a LinkedIn URL) whose simulated outcome satisfies `wanted`.
+
+    The domain anchors its identity, so its outcome is the same with or without the URL.
+    """
     for i in range(start, start + 10_000):
-        contact = {"firstname": f"Ada{i}", "lastname": "Lovelace", "domain": "engines.test"}
+        contact = {
+            "firstname": f"Ada{i}",
+            "lastname": "Lovelace",
+            "domain": "engines.test",
+            "linkedin_url": f"https://www.linkedin.com/in/ada{i}/",
+        }
         if wanted(simulated_outcome(**contact)):
             return contact
     raise AssertionError("no generated contact has the wanted outcome")
+
+
+def without_linkedin(contact: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in contact.items() if k != "linkedin_url"}
 
 
 def has_email(outcome: SimulatedOutcome) -> bool:
@@ -133,8 +179,12 @@ def has_phone(outcome: SimulatedOutcome) -> bool:
     return bool(outcome.phones)
 
 
+def has_personal_email(outcome: SimulatedOutcome) -> bool:
+    return outcome.personal_email is not None
+
+
 def has_nothing(outcome: SimulatedOutcome) -> bool:
-    return outcome.email is None and not outcome.phones
+    return outcome.email is None and not outcome.phones and outcome.personal_email is None
 
 
 def body(contact: dict[str, str], *kinds: str, **extra: Any) -> dict[str, Any]:
@@ -190,6 +240,25 @@ def test_outcomes_find_about_70_percent_of_emails_and_40_percent_of_phones() -> 
         for o in outcomes
         for p in o.phones
     )
+
+
+def test_outcomes_find_about_35_percent_of_personal_emails_independently() -> None:
+    """Personal emails are found for ~35% of contacts, independently of the work email."""
+    outcomes = [simulated_outcome(f"First{i}", f"Last{i}", "corp.test") for i in range(2000)]
+    found = [o for o in outcomes if o.personal_email is not None]
+    share = len(found) / len(outcomes)
+    emails = sum(o.email is not None for o in outcomes) / len(outcomes)
+    both = sum(o.email is not None and o.personal_email is not None for o in outcomes)
+    assert 0.31 <= share <= 0.39
+    assert abs(both / len(outcomes) - emails * share) < 0.03
+    assert {o.personal_email_status for o in found} == {"valid", "catch-all"}
+    assert all(o.personal_email_status is None for o in outcomes if o.personal_email is None)
+    assert {o.personal_email.rsplit("@", 1)[1] for o in found if o.personal_email} == {
+        "gmail.example",
+        "outlook.example",
+        "yahoo.example",
+    }
+    assert simulated_personal_email("Éloïse", "Dupont", 1234) == "eloise.dupont34@outlook.example"
 
 
 def test_outcome_is_the_same_on_every_call() -> None:
@@ -289,7 +358,7 @@ async def test_phone_answer_writes_phones_as_objects_or_strings(sim_url: str, sh
     assert without_id(answer.json()) == {
         "first_name": contact["firstname"],
         "last_name": "Lovelace",
-        "linkedin_profile_url": None,
+        "linkedin_profile_url": contact["linkedin_url"],
         "status": "success",
         "phones": [written],
         "phone_status": "valid",
@@ -339,7 +408,7 @@ async def test_nothing_found_answers_200_error_and_costs_nothing(sim_url: str) -
         assert without_id(answer.json()) == {
             "first_name": contact["firstname"],
             "last_name": "Lovelace",
-            "linkedin_profile_url": None,
+            "linkedin_profile_url": contact["linkedin_url"],
             "status": "error",
             "message": NOT_FOUND,
             "email": None,
@@ -355,7 +424,12 @@ async def test_answers_agree_with_simulated_outcome_and_repeat_exactly(sim_url: 
     """The server's answer for 40 contacts is what `simulated_outcome` says, twice in a row."""
     configure(sim_url, rate=1000, daily_credits=100_000)
     contacts = [
-        {"firstname": f"Émile{i}", "lastname": "Zola", "company_name": f"Éditions {i}"}
+        {
+            "firstname": f"Émile{i}",
+            "lastname": "Zola",
+            "company_name": f"Éditions {i}",
+            "linkedin_url": f"https://www.linkedin.com/in/emile-zola-{i}/",
+        }
         for i in range(40)
     ]
     async with httpx.AsyncClient(base_url=sim_url) as client:
@@ -378,6 +452,7 @@ async def test_answers_agree_with_simulated_outcome_and_repeat_exactly(sim_url: 
     found = [a for a in rounds[0] if a["email"]]
     assert found and all(a["email"].endswith(".com") and a["email"].isascii() for a in found)
     assert stats(sim_url)["by_contact"][identity_key("Émile0", "Zola", None, "Éditions 0")] == 2
+    assert stats(sim_url)["by_type"] == {"email": 80, "phone": 80, "personal_email": 0}
 
 
 @pytest.mark.parametrize(
@@ -391,15 +466,15 @@ async def test_answers_agree_with_simulated_outcome_and_repeat_exactly(sim_url: 
         ),
         (
             {"firstname": "Ada", "lastname": "Lovelace"},
-            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+            TYPES_400,
         ),
         (
             {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": []},
-            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+            TYPES_400,
         ),
         (
             {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": ["email", "fax"]},
-            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+            TYPES_400,
         ),
         (
             {
@@ -407,7 +482,23 @@ async def test_answers_agree_with_simulated_outcome_and_repeat_exactly(sim_url: 
                 "lastname": "Lovelace",
                 "enrichment_type": ["email", "phone", "email"],
             },
-            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".',
+            TYPES_400,
+        ),
+        (
+            {
+                "firstname": "Ada",
+                "lastname": "Lovelace",
+                "enrichment_type": ["email", "phone", "personal_email", "email"],
+            },
+            TYPES_400,
+        ),
+        (
+            {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": "email"},
+            TYPES_400,
+        ),
+        (
+            {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": [["email"]]},
+            TYPES_400,
         ),
         (
             {"firstname": "Ada", "lastname": "Lovelace", "enrichment_type": ["email"], "custom": 3},
@@ -423,7 +514,178 @@ async def test_malformed_requests_get_400_with_a_message(
     async with httpx.AsyncClient(base_url=sim_url) as client:
         answer = await client.post(ENRICH, json=payload, headers=HEADERS)
     assert (answer.status_code, answer.json()) == (400, {"message": message})
-    assert (stats(sim_url)["served"], stats(sim_url)["credits_spent"]) == (0, 0)
+    seen = stats(sim_url)
+    assert (seen["served"], seen["credits_spent"]) == (0, 0)
+    assert seen["by_type"] == NO_COUNTERS["by_type"]
+
+
+# --- Pronto's current rules: LinkedIn, consent, personal email ---------------------
+
+
+@pytest.mark.parametrize(
+    ("kinds", "linkedin"),
+    [
+        (("phone",), None),
+        (("personal_email",), None),
+        (("email", "phone"), None),
+        (("email", "phone", "personal_email"), ""),
+        (("phone",), "   "),
+    ],
+)
+async def test_phone_or_personal_email_without_linkedin_is_refused_with_422(
+    sim_url: str, kinds: tuple[str, ...], linkedin: str | None
+) -> None:
+    """Asking phone or personal email without a LinkedIn URL gets 422, is counted, costs nothing."""
+    contact = find_contact(lambda o: has_email(o) and has_phone(o) and has_personal_email(o))
+    payload = body(without_linkedin(contact), *kinds)
+    if linkedin is not None:
+        payload["linkedin_url"] = linkedin
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        refused = await client.post(ENRICH, json=payload, headers=HEADERS)
+        # The same contact for email alone needs no LinkedIn URL.
+        email_only = await client.post(
+            ENRICH, json=body(without_linkedin(contact), "email"), headers=HEADERS
+        )
+    assert (refused.status_code, refused.json()) == (422, {"message": NEEDS_LINKEDIN})
+    assert (email_only.status_code, email_only.json()["status"]) == (200, "success")
+    seen = stats(sim_url)
+    assert seen["refused_without_linkedin"] == 1
+    assert seen["refused_without_linkedin_by_type"] == {
+        "phone": int("phone" in kinds),
+        "personal_email": int("personal_email" in kinds),
+    }
+    assert seen["by_type"] == {"email": 1, "phone": 0, "personal_email": 0}
+    assert (seen["calls"], seen["served"], seen["credits_spent"]) == (2, 1, 3)
+
+
+async def test_phone_with_a_linkedin_url_is_accepted_and_counted_by_type(sim_url: str) -> None:
+    """With a LinkedIn URL every combination of types is served; `by_type` counts each type."""
+    contact = find_contact(lambda o: has_email(o) and has_phone(o) and has_personal_email(o))
+    combinations = [("phone",), ("personal_email",), ("email", "phone", "personal_email")]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answers = [
+            await client.post(ENRICH, json=body(contact, *kinds), headers=HEADERS)
+            for kinds in combinations
+        ]
+    assert [(a.status_code, a.json()["status"]) for a in answers] == [(200, "success")] * 3
+    seen = stats(sim_url)
+    assert seen["by_type"] == {"email": 1, "phone": 2, "personal_email": 2}
+    assert seen["refused_without_linkedin"] == 0
+    assert seen["credits_spent"] == 30 + 20 + (3 + 30 + 20)
+
+
+async def test_personal_email_without_consent_gets_pronto_s_422_and_costs_nothing(
+    sim_url: str,
+) -> None:
+    """With consent off, any request with personal_email gets Pronto's 422; other types still go."""
+    configure(sim_url, personal_email_consent=False)
+    contact = find_contact(lambda o: has_email(o) and has_personal_email(o))
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        alone = await client.post(ENRICH, json=body(contact, "personal_email"), headers=HEADERS)
+        mixed = await client.post(
+            ENRICH, json=body(contact, "email", "personal_email"), headers=HEADERS
+        )
+        email = await client.post(ENRICH, json=body(contact, "email"), headers=HEADERS)
+        configure(sim_url, personal_email_consent=True)
+        consented = await client.post(ENRICH, json=body(contact, "personal_email"), headers=HEADERS)
+    assert (alone.status_code, alone.json()) == (422, {"message": NO_CONSENT})
+    assert (mixed.status_code, mixed.json()) == (422, {"message": NO_CONSENT})
+    assert (email.status_code, email.json()["email"]) == (200, simulated_outcome(**contact).email)
+    assert consented.json()["personal_email"] == simulated_outcome(**contact).personal_email
+    seen = stats(sim_url)
+    assert seen["consent_refusals"] == 2
+    assert seen["by_type"] == {"email": 1, "phone": 0, "personal_email": 1}
+    assert seen["credits_spent"] == 3 + 20
+
+
+async def test_personal_email_answer_has_its_fields_and_its_price(sim_url: str) -> None:
+    """Email and personal email, only the personal one found: success, email null, 20 credits."""
+    contact = find_contact(lambda o: has_personal_email(o) and not has_email(o))
+    expected = simulated_outcome(**contact)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = await client.post(
+            ENRICH,
+            json=body(contact, "email", "personal_email", custom={"crm_id": "9"}),
+            headers=HEADERS,
+        )
+    assert answer.status_code == 200
+    assert without_id(answer.json()) == {
+        "first_name": contact["firstname"],
+        "last_name": "Lovelace",
+        "linkedin_profile_url": contact["linkedin_url"],
+        "status": "success",
+        "email": None,
+        "email_status": "N/A",
+        "personal_email": expected.personal_email,
+        "personal_email_status": expected.personal_email_status,
+        "custom": {"crm_id": "9"},
+    }
+    assert expected.personal_email and expected.personal_email.startswith(
+        f"{contact['firstname'].lower()}.lovelace"
+    )
+    assert stats(sim_url)["credits_spent"] == 20
+
+
+async def test_all_three_types_asked_and_only_the_phone_found(sim_url: str) -> None:
+    """Asking all three types when only a phone exists: success, both emails null with "N/A"."""
+    contact = find_contact(
+        lambda o: has_phone(o) and not has_email(o) and not has_personal_email(o)
+    )
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = (
+            await client.post(
+                ENRICH, json=body(contact, "email", "phone", "personal_email"), headers=HEADERS
+            )
+        ).json()
+    number = simulated_outcome(**contact).phones[0]
+    numbers = [p["number"] if isinstance(p, dict) else p for p in answer["phones"]]
+    assert (answer["status"], numbers, answer["phone_status"]) == ("success", [number], "valid")
+    assert (answer["email"], answer["email_status"]) == (None, "N/A")
+    assert (answer["personal_email"], answer["personal_email_status"]) == (None, "N/A")
+    assert stats(sim_url)["credits_spent"] == 30
+
+
+async def test_nothing_found_for_personal_email_answers_the_error_body_with_its_fields(
+    sim_url: str,
+) -> None:
+    """Nothing found with personal_email asked: the 200 "error" body gains null personal fields."""
+    contact = find_contact(has_nothing)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = await client.post(
+            ENRICH, json=body(contact, "email", "phone", "personal_email"), headers=HEADERS
+        )
+    assert without_id(answer.json()) == {
+        "first_name": contact["firstname"],
+        "last_name": "Lovelace",
+        "linkedin_profile_url": contact["linkedin_url"],
+        "status": "error",
+        "message": NOT_FOUND,
+        "email": None,
+        "email_status": "N/A",
+        "phones": [],
+        "phone_status": "not_found",
+        "personal_email": None,
+        "personal_email_status": "N/A",
+    }
+    assert (stats(sim_url)["served"], stats(sim_url)["credits_spent"]) == (1, 0)
+
+
+async def test_legacy_rules_accept_phone_without_linkedin_and_know_no_personal_email(
+    sim_url: str,
+) -> None:
+    """Under the legacy rules phone needs no LinkedIn URL and personal_email is an unknown type."""
+    configure(sim_url, rules="legacy", personal_email_consent=False)
+    contact = without_linkedin(find_contact(has_phone))
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        phone = await client.post(ENRICH, json=body(contact, "email", "phone"), headers=HEADERS)
+        personal = await client.post(ENRICH, json=body(contact, "personal_email"), headers=HEADERS)
+    numbers = [p["number"] if isinstance(p, dict) else p for p in phone.json()["phones"]]
+    assert (phone.status_code, numbers) == (200, list(simulated_outcome(**contact).phones))
+    assert "personal_email" not in phone.json()
+    assert (personal.status_code, personal.json()) == (400, {"message": LEGACY_TYPES_400})
+    seen = stats(sim_url)
+    assert (seen["refused_without_linkedin"], seen["consent_refusals"]) == (0, 0)
+    assert seen["by_type"] == {"email": 1, "phone": 1, "personal_email": 0}
 
 
 # --- limits ------------------------------------------------------------------------
@@ -520,27 +782,120 @@ async def test_a_request_queued_past_queue_timeout_gets_504_and_is_not_charged(
     assert (seen["served"], seen["credits_spent"]) == (1, 3)
 
 
-async def test_credits_run_out_with_402_while_not_found_stays_free(sim_url: str) -> None:
-    """With 5 credits and emails at 3, a second found email gets 402; not-found still answers."""
-    configure(sim_url, daily_credits=5)
+OUT_OF_CREDITS_ANSWERS: dict[str, tuple[int, dict[str, Any]]] = {
+    "402": (402, {"message": "Insufficient credits: the daily credit limit is reached"}),
+    "422": (422, {"message": "Insufficient credits: the daily credit limit is reached"}),
+    # The 200 form looks like "not found" but for its message.
+    "200": (
+        200,
+        {
+            "status": "error",
+            "message": "Insufficient credits to perform this enrichment",
+            "email": None,
+            "email_status": "N/A",
+            "phones": [],
+            "phone_status": "not_found",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("form", ["402", "422", "200"])
+async def test_credits_run_out_in_each_of_pronto_s_three_forms(sim_url: str, form: str) -> None:
+    """With 5 credits and emails at 3, a second found email is refused in the configured form."""
+    configure(sim_url, daily_credits=5, out_of_credits_form=form)
     first, second = find_contact(has_email), find_contact(has_email, start=100)
-    nothing = find_contact(has_nothing)
     async with httpx.AsyncClient(base_url=sim_url) as client:
         paid = await client.post(ENRICH, json=body(first), headers=HEADERS)
         refused = await client.post(ENRICH, json=body(second), headers=HEADERS)
-        free = await client.post(ENRICH, json=body(nothing, "email", "phone"), headers=HEADERS)
     assert paid.json()["email"] == simulated_outcome(**first).email
-    assert (refused.status_code, refused.json()) == (
-        402,
-        {"message": "Insufficient credits: the daily credit limit is reached"},
-    )
-    assert (free.status_code, free.json()["message"]) == (200, NOT_FOUND)
+    status, expected = OUT_OF_CREDITS_ANSWERS[form]
+    answer = refused.json()
+    if form == "200":
+        assert answer.pop("first_name") == second["firstname"]
+        assert (answer.pop("last_name"), answer.pop("linkedin_profile_url")) == (
+            "Lovelace",
+            second["linkedin_url"],
+        )
+        uuid.UUID(answer.pop("enrichment_id"))
+    assert (refused.status_code, answer) == (status, expected)
     seen = stats(sim_url)
-    assert (seen["credits_spent"], seen["credits_left"], seen["served"]) == (3, 2, 2)
-    assert set(seen["by_contact"]) == {
-        identity_key(first["firstname"], "Lovelace", "engines.test"),
-        identity_key(nothing["firstname"], "Lovelace", "engines.test"),
+    assert (seen["credits_spent"], seen["credits_left"], seen["served"]) == (3, 2, 1)
+    assert (seen["out_of_credits_refusals"], seen["calls_after_out_of_credits"]) == (1, 0)
+    assert set(seen["by_contact"]) == {identity_key(first["firstname"], "Lovelace", "engines.test")}
+
+
+async def test_out_of_credits_200_form_echoes_custom_and_personal_email_fields(
+    sim_url: str,
+) -> None:
+    """The 200 form of out of credits answers every type asked as not found and echoes custom."""
+    configure(sim_url, daily_credits=0, out_of_credits_form="200")
+    contact = find_contact(lambda o: has_email(o) and has_personal_email(o))
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        answer = await client.post(
+            ENRICH,
+            json=body(contact, "email", "personal_email", custom={"row": 12}),
+            headers=HEADERS,
+        )
+    assert answer.status_code == 200
+    assert without_id(answer.json()) == {
+        "first_name": contact["firstname"],
+        "last_name": "Lovelace",
+        "linkedin_profile_url": contact["linkedin_url"],
+        **OUT_OF_CREDITS_ANSWERS["200"][1],
+        "personal_email": None,
+        "personal_email_status": "N/A",
+        "custom": {"row": 12},
     }
+    assert (stats(sim_url)["out_of_credits_refusals"], stats(sim_url)["served"]) == (1, 0)
+
+
+async def test_not_found_stays_free_until_nothing_is_left_at_all(sim_url: str) -> None:
+    """A not-found answer is free while any credit is left; with none left it is refused too."""
+    configure(sim_url, daily_credits=4)
+    first = find_contact(has_email)
+    nothing = find_contact(has_nothing)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        paid = await client.post(ENRICH, json=body(first), headers=HEADERS)
+        free = await client.post(ENRICH, json=body(nothing, "email", "phone"), headers=HEADERS)
+        configure(sim_url, daily_credits=3)  # now nothing is left at all
+        refused = await client.post(ENRICH, json=body(nothing, "email", "phone"), headers=HEADERS)
+    assert paid.status_code == 200
+    assert (free.status_code, free.json()["message"]) == (200, NOT_FOUND)
+    assert (refused.status_code, refused.json()) == OUT_OF_CREDITS_ANSWERS["402"]
+    seen = stats(sim_url)
+    assert (seen["credits_spent"], seen["credits_left"], seen["served"]) == (3, 0, 2)
+    assert seen["out_of_credits_refusals"] == 1
+
+
+async def test_calls_after_the_first_out_of_credits_refusal_are_counted_until_reset(
+    sim_url: str,
+) -> None:
+    """Requests in flight when credits run out do not count; every call received after does."""
+    configure(sim_url, daily_credits=3, latency_ms=1000)
+    contacts = [find_contact(has_email, start=i * 50) for i in range(5)]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        await _warm_pool(client, 5)
+        # Five found emails at once: all received before the first answer, one is paid.
+        burst = await asyncio.gather(
+            *(client.post(ENRICH, json=body(c), headers=HEADERS) for c in contacts)
+        )
+        assert sorted(a.status_code for a in burst) == [200, 402, 402, 402, 402]
+        assert stats(sim_url)["calls_after_out_of_credits"] == 0
+        configure(sim_url, latency_ms=0)
+        later = [
+            await client.post(ENRICH, json=body(contacts[0]), headers=HEADERS),
+            await client.post(ENRICH, json=body(contacts[0]), headers={"X-API-KEY": "nope"}),
+            await client.post(ENRICH, json={"firstname": "Ada"}, headers=HEADERS),
+        ]
+    assert [a.status_code for a in later] == [402, 401, 400]
+    seen = stats(sim_url)
+    assert (seen["out_of_credits_refusals"], seen["calls_after_out_of_credits"]) == (5, 3)
+    reset(sim_url)
+    assert (
+        stats(sim_url)["out_of_credits_refusals"],
+        stats(sim_url)["calls_after_out_of_credits"],
+    ) == (0, 0)
 
 
 # --- faults ------------------------------------------------------------------------
@@ -670,6 +1025,8 @@ async def test_stats_count_what_was_seen_and_reset_zeroes_them(sim_url: str) -> 
         "credits_spent": 3,
         "credits_left": 997,
         "max_calls_in_any_second": 4,
+        **NO_COUNTERS,
+        "by_type": {"email": 3, "phone": 0, "personal_email": 0},
     }
     reset(sim_url)
     after = stats(sim_url)
@@ -712,6 +1069,17 @@ def test_config_update_is_partial_and_validated(sim_url: str) -> None:
             {"retry_after_format": "soon"},
             "retry_after_format must be one of seconds, http-date, mixed, none, not 'soon'.",
         ),
+        ({"rules": "future"}, "rules must be one of current, legacy, not 'future'."),
+        ({"personal_email_consent": 1}, "personal_email_consent must be true or false, not 1."),
+        (
+            {"out_of_credits_form": "500"},
+            "out_of_credits_form must be one of 402, 422, 200, not '500'.",
+        ),
+        ({"out_of_credits_form": 402}, "out_of_credits_form must be a string, not 402."),
+        (
+            {"credits_per_personal_email": -1},
+            "credits_per_personal_email must be at least 0, not -1.",
+        ),
     ]:
         answer = httpx.post(f"{sim_url}/_simulator/config", json=bad)
         assert (answer.status_code, answer.json()) == (400, {"message": message})
@@ -729,7 +1097,8 @@ def test_health_unknown_paths_and_wrong_methods(sim_url: str) -> None:
 
 
 def test_cli_options_and_environment_variables_set_the_config(started: StartedSimulator) -> None:
-    """Flags (--api-key, --seed) and PRONTO_SIM_* variables (credits, rate) reach the config."""
+    """Flags (--api-key, --seed, --rules, --no-personal-email-consent) and PRONTO_SIM_*
+    variables (credits, rate, out-of-credits form, personal email price) reach the config."""
     startup_config = started.startup_config
     assert (startup_config["api_key"], startup_config["seed"], startup_config["latency_ms"]) == (
         KEY,
@@ -737,7 +1106,22 @@ def test_cli_options_and_environment_variables_set_the_config(started: StartedSi
         0,
     )
     assert (startup_config["daily_credits"], startup_config["rate"]) == (1234, 42)
+    assert (startup_config["rules"], startup_config["personal_email_consent"]) == ("legacy", False)
+    assert startup_config["out_of_credits_form"] == "200"
+    assert startup_config["credits_per_personal_email"] == 25
     assert startup_config["max_open"] == 5
+
+
+def test_defaults_follow_pronto_s_current_rules() -> None:
+    """Unconfigured, the simulator follows the current rules, with consent and 402s."""
+    config = SimulatorConfig()
+    assert (config.rules, config.personal_email_consent, config.out_of_credits_form) == (
+        "current",
+        True,
+        "402",
+    )
+    assert (config.credits_per_email, config.credits_per_phone) == (3, 30)
+    assert config.credits_per_personal_email == 20
 
 
 def test_process_announces_itself_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:

@@ -32,8 +32,15 @@ class Simulator:
         response.raise_for_status()
 
     def reset(self, **fields: Any) -> None:
-        """Zero the counters and credits, then apply `fields` on top of the quiet defaults."""
+        """Zero the counters and credits, then apply `fields` on top of the quiet defaults.
+
+        The defaults follow Pronto's current rules (LinkedIn required for phone and
+        personal email, consent given, 402 when out of credits), whatever a test set before.
+        """
         defaults: dict[str, Any] = {
+            "rules": "current",
+            "personal_email_consent": True,
+            "out_of_credits_form": "402",
             "latency_ms": 0,
             "latency_jitter_ms": 0,
             "rate": 50,

@@ -2,7 +2,7 @@
 
 `simulate_command` is what `pronto-sheets simulate` and `python -m pronto_sheets_dev.simulator`
 run; every option can also be set with the environment variable `PRONTO_SIM_<NAME>`
-(for example `PRONTO_SIM_LATENCY_MS=0`).
+(for example `PRONTO_SIM_LATENCY_MS=0`, `PRONTO_SIM_RULES=legacy`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .config import RETRY_AFTER_FORMATS, SimulatorConfig
+from .config import OUT_OF_CREDITS_FORMS, RETRY_AFTER_FORMATS, RULES, SimulatorConfig
 from .wire import SimulatorServer
 
 DEFAULT_HOST = "127.0.0.1"
@@ -68,11 +68,10 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _option(name: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:
-    """A `--name` option also read from `PRONTO_SIM_<NAME>`."""
+    """A `--name` option (`--name/--no-name` for a flag) also read from `PRONTO_SIM_<NAME>`."""
     env = "PRONTO_SIM_" + name.upper().replace("-", "_")
-    return click.option(
-        f"--{name}", envvar=env, show_envvar=True, show_default=True, help=help, **kwargs
-    )
+    flag = f"--{name}/--no-{name}" if isinstance(kwargs.get("default"), bool) else f"--{name}"
+    return click.option(flag, envvar=env, show_envvar=True, show_default=True, help=help, **kwargs)
 
 
 @click.command(name="simulate")
@@ -82,6 +81,13 @@ def _option(name: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:
     "Port to listen on (0 picks a free one).",
     default=DEFAULT_PORT,
     type=click.IntRange(0, 65535),
+)
+@_option(
+    "rules",
+    "Pronto's rules: current (its page today) or legacy (the older page: email and phone "
+    "only, phone without LinkedIn accepted).",
+    default=_DEFAULTS.rules,
+    type=click.Choice(RULES),
 )
 @_option("api-key", "The X-API-KEY the simulator accepts.", default=_DEFAULTS.api_key)
 @_option(
@@ -113,6 +119,24 @@ def _option(name: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:
     "Credits charged per phone found.",
     default=_DEFAULTS.credits_per_phone,
     type=click.IntRange(min=0),
+)
+@_option(
+    "credits-per-personal-email",
+    "Credits charged per personal email found (Pronto documents no price).",
+    default=_DEFAULTS.credits_per_personal_email,
+    type=click.IntRange(min=0),
+)
+@_option(
+    "personal-email-consent",
+    "Whether the account consented to personal email enrichment (else 422).",
+    default=_DEFAULTS.personal_email_consent,
+)
+@_option(
+    "out-of-credits-form",
+    "How a request the day's credits cannot pay is refused: HTTP 402, HTTP 422, "
+    'or HTTP 200 with status "error".',
+    default=_DEFAULTS.out_of_credits_form,
+    type=click.Choice(OUT_OF_CREDITS_FORMS),
 )
 @_option(
     "latency-ms",

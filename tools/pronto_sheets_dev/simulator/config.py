@@ -1,9 +1,17 @@
 """The simulator's settings: one frozen value, validated when built.
 
-`SimulatorConfig` holds every knob of the simulated Pronto API (key, limits, credits,
-latency, fault rates). Building one with an impossible value raises `ValueError` with a
-sentence naming the field; `updated_config` applies a partial JSON update (the
-`POST /_simulator/config` body) and rejects unknown fields the same way.
+`SimulatorConfig` holds every knob of the simulated Pronto API (which version of Pronto's
+rules, key, limits, credits, consent, latency, fault rates). Building one with an
+impossible value raises `ValueError` with a sentence naming the field; `updated_config`
+applies a partial JSON update (the `POST /_simulator/config` body) and rejects unknown
+fields the same way.
+
+Rules: "current" follows Pronto's page as it is today
+(https://docs.prontohq.com/api-reference/endpoints/contacts/sync_single_enrich): types
+"email", "phone", "personal_email", the last two only with a `linkedin_url`, personal
+email only with the account's consent. "legacy" follows the older copy of that page
+(shared/seeds/000_16ee65a829a883eb.txt): "email" and "phone" only, phone without LinkedIn
+accepted, so old behaviour can still be reproduced on purpose.
 """
 
 from __future__ import annotations
@@ -16,6 +24,14 @@ from typing import Any, Literal
 RetryAfterFormat = Literal["seconds", "http-date", "mixed", "none"]
 RETRY_AFTER_FORMATS: tuple[str, ...] = ("seconds", "http-date", "mixed", "none")
 
+Rules = Literal["current", "legacy"]
+RULES: tuple[str, ...] = ("current", "legacy")
+
+# The three ways Pronto says "out of credits": HTTP 402, HTTP 422, or HTTP 200 whose
+# status is "error" with an insufficient-credits message.
+OutOfCreditsForm = Literal["402", "422", "200"]
+OUT_OF_CREDITS_FORMS: tuple[str, ...] = ("402", "422", "200")
+
 FAULT_FIELDS: tuple[str, ...] = ("fault_429", "fault_503", "fault_drop", "fault_truncate")
 
 
@@ -25,15 +41,23 @@ class SimulatorConfig:
 
     Rates and latencies are per API key and per served request; fault rates are
     probabilities in [0, 1] drawn from `random.Random(seed)` and must add up to at most 1
-    (one roll per request picks at most one fault).
+    (one roll per request picks at most one fault). `personal_email_consent` is the
+    account's consent to personal email enrichment (ignored under "legacy" rules);
+    `out_of_credits_form` is how a request the day's credits cannot pay is refused.
     """
 
+    rules: Rules = "current"
     api_key: str = "sim-key"
     rate: int = 50
     max_open: int = 5
     daily_credits: int = 2500
     credits_per_email: int = 3
     credits_per_phone: int = 30
+    # Pronto documents no price for a personal email: a cautious guess between the
+    # email's 3 and the phone's 30, so a product that budgets less would show it.
+    credits_per_personal_email: int = 20
+    personal_email_consent: bool = True
+    out_of_credits_form: OutOfCreditsForm = "402"
     latency_ms: float = 300.0
     latency_jitter_ms: float = 0.0
     queue_timeout_s: float = 60.0
@@ -52,7 +76,12 @@ class SimulatorConfig:
             raise ValueError("api_key must not be empty.")
         _at_least("rate", self.rate, 1)
         _at_least("max_open", self.max_open, 1)
-        for name in ("daily_credits", "credits_per_email", "credits_per_phone"):
+        for name in (
+            "daily_credits",
+            "credits_per_email",
+            "credits_per_phone",
+            "credits_per_personal_email",
+        ):
             _at_least(name, getattr(self, name), 0)
         for name in ("latency_ms", "latency_jitter_ms"):
             _at_least(name, getattr(self, name), 0)
@@ -64,12 +93,10 @@ class SimulatorConfig:
                 raise ValueError(f"{name} must be a probability between 0 and 1, not {value}.")
         if sum(getattr(self, name) for name in FAULT_FIELDS) > 1.0 + 1e-9:
             raise ValueError("The fault rates (fault_*) must add up to at most 1.")
-        if self.retry_after_format not in RETRY_AFTER_FORMATS:
-            raise ValueError(
-                f"retry_after_format must be one of {', '.join(RETRY_AFTER_FORMATS)}, "
-                f"not {self.retry_after_format!r}."
-            )
+        _one_of("retry_after_format", self.retry_after_format, RETRY_AFTER_FORMATS)
         _at_least("retry_after_s", self.retry_after_s, 1)
+        _one_of("rules", self.rules, RULES)
+        _one_of("out_of_credits_form", self.out_of_credits_form, OUT_OF_CREDITS_FORMS)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a JSON-ready mapping (what `GET /_simulator/config` returns)."""
@@ -79,7 +106,8 @@ class SimulatorConfig:
 FIELD_NAMES: frozenset[str] = frozenset(f.name for f in dataclasses.fields(SimulatorConfig))
 
 # JSON types each field accepts; ints are fine where a float is expected, bools never are.
-_STR_FIELDS = frozenset({"api_key", "retry_after_format"})
+_STR_FIELDS = frozenset({"rules", "api_key", "retry_after_format", "out_of_credits_form"})
+_BOOL_FIELDS = frozenset({"personal_email_consent"})
 _INT_FIELDS = frozenset(
     {
         "rate",
@@ -87,6 +115,7 @@ _INT_FIELDS = frozenset(
         "daily_credits",
         "credits_per_email",
         "credits_per_phone",
+        "credits_per_personal_email",
         "retry_after_s",
         "seed",
     }
@@ -97,6 +126,9 @@ def _check_type(name: str, value: object) -> None:
     if name in _STR_FIELDS:
         ok = isinstance(value, str)
         wanted = "a string"
+    elif name in _BOOL_FIELDS:
+        ok = isinstance(value, bool)
+        wanted = "true or false"
     elif name in _INT_FIELDS:
         ok = isinstance(value, int) and not isinstance(value, bool)
         wanted = "a whole number"
@@ -110,6 +142,11 @@ def _check_type(name: str, value: object) -> None:
 def _at_least(name: str, value: float, minimum: float) -> None:
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, not {value}.")
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
 
 
 def updated_config(config: SimulatorConfig, changes: Mapping[str, object]) -> SimulatorConfig:

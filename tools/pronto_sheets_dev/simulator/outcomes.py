@@ -2,8 +2,10 @@
 
 The identity is the lower-cased, stripped first name, last name and the best anchor
 (domain, else company name, else LinkedIn URL). Its SHA-256 decides, independently:
-an email is found for about 70% of identities, a phone for about 40%. Tests call
-`simulated_outcome` to know the exact answer the server will give for any contact.
+an email is found for about 70% of identities, a phone for about 40%, a personal email
+for about 35% (from a second hash of the identity, so the first one's answers are those
+the simulator always gave). Tests call `simulated_outcome` to know the exact answer the
+server will give for any contact.
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from typing import Literal
 
 EMAIL_FOUND_RATE = 0.70
 PHONE_FOUND_RATE = 0.40
+PERSONAL_EMAIL_FOUND_RATE = 0.35
 # Most found emails are "valid"; the rest "catch-all" (Pronto's docs name both).
 VALID_EMAIL_RATE = 0.80
+# Personal emails: "valid" or "catch-all", two of the values Pronto's docs give for
+# personal_email_status (valid, invalid, catch-all, N/A).
+VALID_PERSONAL_EMAIL_RATE = 0.85
+# Personal addresses live at reserved names (RFC 2606), never at a real mailbox provider.
+PERSONAL_EMAIL_PROVIDERS: tuple[str, ...] = ("gmail.example", "outlook.example", "yahoo.example")
 
 PhoneShape = Literal["object", "string"]
 
@@ -32,7 +40,8 @@ class SimulatedOutcome:
     """What the simulator finds for one identity, whatever was asked.
 
     `email`/`email_status` are None when no email is found; `phones` is empty when no
-    phone is found. `phone_shape` says how phones are written in answers: as objects
+    phone is found; `personal_email`/`personal_email_status` are None when no personal
+    email is found. `phone_shape` says how phones are written in answers: as objects
     `{"number", "type": "mobile"}` or as plain strings (Pronto versions differ).
     """
 
@@ -40,6 +49,8 @@ class SimulatedOutcome:
     email_status: str | None
     phones: tuple[str, ...]
     phone_shape: PhoneShape = "object"
+    personal_email: str | None = None
+    personal_email_status: str | None = None
 
 
 def _norm(value: str | None) -> str:
@@ -92,6 +103,13 @@ def simulated_email(
     return f"{local or 'contact'}@{_email_domain(domain, company_name)}"
 
 
+def simulated_personal_email(firstname: str | None, lastname: str | None, number: int) -> str:
+    """A personal address when one is found: `first.last<NN>@<provider>.example`, ASCII only."""
+    local = ".".join(part for part in (_name_part(firstname), _name_part(lastname)) if part)
+    provider = PERSONAL_EMAIL_PROVIDERS[number % len(PERSONAL_EMAIL_PROVIDERS)]
+    return f"{local or 'contact'}{number % 100:02d}@{provider}"
+
+
 def _fraction(chunk: bytes) -> float:
     return int.from_bytes(chunk, "big") / float(1 << (8 * len(chunk)))
 
@@ -115,4 +133,16 @@ def simulated_outcome(
     if _fraction(digest[8:16]) < PHONE_FOUND_RATE:
         phones = (f"+336{int.from_bytes(digest[20:28], 'big') % 10**8:08d}",)
     shape: PhoneShape = "object" if digest[28] % 2 == 0 else "string"
-    return SimulatedOutcome(email, email_status, phones, shape)
+    personal = hashlib.sha256(b"personal_email|" + key.encode("utf-8")).digest()
+    personal_email: str | None = None
+    personal_email_status: str | None = None
+    if _fraction(personal[0:8]) < PERSONAL_EMAIL_FOUND_RATE:
+        personal_email = simulated_personal_email(
+            firstname, lastname, int.from_bytes(personal[8:12], "big")
+        )
+        personal_email_status = (
+            "valid" if _fraction(personal[12:16]) < VALID_PERSONAL_EMAIL_RATE else "catch-all"
+        )
+    return SimulatedOutcome(
+        email, email_status, phones, shape, personal_email, personal_email_status
+    )

@@ -3,10 +3,20 @@
 `SimulatedPronto.handle(method, path, headers, body)` returns a `Reply`; it knows nothing
 about sockets (see `wire.py`). For `POST /v2/contacts/sync_single_enrich` the steps are,
 in order: API key (401), rate over the last rolling second per key (429), body (400),
-one seeded fault roll (spurious 429 at once), the FIFO queue for one of `max_open`
-slots (504 after `queue_timeout_s`), the latency, then the other faults (503, dropped
-connection, truncated body) or the answer, charged on delivery (402 when the day's
-credits cannot pay it). Faults never charge credits.
+under the "current" rules a "phone" or "personal_email" request without `linkedin_url`
+(422) and a "personal_email" request without the account's consent (422), one seeded
+fault roll (spurious 429 at once), the FIFO queue for one of `max_open` slots (504 after
+`queue_timeout_s`), the latency, then the other faults (503, dropped connection,
+truncated body) or the answer, charged on delivery. Out of credits (nothing left today,
+or less than the answer costs) is answered in the configured form: 402, 422, or a 200
+whose status is "error". Faults and refusals never charge credits.
+
+Pronto's current page for the endpoint, which these rules follow:
+https://docs.prontohq.com/api-reference/endpoints/contacts/sync_single_enrich (the
+"legacy" rules follow the older copy in shared/seeds/000_16ee65a829a883eb.txt). The page
+gives the consent refusal's status and text; it does not give the status of the
+missing-LinkedIn refusal (422 here, with a sentence like the page's) nor the exact
+out-of-credits bodies.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .config import SimulatorConfig, updated_config
+from .config import Rules, SimulatorConfig, updated_config
 from .limits import CreditLedger, FifoSlots, RollingWindow
 from .outcomes import identity_key, simulated_outcome
 
@@ -35,6 +45,26 @@ NOT_FOUND_MESSAGE = "No email or phone found for this profile"
 INVALID_KEY_MESSAGE = "Invalid API key"
 TOO_MANY_MESSAGE = "Too many requests"
 NO_CREDITS_MESSAGE = "Insufficient credits: the daily credit limit is reached"
+# The out-of-credits sentence of the 200 form, whose body otherwise looks like "not found".
+NO_CREDITS_200_MESSAGE = "Insufficient credits to perform this enrichment"
+LINKEDIN_REQUIRED_MESSAGE = (
+    "linkedin_url is required when enrichment_type includes phone or personal_email"
+)
+# Pronto's own words (its current page), to the character.
+CONSENT_MESSAGE = (
+    "You can't use the personal email enrichment feature without consenting with our terms of use"
+)
+ENRICHMENT_TYPES: tuple[str, ...] = ("email", "phone", "personal_email")
+LEGACY_ENRICHMENT_TYPES: tuple[str, ...] = ("email", "phone")
+# The types that need a LinkedIn URL under the current rules.
+LINKEDIN_TYPES: tuple[str, ...] = ("phone", "personal_email")
+TYPES_MESSAGE = (
+    "enrichment_type is required: a list of 1 to 3 distinct values among "
+    '"email", "phone" and "personal_email".'
+)
+LEGACY_TYPES_MESSAGE = (
+    'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".'
+)
 UNAVAILABLE_MESSAGE = "Service unavailable"
 QUEUE_TIMEOUT_MESSAGE = "Gateway timeout: the request waited too long in the queue"
 
@@ -56,40 +86,57 @@ class Reply:
 
 @dataclass(frozen=True)
 class EnrichRequest:
-    """A validated enrichment request body."""
+    """A validated enrichment request body; `types` are the distinct types asked, in order."""
 
     firstname: str
     lastname: str
     domain: str | None
     company_name: str | None
     linkedin_url: str | None
-    wants_email: bool
-    wants_phone: bool
+    types: tuple[str, ...]
     custom: Any
+
+    @property
+    def wants_email(self) -> bool:
+        return "email" in self.types
+
+    @property
+    def wants_phone(self) -> bool:
+        return "phone" in self.types
+
+    @property
+    def wants_personal_email(self) -> bool:
+        return "personal_email" in self.types
+
+    @property
+    def has_linkedin(self) -> bool:
+        return bool((self.linkedin_url or "").strip())
 
 
 class BadRequest(ValueError):
     """The body cannot be enriched; the message is what Pronto's 400 answer says."""
 
 
-def parse_enrich_request(body: bytes) -> EnrichRequest:
-    """The request `body` validated as Pronto's schema says, or `BadRequest`."""
+def parse_enrich_request(body: bytes, rules: Rules = "current") -> EnrichRequest:
+    """The request `body` validated as Pronto's schema says under `rules`, or `BadRequest`.
+
+    Only the schema: the LinkedIn and consent rules are the service's (they answer 422).
+    """
     try:
         data = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("The request body must be valid JSON.") from exc
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    known = ENRICHMENT_TYPES if rules == "current" else LEGACY_ENRICHMENT_TYPES
     kinds = data.get("enrichment_type")
     if (
         not isinstance(kinds, list)
-        or not 1 <= len(kinds) <= 2
-        or any(kind not in ("email", "phone") for kind in kinds)
+        or not 1 <= len(kinds) <= len(known)
+        or any(not isinstance(kind, str) or kind not in known for kind in kinds)
         or len(set(kinds)) != len(kinds)
     ):
-        raise BadRequest(
-            'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".'
-        )
+        raise BadRequest(TYPES_MESSAGE if rules == "current" else LEGACY_TYPES_MESSAGE)
     names = {name: data.get(name) for name in ("firstname", "lastname")}
     missing = [
         name for name, value in names.items() if not isinstance(value, str) or not value.strip()
@@ -113,8 +160,7 @@ def parse_enrich_request(body: bytes) -> EnrichRequest:
         domain=optional["domain"],
         company_name=optional["company_name"],
         linkedin_url=optional["linkedin_url"],
-        wants_email="email" in kinds,
-        wants_phone="phone" in kinds,
+        types=tuple(kinds),
         custom=custom,
     )
 
@@ -130,7 +176,13 @@ class _Counters:
     peak_serving: int = 0
     retry_afters: int = 0
     by_contact: Counter[str] = field(default_factory=Counter)
+    by_type: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    refused_without_linkedin: int = 0
+    refused_without_linkedin_by_type: Counter[str] = field(default_factory=Counter)
+    consent_refusals: int = 0
+    out_of_credits_refusals: int = 0
+    calls_after_out_of_credits: int = 0
 
 
 class SimulatedPronto:
@@ -182,6 +234,14 @@ class SimulatedPronto:
         `serving`/`peak_serving`: requests holding one of the `max_open` slots; `queued`:
         requests waiting for one; `rate_limited`: 429s for the rate (spurious 429s count
         in `faults`); `max_calls_in_any_second`: most calls within one rolling second.
+
+        Pronto's rules: `by_type`: accepted requests (past key, rate, body, LinkedIn and
+        consent checks) per type asked; `refused_without_linkedin`: 422s for "phone" or
+        "personal_email" asked without a `linkedin_url`, and
+        `refused_without_linkedin_by_type` per such type asked; `consent_refusals`: 422s
+        for "personal_email" without the account's consent; `out_of_credits_refusals`:
+        answers saying the credits are insufficient (in any form);
+        `calls_after_out_of_credits`: calls received after the first of those.
         """
         counters = self._counters
         return {
@@ -199,6 +259,14 @@ class SimulatedPronto:
             "credits_spent": self._credits.spent,
             "credits_left": self._credits.left,
             "max_calls_in_any_second": counters.max_calls_in_any_second,
+            "by_type": {kind: counters.by_type[kind] for kind in ENRICHMENT_TYPES},
+            "refused_without_linkedin": counters.refused_without_linkedin,
+            "refused_without_linkedin_by_type": {
+                kind: counters.refused_without_linkedin_by_type[kind] for kind in LINKEDIN_TYPES
+            },
+            "consent_refusals": counters.consent_refusals,
+            "out_of_credits_refusals": counters.out_of_credits_refusals,
+            "calls_after_out_of_credits": counters.calls_after_out_of_credits,
         }
 
     async def handle(
@@ -249,6 +317,8 @@ class SimulatedPronto:
         counters = self._counters
         now = time.monotonic()
         counters.calls += 1
+        if counters.out_of_credits_refusals:
+            counters.calls_after_out_of_credits += 1
         counters.max_calls_in_any_second = max(
             counters.max_calls_in_any_second, self._calls_window.add(now)
         )
@@ -261,9 +331,13 @@ class SimulatedPronto:
             return self._too_many()
         window.add(now)
         try:
-            request = parse_enrich_request(body)
+            request = parse_enrich_request(body, config.rules)
         except BadRequest as exc:
             return Reply(400, {"message": str(exc)})
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        counters.by_type.update(request.types)
         # Two draws per accepted request, always, so a seed gives one sequence of events.
         fault = self._pick_fault(self._rng.random())
         jitter = self._rng.uniform(-1.0, 1.0) * config.latency_jitter_ms
@@ -308,6 +382,21 @@ class SimulatedPronto:
                 return fault  # type: ignore[return-value]
         return "none"
 
+    def _refusal(self, request: EnrichRequest) -> Reply | None:
+        """The 422 the current rules give `request` (LinkedIn first, then consent), if any."""
+        if self._config.rules != "current":
+            return None
+        counters = self._counters
+        needing = [kind for kind in request.types if kind in LINKEDIN_TYPES]
+        if needing and not request.has_linkedin:
+            counters.refused_without_linkedin += 1
+            counters.refused_without_linkedin_by_type.update(needing)
+            return Reply(422, {"message": LINKEDIN_REQUIRED_MESSAGE})
+        if request.wants_personal_email and not self._config.personal_email_consent:
+            counters.consent_refusals += 1
+            return Reply(422, {"message": CONSENT_MESSAGE})
+        return None
+
     def _too_many(self) -> Reply:
         config = self._config
         self._counters.retry_afters += 1
@@ -335,8 +424,9 @@ class SimulatedPronto:
         if fault == "truncate":
             counters.faults["truncate"] += 1
             return Reply(200, body, delivery="truncate")
-        if not self._credits.try_charge(cost):
-            return Reply(402, {"message": NO_CREDITS_MESSAGE})
+        # Nothing left refuses even a free (not found) answer; otherwise the answer must be paid.
+        if self._credits.left == 0 or not self._credits.try_charge(cost):
+            return self._out_of_credits(request)
         counters.served += 1
         counters.by_contact[
             identity_key(
@@ -349,8 +439,20 @@ class SimulatedPronto:
         ] += 1
         return Reply(200, body)
 
+    def _out_of_credits(self, request: EnrichRequest) -> Reply:
+        """Refuse `request` for lack of credits, in the configured form; nothing is charged."""
+        self._counters.out_of_credits_refusals += 1
+        form = self._config.out_of_credits_form
+        if form == "200":
+            return Reply(200, _error_body(request, NO_CREDITS_200_MESSAGE))
+        return Reply(int(form), {"message": NO_CREDITS_MESSAGE})
+
     def _answer_body(self, request: EnrichRequest) -> tuple[dict[str, Any], int]:
-        """The 200 body for `request` and what it costs in credits (nothing if not found)."""
+        """The 200 body for `request` and what it costs in credits (nothing if not found).
+
+        "success" when any type asked is found: each type asked has its fields, those not
+        found as null / [] with "N/A" / "not_found"; else the "error" body of `_error_body`.
+        """
         outcome = simulated_outcome(
             request.firstname,
             request.lastname,
@@ -360,40 +462,63 @@ class SimulatedPronto:
         )
         email_found = request.wants_email and outcome.email is not None
         phone_found = request.wants_phone and bool(outcome.phones)
-        body: dict[str, Any] = {
-            "enrichment_id": str(uuid.uuid4()),
-            "first_name": request.firstname,
-            "last_name": request.lastname,
-            "linkedin_profile_url": request.linkedin_url,
-        }
-        if not (email_found or phone_found):
-            body.update(
-                status="error",
-                message=NOT_FOUND_MESSAGE,
-                email=None,
-                email_status="N/A",
-                phones=[],
-                phone_status="not_found",
-            )
-        else:
-            body["status"] = "success"
-            if request.wants_email:
-                body["email"] = outcome.email
-                body["email_status"] = outcome.email_status or "N/A"
-            if request.wants_phone:
-                body["phones"] = [
-                    {"number": number, "type": "mobile"}
-                    if outcome.phone_shape == "object"
-                    else number
-                    for number in (outcome.phones if phone_found else ())
-                ]
-                body["phone_status"] = "valid" if phone_found else "not_found"
+        personal_found = request.wants_personal_email and outcome.personal_email is not None
+        if not (email_found or phone_found or personal_found):
+            return _error_body(request, NOT_FOUND_MESSAGE), 0
+        body = _identity_fields(request)
+        body["status"] = "success"
+        if request.wants_email:
+            body["email"] = outcome.email
+            body["email_status"] = outcome.email_status or "N/A"
+        if request.wants_phone:
+            body["phones"] = [
+                {"number": number, "type": "mobile"} if outcome.phone_shape == "object" else number
+                for number in (outcome.phones if phone_found else ())
+            ]
+            body["phone_status"] = "valid" if phone_found else "not_found"
+        if request.wants_personal_email:
+            body["personal_email"] = outcome.personal_email
+            body["personal_email_status"] = outcome.personal_email_status or "N/A"
         if request.custom is not None:
             body["custom"] = request.custom
-        cost = (self._config.credits_per_email if email_found else 0) + (
-            self._config.credits_per_phone if phone_found else 0
+        config = self._config
+        cost = (
+            (config.credits_per_email if email_found else 0)
+            + (config.credits_per_phone if phone_found else 0)
+            + (config.credits_per_personal_email if personal_found else 0)
         )
         return body, cost
+
+
+def _identity_fields(request: EnrichRequest) -> dict[str, Any]:
+    return {
+        "enrichment_id": str(uuid.uuid4()),
+        "first_name": request.firstname,
+        "last_name": request.lastname,
+        "linkedin_profile_url": request.linkedin_url,
+    }
+
+
+def _error_body(request: EnrichRequest, message: str) -> dict[str, Any]:
+    """A 200 "error" body (nothing found, or the 200 form of out of credits), `custom` echoed.
+
+    Email and phone fields are always there (as the seed page shows them); the personal
+    email fields only when that type was asked.
+    """
+    body = _identity_fields(request)
+    body.update(
+        status="error",
+        message=message,
+        email=None,
+        email_status="N/A",
+        phones=[],
+        phone_status="not_found",
+    )
+    if request.wants_personal_email:
+        body.update(personal_email=None, personal_email_status="N/A")
+    if request.custom is not None:
+        body["custom"] = request.custom
+    return body
 
 
 _ROUTES: dict[str, dict[str, str]] = {
