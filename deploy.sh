@@ -5,12 +5,20 @@
 #
 # What it does, in order (each step is skipped when already done):
 #   1. enables the Google APIs the function needs;
-#   2. creates the runtime service account pronto-sheets-fn@PROJECT.iam.gserviceaccount.com;
+#   2. creates the runtime service account pronto-sheets-fn@PROJECT.iam.gserviceaccount.com
+#      and the build service account pronto-sheets-build@…, which builds the function with
+#      the roles Google documents, instead of the project's default build account;
 #   3. stores the Pronto API key and a generated shared token in Secret Manager, always
-#      through stdin, and lets the service account read both;
-#   4. deploys function/ as a Cloud Run function (gen2) that one instance serves;
-#   5. optionally schedules POST /fill with Cloud Scheduler and pushes apps_script/ with clasp;
-#   6. prints the function URL, the token to paste into Pronto ▸ Settings and the service
+#      through stdin, and lets the runtime service account read both;
+#   4. creates the Firestore database (Native mode) that keeps paid answers and the credit
+#      ledger across restarts, with a TTL policy on their expire_at field;
+#   5. deploys function/ as a Cloud Run function (gen2) that one instance serves, opens it
+#      to callers without a Google identity (the function checks the token itself; where an
+#      organisation policy forbids allUsers, by turning off Cloud Run's invoker IAM check)
+#      and keeps its CPU allocated between requests;
+#   6. optionally schedules POST /fill with Cloud Scheduler and pushes apps_script/ with
+#      clasp, refusing to delete files of the script project that are not ours;
+#   7. prints the function URL, the token to paste into Pronto ▸ Settings and the service
 #      account to share sheets with.
 #
 # Secrets never travel on a command line (where `ps` and shell history could see them):
@@ -22,15 +30,39 @@ readonly ROOT
 
 readonly RUNTIME=python312
 readonly SA_ID=pronto-sheets-fn
+readonly BUILD_SA_ID=pronto-sheets-build
 readonly KEY_SECRET=pronto-api-key
 readonly TOKEN_SECRET=pronto-sheets-token
 readonly ACCESSOR_ROLE=roles/secretmanager.secretAccessor
+# A build account of our own, because projects created since Cloud Build's service account
+# change (2024) build with the Compute Engine default account, which may hold no role at
+# all, and the first build fails. Google's remedies: a custom build account passed with
+# --build-service-account, granted logging.logWriter and artifactregistry.writer, or the
+# Cloud Build Service Account role (cloudbuild.builds.builder, which also reads the
+# uploaded source); this account gets all three.
+#   https://cloud.google.com/functions/docs/securing/build-custom-sa
+#   https://cloud.google.com/build/docs/cloud-build-service-account-updates
+#   https://cloud.google.com/run/docs/configuring/services/build-service-account
+readonly BUILD_ROLES="roles/cloudbuild.builds.builder roles/logging.logWriter roles/artifactregistry.writer"
+# The function keeps answers and the credit ledger in Firestore (PRONTO_STORE=firestore);
+# Firestore deletes documents whose expire_at has passed (a TTL policy per collection group).
+readonly STORE_ROLE=roles/datastore.user
+readonly TTL_FIELD=expire_at
+readonly TTL_COLLECTION_GROUPS="pronto_sheets_answers pronto_sheets_ledger"
+# Cloud Scheduler waits 30 minutes at most for an HTTP target (attemptDeadline lies between
+# 15 s and 1,800 s: https://cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs#Job);
+# the fill is told to stop at 25 minutes so that it answers in time, and the next run
+# carries on where it stopped.
+readonly ATTEMPT_DEADLINE=1800s
+readonly FILL_DEADLINE_S=1500
 # Variables passed to the function unchanged when set here, so a redeploy can tune them.
 readonly PASSTHROUGH_VARS="PRONTO_DAILY_CREDIT_BUDGET PRONTO_CREDITS_PER_EMAIL PRONTO_CREDITS_PER_PHONE PRONTO_RATE_PER_SECOND PRONTO_MAX_IN_FLIGHT GOOGLE_ALLOWED_DOMAINS"
 
 PROJECT="${GOOGLE_CLOUD_PROJECT:-}"
 REGION="${REGION:-us-central1}"
 FUNCTION_NAME="${FUNCTION_NAME:-pronto-sheets}"
+FIRESTORE_DATABASE="${PRONTO_FIRESTORE_DATABASE:-(default)}"
+FIRESTORE_LOCATION="${PRONTO_FIRESTORE_LOCATION:-$REGION}"
 # Extra ID-token identities the person wants accepted, kept next to the ones set here.
 EXTRA_AUDIENCES="${GOOGLE_ALLOWED_AUDIENCES:-}"
 EXTRA_EMAILS="${GOOGLE_ALLOWED_EMAILS:-}"
@@ -39,12 +71,23 @@ SCHEDULE=""
 SPREADSHEET_ID=""
 TIME_ZONE="Etc/UTC"
 SCRIPT_ID=""
+REPLACE_SCRIPT=false
 DRY_RUN=false
 
 SA_EMAIL=""
+BUILD_SA_EMAIL=""
 ENABLED_APIS=""
 KEY_SECRET_EXISTS=false
 TOKEN_SECRET_EXISTS=false
+# The project's IAM policy as "ROLE<TAB>MEMBER" lines, read once and kept up to date.
+PROJECT_POLICY=""
+FIRESTORE_TYPE="" # empty while the database does not exist
+TTL_FIELDS=""
+KNOWN_URL=""
+SERVICE=""
+INVOKER_CHECK_OFF=false
+PUBLIC_REFUSED=false
+DESCRIBED=""
 # The key is taken out of the environment at once, so that no child process (gcloud
 # included) inherits it: from here on it lives only in this unexported variable.
 API_KEY="${PRONTO_API_KEY:-}"
@@ -56,6 +99,7 @@ export -n API_KEY TOKEN SECRET_VALUE
 FUNCTION_URL=""
 STEP_HINT=""
 WORK_DIR=""
+SCRIPT_NOTE=""
 
 usage() {
 	cat <<'EOF'
@@ -69,6 +113,11 @@ Environment:
   PRONTO_API_KEY         your Pronto API key (asked for, without echo, when needed and unset)
   REGION                 where to deploy (default us-central1)
   FUNCTION_NAME          name of the function (default pronto-sheets)
+  PRONTO_FIRESTORE_DATABASE
+                         the Firestore database for answers and credits (default "(default)")
+  PRONTO_FIRESTORE_LOCATION
+                         where a new Firestore database is created (default: REGION);
+                         it cannot be moved later
   PRONTO_DAILY_CREDIT_BUDGET, PRONTO_CREDITS_PER_EMAIL, PRONTO_CREDITS_PER_PHONE,
   PRONTO_RATE_PER_SECOND, PRONTO_MAX_IN_FLIGHT, GOOGLE_ALLOWED_DOMAINS
                          passed on to the function when set
@@ -81,6 +130,8 @@ Options:
   --spreadsheet ID       the sheet to fill (the long id in its address, between /d/ and /edit)
   --time-zone TZ         time zone of the schedule (default Etc/UTC), e.g. Europe/Paris
   --apps-script ID       push apps_script/ to this Apps Script project with clasp
+  --replace-script       with --apps-script: also when the project holds other files
+                         (pushing deletes them)
   --dry-run              print every command instead of running it; change nothing
   -h, --help             show this help
 EOF
@@ -174,18 +225,32 @@ query() {
 	printf '%s' "$out"
 }
 
-# Describes a resource: true when it exists, false when gcloud answers that it does not.
-# Any other failure (not logged in, no permission) stops here with gcloud's message, so a
-# lookup that failed is never mistaken for "missing, create it".
+# Describes a resource: true when it exists (what gcloud printed, in the --format asked for,
+# is then in DESCRIBED), false when gcloud answers that it does not. Any other failure (not
+# logged in, no permission) stops here with gcloud's message, so a lookup that failed is
+# never mistaken for "missing, create it".
 exists() {
-	local err
-	if err="$(gcloud "$@" 2>&1 >/dev/null)"; then return 0; fi
-	case "$err" in
-	*NOT_FOUND* | *"not found"* | *"does not exist"*) return 1 ;;
-	esac
-	printf '%s\n' "$err" >&2
+	local errors status=0
+	errors="$(mktemp)"
+	DESCRIBED="$(gcloud "$@" 2>"$errors")" || status=$?
+	if [[ $status -eq 0 ]]; then
+		rm -f "$errors"
+		return 0
+	fi
+	DESCRIBED=""
+	if grep -qE 'NOT_FOUND|not found|does not exist' "$errors"; then
+		rm -f "$errors"
+		return 1
+	fi
+	cat "$errors" >&2
+	rm -f "$errors"
 	die "$(shell_quote gcloud "${@:1:2}") failed (its message is above). $(access_hint)"
 }
+
+# True when gcloud's value() of a map ("key=value;key=value") holds KEY=VALUE.
+has_entry() { [[ ";$1;" == *";$2;"* ]]; }
+
+has_project_role() { [[ $'\n'"$PROJECT_POLICY"$'\n' == *$'\n'"$1"$'\t'"$2"$'\n'* ]]; }
 
 api_enabled() { [[ $'\n'"$ENABLED_APIS"$'\n' == *$'\n'"$1"$'\n'* ]]; }
 
@@ -232,6 +297,10 @@ parse_args() {
 			set_option "${1%%=*}" "${1#*=}"
 			shift
 			;;
+		--replace-script)
+			REPLACE_SCRIPT=true
+			shift
+			;;
 		--dry-run)
 			DRY_RUN=true
 			shift
@@ -270,6 +339,8 @@ check_inputs() {
 	[[ $REGION =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || die "REGION=$REGION does not look like a Google Cloud region. Use one such as us-central1 or europe-west1, or unset REGION to use us-central1."
 	[[ $FUNCTION_NAME =~ ^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$ ]] || die "FUNCTION_NAME=$FUNCTION_NAME is not a valid name. Use lowercase letters, digits and hyphens, starting with a letter (e.g. pronto-sheets), or unset FUNCTION_NAME."
 	[[ -f $ROOT/function/main.py && -f $ROOT/function/requirements.txt ]] || die "function/main.py or function/requirements.txt is missing next to deploy.sh. Run deploy.sh from a complete copy of the pronto-sheets repository."
+	[[ $FIRESTORE_DATABASE == "(default)" || $FIRESTORE_DATABASE =~ ^[a-z][a-z0-9-]{2,61}[a-z0-9]$ ]] || die "PRONTO_FIRESTORE_DATABASE=$FIRESTORE_DATABASE is not a Firestore database id. Use 4 to 63 lowercase letters, digits or hyphens starting with a letter (e.g. pronto-sheets), or unset it to use the project's (default) database."
+	[[ $FIRESTORE_LOCATION =~ ^[a-z]+(-[a-z]+)?[0-9]+$ ]] || die "PRONTO_FIRESTORE_LOCATION=$FIRESTORE_LOCATION is not a Firestore location. Use a region such as us-central1 or europe-west1, or a multi-region such as nam5 or eur3 (see https://cloud.google.com/firestore/docs/locations), or unset it to use REGION."
 
 	if [[ -n $SCHEDULE || -n $SPREADSHEET_ID ]]; then
 		[[ -n $SCHEDULE ]] || die "--spreadsheet needs --schedule too, e.g. --schedule '0 * * * *' --spreadsheet $SPREADSHEET_ID to fill that sheet every hour."
@@ -281,6 +352,9 @@ check_inputs() {
 		fi
 		[[ $SPREADSHEET_ID =~ ^[A-Za-z0-9_-]{20,}$ ]] || die "--spreadsheet '$SPREADSHEET_ID' is not a spreadsheet id. Copy the long part of the sheet's address between /d/ and /edit, e.g. 1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdEFG."
 		[[ $TIME_ZONE =~ ^[A-Za-z0-9_+/-]+$ ]] || die "--time-zone '$TIME_ZONE' is not a time zone name. Use one such as Etc/UTC or Europe/Paris."
+	fi
+	if [[ $REPLACE_SCRIPT == true && -z $SCRIPT_ID ]]; then
+		die "--replace-script goes with --apps-script SCRIPT_ID: it allows replacing the files of that script project. Add --apps-script, or leave out --replace-script."
 	fi
 	if [[ -n $SCRIPT_ID ]]; then
 		[[ $SCRIPT_ID =~ ^[A-Za-z0-9_-]{20,}$ ]] || die "--apps-script '$SCRIPT_ID' is not an Apps Script id. In the sheet open Extensions ▸ Apps Script ▸ Project Settings and copy the Script ID."
@@ -300,10 +374,95 @@ check_tools() {
 survey() {
 	step "Looking at project $PROJECT" "Check GOOGLE_CLOUD_PROJECT and your login (gcloud auth login)."
 	ENABLED_APIS="$(query services list --enabled --project="$PROJECT" --format='value(config.name)')"
+	# https://cloud.google.com/sdk/gcloud/reference/projects/get-iam-policy
+	PROJECT_POLICY="$(query projects get-iam-policy "$PROJECT" \
+		--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')"
 	if api_enabled secretmanager.googleapis.com; then
 		if exists secrets describe "$KEY_SECRET" --project="$PROJECT"; then KEY_SECRET_EXISTS=true; fi
 		if exists secrets describe "$TOKEN_SECRET" --project="$PROJECT"; then TOKEN_SECRET_EXISTS=true; fi
 	fi
+	if api_enabled firestore.googleapis.com; then survey_firestore; fi
+	if api_enabled cloudfunctions.googleapis.com; then survey_function; fi
+}
+
+survey_firestore() {
+	# https://cloud.google.com/sdk/gcloud/reference/firestore/databases/describe
+	exists firestore databases describe --database="$FIRESTORE_DATABASE" --project="$PROJECT" \
+		--format='value(type)' || return 0
+	FIRESTORE_TYPE="$DESCRIBED"
+	if [[ $FIRESTORE_TYPE == DATASTORE_MODE ]]; then
+		die "The Firestore database $FIRESTORE_DATABASE of project $PROJECT is in Datastore mode, and pronto-sheets needs one in Native mode. Set PRONTO_FIRESTORE_DATABASE=pronto-sheets to have deploy.sh create a second database, in Native mode, next to yours; then run ./deploy.sh again."
+	fi
+	# Every TTL field of the database: https://cloud.google.com/sdk/gcloud/reference/firestore/fields/ttls/list
+	TTL_FIELDS="$(query firestore fields ttls list --database="$FIRESTORE_DATABASE" --project="$PROJECT" \
+		--format='value(name,ttlConfig.state)')"
+}
+
+survey_function() {
+	local annotations
+	# The service first: a function whose first build failed has one but no URL yet.
+	exists functions describe "$FUNCTION_NAME" --region="$REGION" --project="$PROJECT" \
+		--format='value(serviceConfig.service,serviceConfig.uri)' || return 0
+	IFS=$'\t' read -r SERVICE KNOWN_URL <<<"$DESCRIBED" || true
+	SERVICE="${SERVICE##*/}"
+	[[ -n $KNOWN_URL && -n $SERVICE ]] && api_enabled run.googleapis.com || return 0
+	# https://cloud.google.com/sdk/gcloud/reference/run/services/describe
+	if exists run services describe "$SERVICE" --region="$REGION" --project="$PROJECT" \
+		--format='value(metadata.annotations)'; then
+		annotations="$DESCRIBED"
+		if has_entry "$annotations" run.googleapis.com/invoker-iam-disabled=true; then INVOKER_CHECK_OFF=true; fi
+	fi
+}
+
+# Lists the files of the Apps Script project (clasp pull, into a temporary folder) and stops
+# when pushing would delete files that are not pronto-sheets' own, unless --replace-script.
+# A new project's untouched Code.gs (an empty myFunction) is not worth asking about.
+check_script_project() {
+	local dir path relative stem shown ours=$'\n' untouched=""
+	local -a foreign=()
+	step "Looking at Apps Script project $SCRIPT_ID" "clasp needs you logged in (clasp login) and the Apps Script API turned on at https://script.google.com/home/usersettings."
+	while IFS= read -r path; do
+		relative="${path#"$ROOT/apps_script/"}"
+		ours+="${relative%.*}"$'\n'
+	done < <(find "$ROOT/apps_script" -type f \( -name '*.js' -o -name '*.gs' -o -name '*.html' -o -name appsscript.json \))
+	make_work_dir
+	dir="$WORK_DIR/pull"
+	mkdir -p "$dir"
+	printf '{"scriptId": "%s", "rootDir": "remote"}\n' "$SCRIPT_ID" >"$dir/.clasp.json"
+	say "+ (cd <temporary folder> && clasp pull)"
+	(cd "$dir" && clasp pull) >&2 ||
+		die "clasp could not read Apps Script project $SCRIPT_ID (its message is above). Run clasp login, turn on the Apps Script API at https://script.google.com/home/usersettings, check the Script ID (Extensions ▸ Apps Script ▸ Project Settings), then run ./deploy.sh again."
+	[[ -d $dir/remote ]] || return 0
+	while IFS= read -r path; do
+		relative="${path#"$dir/remote/"}"
+		stem="${relative%.*}"
+		if [[ $ours == *$'\n'"$stem"$'\n'* ]]; then continue; fi
+		if [[ $stem == Code && "$(tr -d '[:space:]' <"$path")" == 'functionmyFunction(){}' ]]; then
+			untouched="Code.gs"
+			continue
+		fi
+		# The names the script editor shows: NAME.gs for code, NAME.html for pages.
+		case "$relative" in
+		*.js | *.gs) shown="$stem.gs" ;;
+		*) shown="$relative" ;;
+		esac
+		foreign+=("$shown")
+	done < <(find "$dir/remote" -type f | LC_ALL=C sort)
+	if [[ -n $untouched ]]; then
+		SCRIPT_NOTE="Pushing replaces the whole project: the new project's empty Code.gs (function myFunction) is replaced."
+	fi
+	if [[ ${#foreign[@]} -eq 0 ]]; then
+		say "It holds nothing but pronto-sheets files${untouched:+ and an untouched Code.gs}: it can be replaced."
+		return 0
+	fi
+	shown="$(printf '%s, ' "${foreign[@]}")"
+	shown="${shown%, }"
+	if [[ $REPLACE_SCRIPT == true ]]; then
+		say "--replace-script: pushing deletes these files of the script project: $shown."
+		SCRIPT_NOTE="Pushing replaces the whole project and deletes, as --replace-script allows: $shown."
+		return 0
+	fi
+	die "Apps Script project $SCRIPT_ID holds files that are not part of pronto-sheets: $shown. Pushing replaces the whole project, so they would be deleted. Copy what you want to keep (in the sheet: Extensions ▸ Apps Script), then run ./deploy.sh again with --replace-script; or use the Script ID of a sheet whose script holds nothing else."
 }
 
 obtain_api_key() {
@@ -328,7 +487,7 @@ obtain_api_key() {
 enable_apis() {
 	local -a wanted=(cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com
 		artifactregistry.googleapis.com secretmanager.googleapis.com sheets.googleapis.com
-		iam.googleapis.com)
+		iam.googleapis.com firestore.googleapis.com)
 	local -a missing=()
 	local api
 	if [[ -n $SCHEDULE ]]; then wanted+=(cloudscheduler.googleapis.com); fi
@@ -346,17 +505,47 @@ enable_apis() {
 	fi
 }
 
-ensure_service_account() {
-	SA_EMAIL="$SA_ID@$PROJECT.iam.gserviceaccount.com"
-	step "Runtime service account $SA_EMAIL" "Creating service accounts needs the Owner or Service Account Admin role on the project."
-	if api_enabled iam.googleapis.com && exists iam service-accounts describe "$SA_EMAIL" --project="$PROJECT"; then
+# Creates service account ID@PROJECT unless it exists; DISPLAY and DESCRIPTION name its job.
+ensure_account() {
+	local id="$1" display="$2" description="$3"
+	if api_enabled iam.googleapis.com && exists iam service-accounts describe "$id@$PROJECT.iam.gserviceaccount.com" --project="$PROJECT"; then
 		say "It already exists."
 		return 0
 	fi
-	run gcloud iam service-accounts create "$SA_ID" --project="$PROJECT" \
-		--display-name="Pronto Sheets function" \
-		--description="Runs the pronto-sheets function, writes to the sheets shared with it, signs Cloud Scheduler calls." \
-		--quiet
+	run gcloud iam service-accounts create "$id" --project="$PROJECT" \
+		--display-name="$display" --description="$description" --quiet
+}
+
+# Grants ROLE on the project to MEMBER unless the policy read at the start already has it.
+grant_project_role() {
+	local role="$1" member="$2"
+	if has_project_role "$role" "$member"; then
+		say "$role: already granted."
+		return 0
+	fi
+	# --condition=None: add it unconditionally, also to a policy holding conditional bindings
+	# (https://cloud.google.com/sdk/gcloud/reference/projects/add-iam-policy-binding).
+	run_retrying gcloud projects add-iam-policy-binding "$PROJECT" --member="$member" \
+		--role="$role" --condition=None --format=none --quiet
+	PROJECT_POLICY+=$'\n'"$role"$'\t'"$member"
+}
+
+ensure_service_account() {
+	SA_EMAIL="$SA_ID@$PROJECT.iam.gserviceaccount.com"
+	step "Runtime service account $SA_EMAIL" "Creating service accounts needs the Owner or Service Account Admin role on the project."
+	ensure_account "$SA_ID" "Pronto Sheets function" \
+		"Runs the pronto-sheets function, writes to the sheets shared with it, signs Cloud Scheduler calls."
+}
+
+ensure_build_account() {
+	local role
+	BUILD_SA_EMAIL="$BUILD_SA_ID@$PROJECT.iam.gserviceaccount.com"
+	step "Build service account $BUILD_SA_EMAIL" "Creating service accounts and granting them roles needs the Owner role, or Service Account Admin and Project IAM Admin."
+	ensure_account "$BUILD_SA_ID" "Pronto Sheets build" \
+		"Builds the pronto-sheets function with Cloud Build, in place of the default build account."
+	for role in $BUILD_ROLES; do
+		grant_project_role "$role" "serviceAccount:$BUILD_SA_EMAIL"
+	done
 }
 
 generate_token() {
@@ -437,24 +626,91 @@ grant_secret_access() {
 	done
 }
 
+ttl_enabled() {
+	local group="$1" line
+	while IFS= read -r line; do
+		case "$line" in
+		*"/collectionGroups/$group/fields/$TTL_FIELD"$'\t'ACTIVE | *"/collectionGroups/$group/fields/$TTL_FIELD"$'\t'CREATING) return 0 ;;
+		esac
+	done <<<"$TTL_FIELDS"
+	return 1
+}
+
+# The function's memory across restarts: paid answers and the day's credit ledger.
+ensure_firestore() {
+	local group
+	step "Firestore database $FIRESTORE_DATABASE for answers and the credit ledger" "Creating a Firestore database needs the Owner or Cloud Datastore Owner role; the project's (default) database must be created in the location the project already uses for it, if any (set PRONTO_FIRESTORE_LOCATION)."
+	if [[ -n $FIRESTORE_TYPE ]]; then
+		say "It exists (Native mode)."
+	else
+		# https://cloud.google.com/sdk/gcloud/reference/firestore/databases/create
+		run gcloud firestore databases create --database="$FIRESTORE_DATABASE" \
+			--location="$FIRESTORE_LOCATION" --type=firestore-native --project="$PROJECT" --quiet
+	fi
+	# Firestore deletes a document once its expire_at has passed (a cached answer after 30 or
+	# 7 days, a day's ledger after its day). --async: the policy takes minutes to build and
+	# nothing here waits for it.
+	# https://cloud.google.com/sdk/gcloud/reference/firestore/fields/ttls/update
+	for group in $TTL_COLLECTION_GROUPS; do
+		if ttl_enabled "$group"; then
+			say "$group: documents already expire at $TTL_FIELD."
+			continue
+		fi
+		run gcloud firestore fields ttls update "$TTL_FIELD" --collection-group="$group" \
+			--database="$FIRESTORE_DATABASE" --enable-ttl --async --project="$PROJECT" --quiet
+	done
+	grant_project_role "$STORE_ROLE" "serviceAccount:$SA_EMAIL"
+}
+
+# Runs the deploy command given, showing its output. True when it succeeded; false when all
+# went through but the allUsers binding, refused by an organisation policy (the function is
+# deployed, but private); any other failure stops here.
+deploy_or_refused_public() {
+	local errors
+	if [[ $DRY_RUN == true ]]; then
+		run "$@"
+		return 0
+	fi
+	say "+ $(shell_quote "$@")"
+	errors="$(mktemp)"
+	if "$@" 2>&1 | tee "$errors" >&2; then
+		rm -f "$errors"
+		return 0
+	fi
+	# gcloud: "One or more users named in the policy do not belong to a permitted customer,
+	# perhaps due to an organization policy." (constraints/iam.allowedPolicyMemberDomains)
+	if grep -qE 'permitted customer|allowedPolicyMemberDomains' "$errors"; then
+		rm -f "$errors"
+		return 1
+	fi
+	rm -f "$errors"
+	on_failure "$(shell_quote "${@:1:3}")"
+}
+
 deploy_function() {
-	local known_url="" described service="" audiences emails var
-	local -a env_pairs=()
-	step "Deploying function $FUNCTION_NAME (this takes a few minutes)" "If the build failed, its log link is above; a new project sometimes needs a minute after enabling the APIs."
-	if api_enabled cloudfunctions.googleapis.com &&
-		exists functions describe "$FUNCTION_NAME" --region="$REGION" --project="$PROJECT"; then
-		known_url="$(query functions describe "$FUNCTION_NAME" --region="$REGION" --project="$PROJECT" --format='value(serviceConfig.uri)')"
-		say "It exists at $known_url: updating it."
+	local described audiences emails var annotations
+	local -a env_pairs=() access=(--allow-unauthenticated) settings=()
+	step "Deploying function $FUNCTION_NAME (this takes a few minutes)" "If the build failed, its log link is above. The build runs as $BUILD_SA_EMAIL: if it says a permission is missing, run ./deploy.sh again (it grants the build account's roles again) and check that no organisation policy removes them."
+	if [[ -n $KNOWN_URL ]]; then
+		say "It exists at $KNOWN_URL: updating it."
+	elif [[ -n $SERVICE ]]; then
+		say "It exists but has no URL yet (an earlier deploy did not finish): deploying it again."
 	fi
 
 	# Scheduler's OIDC tokens carry the function URL as audience; the URL is only known once
 	# the function exists, so the first deploy sets it right after (below).
 	emails="$(join_csv "$SA_EMAIL" "$EXTRA_EMAILS")"
 	env_pairs+=("GOOGLE_ALLOWED_EMAILS=$emails")
-	if [[ -n $known_url ]]; then
-		env_pairs+=("GOOGLE_ALLOWED_AUDIENCES=$(join_csv "$known_url" "$EXTRA_AUDIENCES")")
+	if [[ -n $KNOWN_URL ]]; then
+		env_pairs+=("GOOGLE_ALLOWED_AUDIENCES=$(join_csv "$KNOWN_URL" "$EXTRA_AUDIENCES")")
 	elif [[ -n $EXTRA_AUDIENCES ]]; then
 		env_pairs+=("GOOGLE_ALLOWED_AUDIENCES=$EXTRA_AUDIENCES")
+	fi
+	# Newer runtimes do not set GOOGLE_CLOUD_PROJECT (https://cloud.google.com/functions/docs/configuring/env-var,
+	# "Newer runtimes"): the Firestore store reads its project from it.
+	env_pairs+=("PRONTO_STORE=firestore" "GOOGLE_CLOUD_PROJECT=$PROJECT")
+	if [[ $FIRESTORE_DATABASE != "(default)" ]]; then
+		env_pairs+=("PRONTO_FIRESTORE_DATABASE=$FIRESTORE_DATABASE")
 	fi
 	for var in $PASSTHROUGH_VARS; do
 		if [[ -n ${!var:-} ]]; then env_pairs+=("$var=${!var}"); fi
@@ -463,42 +719,84 @@ deploy_function() {
 	# --allow-unauthenticated: the sheet's formulas cannot send a Google identity (custom
 	# functions run without authorization), so Cloud Run lets every request through and the
 	# function authenticates each one itself (shared bearer token or a Google ID token of
-	# an allowed identity), refusing every call without one.
+	# an allowed identity), refusing every call without one. Where Cloud Run's invoker check
+	# is already off (an organisation refused allUsers, see below), the flag is left out:
+	# gcloud then leaves access as it is instead of asking again for the refused binding.
+	if [[ $INVOKER_CHECK_OFF == true ]]; then access=(); fi
 	# One instance (--max-instances=1) owns the whole Pronto gate (50 req/s, 5 open, the
 	# daily credit budget); the requests it holds mostly wait on that gate, so it takes many
 	# at once (--concurrency, which needs a whole CPU). --min-instances=0: nothing is billed
 	# while idle. 3600 s is the longest HTTP request gen2 allows (a whole-sheet /fill).
-	run gcloud functions deploy "$FUNCTION_NAME" --gen2 --region="$REGION" --project="$PROJECT" \
+	# --build-service-account: https://cloud.google.com/sdk/gcloud/reference/functions/deploy
+	if ! deploy_or_refused_public gcloud functions deploy "$FUNCTION_NAME" --gen2 --region="$REGION" --project="$PROJECT" \
 		--runtime="$RUNTIME" --source="$ROOT/function" --entry-point=pronto --trigger-http \
-		--allow-unauthenticated --service-account="$SA_EMAIL" \
+		${access[@]+"${access[@]}"} --service-account="$SA_EMAIL" \
+		--build-service-account="projects/$PROJECT/serviceAccounts/$BUILD_SA_EMAIL" \
 		--timeout=3600s --memory=1Gi --cpu=1 --concurrency=250 --min-instances=0 --max-instances=1 \
 		--set-secrets="PRONTO_API_KEY=$KEY_SECRET:latest,PRONTO_SHEETS_TOKENS=$TOKEN_SECRET:latest" \
 		--update-env-vars="$(env_vars_flag "${env_pairs[@]}")" \
-		--quiet
+		--quiet; then
+		PUBLIC_REFUSED=true
+		say ""
+		say "Your organisation's policy (domain restricted sharing) does not allow granting access to allUsers, so the function was deployed but cannot be opened that way. deploy.sh turns off Cloud Run's invoker IAM check on it instead, the way Google documents for this case (https://cloud.google.com/run/docs/authenticating/public). Anyone can then reach the URL, as with allUsers, and the function still refuses every call without the shared token or an allowed Google ID token."
+	fi
 
 	if [[ $DRY_RUN == true ]]; then
-		FUNCTION_URL="${known_url:-<function URL>}"
-		service="$FUNCTION_NAME"
+		FUNCTION_URL="${KNOWN_URL:-<function URL>}"
+		SERVICE="${SERVICE:-$FUNCTION_NAME}"
+		settings=(--no-cpu-throttling)
 	else
 		described="$(query functions describe "$FUNCTION_NAME" --region="$REGION" --project="$PROJECT" \
-			--format='value(serviceConfig.uri,serviceConfig.service)')"
-		IFS=$'\t' read -r FUNCTION_URL service <<<"$described" || true
+			--format='value(serviceConfig.service,serviceConfig.uri)')"
+		IFS=$'\t' read -r SERVICE FUNCTION_URL <<<"$described" || true
 		[[ -n $FUNCTION_URL ]] || die "The function was deployed but Google did not report its URL yet. Wait a minute, then run ./deploy.sh again."
-		service="${service##*/}"
+		SERVICE="${SERVICE##*/}"
+		# The service's and its revision template's annotations, as one "key=value;…" list.
+		annotations="$(query run services describe "$SERVICE" --region="$REGION" --project="$PROJECT" \
+			--format='value(metadata.annotations,spec.template.metadata.annotations)')"
+		annotations="${annotations//$'\t'/;}"
+		# Lookups that /enrich answers "pending" go on after the response: with CPU throttled
+		# outside requests they would stall, so the CPU stays allocated (instance-based
+		# billing; see the README's Cost section). Only Cloud Run can set it, and a function
+		# deploy may set it back, so it is checked after every deploy.
+		# https://cloud.google.com/run/docs/configuring/billing-settings
+		if ! has_entry "$annotations" run.googleapis.com/cpu-throttling=false; then
+			settings+=(--no-cpu-throttling)
+		fi
+		if [[ $PUBLIC_REFUSED == true || $INVOKER_CHECK_OFF == true ]] &&
+			! has_entry "$annotations" run.googleapis.com/invoker-iam-disabled=true; then
+			settings+=(--no-invoker-iam-check)
+		fi
 	fi
-	if [[ $FUNCTION_URL != "$known_url" ]]; then
+	if [[ $FUNCTION_URL != "$KNOWN_URL" ]]; then
 		audiences="$(join_csv "$FUNCTION_URL" "$EXTRA_AUDIENCES")"
-		step "Accepting Google ID tokens addressed to $FUNCTION_URL" "Updating the function's settings needs the Owner or Cloud Run Admin role."
-		# Cloud Run applies a settings change as a new revision of the same build: no rebuild.
-		run gcloud run services update "${service:-$FUNCTION_NAME}" --region="$REGION" --project="$PROJECT" \
-			--update-env-vars="$(env_vars_flag "GOOGLE_ALLOWED_AUDIENCES=$audiences")" --quiet
+		settings+=("--update-env-vars=$(env_vars_flag "GOOGLE_ALLOWED_AUDIENCES=$audiences")")
 	fi
+	if [[ ${#settings[@]} -eq 0 ]]; then
+		say "Its Cloud Run settings are as they should be."
+		return 0
+	fi
+	step "Cloud Run settings of $SERVICE" "Updating the function's Cloud Run service needs the Owner or Cloud Run Admin role. If it is --no-invoker-iam-check that was refused, your organisation may also require the invoker check (constraint run.managed.requireInvokerIam): ask an administrator to allow public access for this project."
+	if [[ " ${settings[*]} " == *" --no-cpu-throttling "* ]]; then
+		say "CPU allocated between requests, so that lookups answered \"pending\" go on after the response."
+	fi
+	if [[ " ${settings[*]} " == *" --no-invoker-iam-check "* ]]; then
+		say "Invoker IAM check off: the function is reachable without a Google identity, and checks the token itself."
+	fi
+	if [[ $FUNCTION_URL != "$KNOWN_URL" ]]; then
+		say "Google ID tokens addressed to $FUNCTION_URL are accepted."
+	fi
+	# Cloud Run applies a settings change as a new revision of the same build: no rebuild.
+	# --no-cpu-throttling, --no-invoker-iam-check: https://cloud.google.com/sdk/gcloud/reference/run/services/update
+	run gcloud run services update "$SERVICE" --region="$REGION" --project="$PROJECT" \
+		"${settings[@]}" --quiet
 }
 
 ensure_schedule() {
 	local job="$FUNCTION_NAME-fill-$SPREADSHEET_ID" verb=create headers_flag=--headers
 	local body
-	body="$(printf '{"spreadsheet_id": "%s"}' "$SPREADSHEET_ID")"
+	# deadline_s: the fill stops cleanly before the scheduler's own deadline (see ATTEMPT_DEADLINE).
+	body="$(printf '{"spreadsheet_id": "%s", "deadline_s": %d}' "$SPREADSHEET_ID" "$FILL_DEADLINE_S")"
 	step "Scheduling a fill of sheet $SPREADSHEET_ID ($SCHEDULE, $TIME_ZONE)" "Cloud Scheduler needs the Owner or Cloud Scheduler Admin role, and permission to act as $SA_EMAIL."
 	if api_enabled cloudscheduler.googleapis.com &&
 		exists scheduler jobs describe "$job" --location="$REGION" --project="$PROJECT"; then
@@ -508,17 +806,24 @@ ensure_schedule() {
 	fi
 	# The OIDC token is signed for the runtime service account with the function URL as
 	# audience: exactly what GOOGLE_ALLOWED_EMAILS and GOOGLE_ALLOWED_AUDIENCES accept.
-	# 1800 s is the longest Cloud Scheduler waits for an HTTP answer.
 	run gcloud scheduler jobs "$verb" http "$job" --location="$REGION" --project="$PROJECT" \
 		--schedule="$SCHEDULE" --time-zone="$TIME_ZONE" \
 		--uri="$FUNCTION_URL/fill" --http-method=POST \
 		"$headers_flag=Content-Type=application/json" --message-body="$body" \
 		--oidc-service-account-email="$SA_EMAIL" --oidc-token-audience="$FUNCTION_URL" \
-		--attempt-deadline=1800s --quiet
+		--attempt-deadline="$ATTEMPT_DEADLINE" --quiet
 }
 
 cleanup() {
 	if [[ -n $WORK_DIR ]]; then rm -rf "$WORK_DIR"; fi
+}
+
+# Makes the temporary folder once (removed when the script ends); WORK_DIR names it.
+make_work_dir() {
+	if [[ -z $WORK_DIR ]]; then
+		WORK_DIR="$(mktemp -d)"
+		trap cleanup EXIT
+	fi
 }
 
 # Adds PREFIX to urlFetchWhitelist in the manifest at PATH, keeping every other field.
@@ -546,6 +851,7 @@ PY
 }
 
 push_apps_script() {
+	local dir
 	step "Pushing apps_script/ to Apps Script project $SCRIPT_ID" "clasp needs you logged in (clasp login) and the Apps Script API turned on at https://script.google.com/home/usersettings."
 	if [[ $DRY_RUN == true ]]; then
 		printf '# copy apps_script/ to a temporary folder, add %s/ to urlFetchWhitelist in its appsscript.json,\n' "$FUNCTION_URL"
@@ -553,16 +859,22 @@ push_apps_script() {
 		run clasp push --force
 		return 0
 	fi
-	# A copy is pushed, so the checkout stays as it was (no URL of one deployment in it).
-	WORK_DIR="$(mktemp -d)"
-	trap cleanup EXIT
-	cp -R "$ROOT/apps_script" "$WORK_DIR/apps_script"
-	if [[ -f $ROOT/.claspignore ]]; then cp "$ROOT/.claspignore" "$WORK_DIR/.claspignore"; fi
-	allow_url_in_manifest "$WORK_DIR/apps_script/appsscript.json" "$FUNCTION_URL/" ||
+	if [[ -n $SCRIPT_NOTE ]]; then say "$SCRIPT_NOTE"; fi
+	# A copy is pushed, so the checkout stays as it was (no URL of one deployment in it, no
+	# .clasp.json). The exact URL joins the manifest's allow-list; https://*.run.app/ already
+	# matches it (a leading * matches any number of subdomains:
+	# https://developers.google.com/apps-script/manifest/allowlist-url), but the exact prefix
+	# keeps working if the manifest's wildcards are ever narrowed.
+	make_work_dir
+	dir="$WORK_DIR/push"
+	mkdir -p "$dir"
+	cp -R "$ROOT/apps_script" "$dir/apps_script"
+	if [[ -f $ROOT/.claspignore ]]; then cp "$ROOT/.claspignore" "$dir/.claspignore"; fi
+	allow_url_in_manifest "$dir/apps_script/appsscript.json" "$FUNCTION_URL/" ||
 		die "apps_script/appsscript.json is not valid JSON (the error is above). Fix the file, then run ./deploy.sh again."
-	printf '{"scriptId": "%s", "rootDir": "apps_script"}\n' "$SCRIPT_ID" >"$WORK_DIR/.clasp.json"
+	printf '{"scriptId": "%s", "rootDir": "apps_script"}\n' "$SCRIPT_ID" >"$dir/.clasp.json"
 	say "+ (cd <copy of apps_script> && clasp push --force)"
-	(cd "$WORK_DIR" && clasp push --force) >&2 ||
+	(cd "$dir" && clasp push --force) >&2 ||
 		die "clasp push failed (its message is above). Run clasp login, turn on the Apps Script API at https://script.google.com/home/usersettings, check the Script ID, then run ./deploy.sh again."
 }
 
@@ -596,8 +908,17 @@ EOF
   - To let the function fill a sheet itself (Pronto ▸ Fill this sheet on the server, or a
     schedule), share that sheet with $SA_EMAIL as Editor.
 EOF
+	if [[ $PUBLIC_REFUSED == true || $INVOKER_CHECK_OFF == true ]]; then
+		cat <<EOF
+  - Your organisation does not allow access for allUsers, so Cloud Run's invoker IAM check
+    is off for this function instead: the token (or an allowed Google ID token) is what
+    lets a call in.
+EOF
+	fi
 	if [[ -n $SCHEDULE ]]; then
-		printf '  - Sheet %s is filled on schedule "%s" (%s).\n' "$SPREADSHEET_ID" "$SCHEDULE" "$TIME_ZONE"
+		printf '  - Sheet %s is filled on schedule "%s" (%s). To stop it:\n' "$SPREADSHEET_ID" "$SCHEDULE" "$TIME_ZONE"
+		printf '      gcloud scheduler jobs delete %s --location=%s --project=%s\n' \
+			"$FUNCTION_NAME-fill-$SPREADSHEET_ID" "$REGION" "$PROJECT"
 	fi
 }
 
@@ -609,11 +930,14 @@ main() {
 		printf '# Dry run for project %s: the commands deploy.sh would run. Nothing is changed.\n' "$PROJECT"
 	fi
 	survey
+	if [[ -n $SCRIPT_ID ]]; then check_script_project; fi
 	obtain_api_key
 	enable_apis
 	ensure_service_account
+	ensure_build_account
 	store_secrets
 	grant_secret_access
+	ensure_firestore
 	deploy_function
 	if [[ -n $SCHEDULE ]]; then ensure_schedule; fi
 	if [[ -n $SCRIPT_ID ]]; then push_apps_script; fi

@@ -1,11 +1,16 @@
 """deploy.sh against recording stand-ins for gcloud and clasp (tests/deploy_standins/).
 
-Each test copies deploy.sh into a sandbox beside a minimal function/ and apps_script/,
-puts the stand-ins first on PATH, and runs it with bash as a person would. The stand-ins
-keep a fake cloud in a JSON state file and log every argv, so the tests assert on what a
-person would see (the URL, the token, the exact refusal) and on what reached Google: the
-flags of every command, the secret data (which must arrive on stdin, never in an argv or
-an inherited environment), and that a second run creates nothing.
+Each test copies deploy.sh into a sandbox beside a minimal function/ (with the real
+.gcloudignore) and apps_script/, puts the stand-ins first on PATH, and runs it with bash as
+a person would. The stand-ins keep a fake cloud in a JSON state file and log every argv, so
+the tests assert on what a person would see (the URL, the token, the exact refusal) and on
+what reached Google: the flags of every command, the secret data (which must arrive on
+stdin, never in an argv or an inherited environment), what would be uploaded, and that a
+second run creates nothing.
+
+The projects they deploy to are of three kinds: a new project (no API enabled, and a
+default build account without any role, as Cloud Build sets up projects since 2024), an
+organisation project (domain restricted sharing refuses allUsers), and the rerun of each.
 """
 
 from __future__ import annotations
@@ -36,8 +41,19 @@ STANDINS = Path(__file__).resolve().parent / "deploy_standins"
 PROJECT = "demo-project-42"
 API_KEY = "pk_live_7f3a9c1e5b2d4068aa5e"
 SERVICE_ACCOUNT = f"pronto-sheets-fn@{PROJECT}.iam.gserviceaccount.com"
+BUILD_ACCOUNT = f"pronto-sheets-build@{PROJECT}.iam.gserviceaccount.com"
+BUILD_ROLES = {
+    "roles/cloudbuild.builds.builder",
+    "roles/logging.logWriter",
+    "roles/artifactregistry.writer",
+}
 SPREADSHEET_ID = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdEFG"
 SCRIPT_ID = "1ScriptIdAbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+# What a new spreadsheet's script project holds: Code.gs with an empty function.
+NEW_SCRIPT_FILES = [
+    {"name": "Code", "type": "SERVER_JS", "source": "function myFunction() {\n  \n}\n"},
+    {"name": "appsscript", "type": "JSON", "source": '{"timeZone": "Europe/Paris"}'},
+]
 BASE_APIS = {
     "cloudfunctions.googleapis.com",
     "run.googleapis.com",
@@ -46,7 +62,10 @@ BASE_APIS = {
     "secretmanager.googleapis.com",
     "sheets.googleapis.com",
     "iam.googleapis.com",
+    "firestore.googleapis.com",
 }
+TTL_GROUPS = {"pronto_sheets_answers", "pronto_sheets_ledger"}
+ORG_REFUSAL = "One or more users named in the policy do not belong to a permitted customer"
 MANIFEST = {
     "timeZone": "Europe/Paris",
     "dependencies": {},
@@ -62,6 +81,8 @@ MANIFEST = {
 COMMANDS = (
     "services list",
     "services enable",
+    "projects get-iam-policy",
+    "projects add-iam-policy-binding",
     "iam service-accounts describe",
     "iam service-accounts create",
     "secrets describe",
@@ -70,23 +91,37 @@ COMMANDS = (
     "secrets versions access",
     "secrets get-iam-policy",
     "secrets add-iam-policy-binding",
+    "firestore databases describe",
+    "firestore databases create",
+    "firestore fields ttls list",
+    "firestore fields ttls update",
     "functions describe",
     "functions deploy",
+    "run services describe",
     "run services update",
     "scheduler jobs describe",
     "scheduler jobs create http",
     "scheduler jobs update http",
+    "pull",
     "push",
 )
 READ_ONLY = {
     "services list",
+    "projects get-iam-policy",
     "iam service-accounts describe",
     "secrets describe",
     "secrets versions access",
     "secrets get-iam-policy",
+    "firestore databases describe",
+    "firestore fields ttls list",
     "functions describe",
+    "run services describe",
     "scheduler jobs describe",
+    "pull",
 }
+# What a rerun changes on a deployed project: the function, then its CPU setting, which a
+# function deploy may set back (the stand-in assumes it does).
+REDEPLOY = ["functions deploy", "run services update"]
 
 
 def command_of(call: dict[str, Any]) -> str:
@@ -126,6 +161,9 @@ class Run:
         assert len(found) == 1, f"{command!r} ran {len(found)} times"
         return found[0]
 
+    def all(self, command: str) -> list[dict[str, Any]]:
+        return [call for call in self.calls if command_of(call) == command]
+
 
 @dataclass
 class Sandbox:
@@ -138,6 +176,7 @@ class Sandbox:
     def env(self, key: str | None) -> dict[str, str]:
         env = {
             "PATH": f"{STANDINS}{os.pathsep}{os.environ['PATH']}",
+            "PYTHONDONTWRITEBYTECODE": "1",
             "HOME": str(self.root.parent),
             "LANG": "C.UTF-8",
             "DEPLOY_STANDIN_STATE": str(self.state_path),
@@ -177,6 +216,25 @@ class Sandbox:
         loaded: dict[str, Any] = json.loads(self.state_path.read_text())
         return loaded
 
+    def change_project(self, **fields: Any) -> None:
+        """Set fields of the fake project (e.g. an organisation policy) between runs."""
+        state = self.state()
+        state["projects"][PROJECT].update(fields)
+        self.state_path.write_text(json.dumps(state))
+
+    def roles_of(self, member: str) -> set[str]:
+        """The project roles granted to ``member``."""
+        return {
+            binding["role"]
+            for binding in self.project().get("iam_policy", [])
+            if member in binding["members"]
+        }
+
+    def script_files(self) -> dict[str, str]:
+        """The files of the Apps Script project, name to type, as Google holds them."""
+        files = self.state()["clasp"]["projects"][SCRIPT_ID]["files"]
+        return {file["name"]: file["type"] for file in files}
+
     def project(self) -> dict[str, Any]:
         project: dict[str, Any] = self.state()["projects"][PROJECT]
         return project
@@ -197,6 +255,7 @@ def sandbox(tmp_path: Path) -> Sandbox:
     (root / "function").mkdir(parents=True)
     (root / "apps_script").mkdir()
     shutil.copy(DEPLOY_SH, root / "deploy.sh")
+    shutil.copy(REPO_ROOT / "function" / ".gcloudignore", root / "function" / ".gcloudignore")
     (root / "function" / "main.py").write_text(
         "import functions_framework\n\n\n@functions_framework.aio.http\n"
         "async def pronto(request):\n    return None\n"
@@ -205,9 +264,15 @@ def sandbox(tmp_path: Path) -> Sandbox:
     (root / "apps_script" / "appsscript.json").write_text(json.dumps(MANIFEST, indent=2) + "\n")
     (root / "apps_script" / "Formulas.js").write_text("function PRONTO_EMAIL() {}\n")
     state_path = tmp_path / "cloud.json"
-    # A new project: billing linked, no API enabled yet.
+    # A new project: billing linked, no API enabled, no role granted to anyone (so not to
+    # the default build account either); and a new sheet's script project.
     state_path.write_text(
-        json.dumps({"projects": {PROJECT: {"number": "123456789012", "billing": True}}})
+        json.dumps(
+            {
+                "projects": {PROJECT: {"number": "123456789012", "billing": True}},
+                "clasp": {"projects": {SCRIPT_ID: {"files": NEW_SCRIPT_FILES}}},
+            }
+        )
     )
     return Sandbox(root, state_path, tmp_path / "calls.jsonl")
 
@@ -226,6 +291,31 @@ def printed_token(run: Run) -> str:
     match = re.search(r"^  Token for Settings +(\S+)$", run.stdout, re.M)
     assert match, run.stdout
     return match.group(1)
+
+
+def commands_printed(run: Run) -> list[str]:
+    """The commands a --dry-run printed, before its closing summary."""
+    printed = run.stdout.split("\n# Dry run: nothing was changed.")[0].splitlines()
+    return [line for line in printed if line and not line.startswith("#")]
+
+
+def reachable_without_identity(function: dict[str, Any]) -> bool:
+    """Whether Cloud Run lets a call without a Google identity reach the function."""
+    return "allUsers" in function["invokers"] or bool(
+        function["serviceConfig"].get("invokerIamDisabled")
+    )
+
+
+def gcloud(sandbox: Sandbox, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the gcloud stand-in directly, against the sandbox's fake cloud."""
+    return subprocess.run(
+        [str(STANDINS / "gcloud"), *argv],
+        env=sandbox.env(key=None),
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # ---------------------------------------------------------------- lint
@@ -257,10 +347,18 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     assert run.changes() == [
         "services enable",
         "iam service-accounts create",
+        "iam service-accounts create",
+        "projects add-iam-policy-binding",
+        "projects add-iam-policy-binding",
+        "projects add-iam-policy-binding",
         "secrets create",
         "secrets create",
         "secrets add-iam-policy-binding",
         "secrets add-iam-policy-binding",
+        "firestore databases create",
+        "firestore fields ttls update",
+        "firestore fields ttls update",
+        "projects add-iam-policy-binding",
         "functions deploy",
         "run services update",
     ]
@@ -270,10 +368,12 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
 
     function = sandbox.function()
     service = function["serviceConfig"]
+    assert function["state"] == "ACTIVE"
     assert function["buildConfig"]["runtime"] == "python312"
     assert function["buildConfig"]["entryPoint"] == "pronto"
     assert function["buildConfig"]["source"] == str(sandbox.root / "function")
     assert function["invokers"] == ["allUsers"]
+    assert not service.get("invokerIamDisabled")
     assert service["serviceAccountEmail"] == SERVICE_ACCOUNT
     assert service["timeoutSeconds"] == 3600
     assert service["maxInstanceCount"] == 1
@@ -281,6 +381,8 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     assert service["maxInstanceRequestConcurrency"] >= 80
     assert service["availableCpu"] == "1"
     assert service["availableMemory"] == "1Gi"
+    # Pending lookups go on after the response: the CPU stays allocated.
+    assert service["cpuThrottling"] is False
     assert {
         (ref["key"], ref["secret"], ref["version"]) for ref in service["secretEnvironmentVariables"]
     } == {
@@ -290,6 +392,7 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     deploy = run.only("functions deploy")
     assert "--gen2" in deploy["argv"]
     assert "--trigger-http" in deploy["argv"]
+    assert "--allow-unauthenticated" in deploy["argv"]
 
     url = service["uri"]
     assert re.fullmatch(r"https://pronto-sheets-[0-9a-f]+-uc\.a\.run\.app", url)
@@ -297,8 +400,13 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     assert service["environmentVariables"] == {
         "GOOGLE_ALLOWED_EMAILS": SERVICE_ACCOUNT,
         "GOOGLE_ALLOWED_AUDIENCES": url,
+        "PRONTO_STORE": "firestore",
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
     }
     assert function["deployCount"] == 1
+    update = run.only("run services update")
+    assert "--no-cpu-throttling" in update["argv"]
+    assert "--no-invoker-iam-check" not in update["argv"]
 
     for secret in ("pronto-api-key", "pronto-sheets-token"):
         policy = sandbox.project()["secrets"][secret]["policy"]
@@ -322,28 +430,358 @@ def test_second_run_creates_nothing_and_prints_the_same_token(sandbox: Sandbox) 
     """Run again, deploy.sh only redeploys the function: same URL, same token, nothing new."""
     first = sandbox.run()
     assert_ok(first)
+    state_after_first = sandbox.project()
     second = sandbox.run()
     assert_ok(second)
 
-    assert second.changes() == ["functions deploy"]
-    assert not any(
-        verb in call["argv"] for call in second.calls for verb in ("create", "enable", "add")
-    )
+    assert second.changes() == REDEPLOY
+    assert "--no-cpu-throttling" in second.only("run services update")["argv"]
     assert printed_url(second) == printed_url(first)
     assert printed_token(second) == printed_token(first)
     assert len(sandbox.secret_data("pronto-sheets-token")) == 1
     assert len(sandbox.secret_data("pronto-api-key")) == 1
+    for kind in ("service_accounts", "iam_policy", "firestore", "secrets", "enabled_apis"):
+        assert sandbox.project()[kind] == state_after_first[kind], kind
 
     function = sandbox.function()
     assert function["deployCount"] == 2
+    assert function["serviceConfig"]["cpuThrottling"] is False
     # The known URL goes straight into the redeploy: no extra settings update is needed.
     deploy = second.only("functions deploy")
     assert flag(deploy, "update-env-vars") == (
-        f"GOOGLE_ALLOWED_EMAILS={SERVICE_ACCOUNT},GOOGLE_ALLOWED_AUDIENCES={printed_url(first)}"
+        f"GOOGLE_ALLOWED_EMAILS={SERVICE_ACCOUNT},GOOGLE_ALLOWED_AUDIENCES={printed_url(first)},"
+        f"PRONTO_STORE=firestore,GOOGLE_CLOUD_PROJECT={PROJECT}"
     )
     assert function["serviceConfig"]["environmentVariables"]["GOOGLE_ALLOWED_AUDIENCES"] == (
         printed_url(first)
     )
+
+
+# ---------------------------------------------------------------- the build account
+
+
+def test_the_build_runs_as_the_build_account_with_its_documented_roles(sandbox: Sandbox) -> None:
+    """A dedicated build account is created once, granted its roles once, passed to the build."""
+    first = sandbox.run()
+    assert_ok(first)
+
+    account = sandbox.project()["service_accounts"][BUILD_ACCOUNT]
+    assert account["displayName"] == "Pronto Sheets build"
+    assert sandbox.roles_of(f"serviceAccount:{BUILD_ACCOUNT}") == BUILD_ROLES
+    grants = first.all("projects add-iam-policy-binding")
+    assert [flag(call, "role") for call in grants] == [
+        "roles/cloudbuild.builds.builder",
+        "roles/logging.logWriter",
+        "roles/artifactregistry.writer",
+        "roles/datastore.user",
+    ]
+    assert all(flag(call, "condition") == "None" for call in grants)
+    build_flag = f"projects/{PROJECT}/serviceAccounts/{BUILD_ACCOUNT}"
+    assert flag(first.only("functions deploy"), "build-service-account") == build_flag
+    assert sandbox.function()["buildConfig"]["serviceAccount"] == build_flag
+
+    second = sandbox.run()
+    assert_ok(second)
+    assert second.changes() == REDEPLOY
+    assert flag(second.only("functions deploy"), "build-service-account") == build_flag
+    assert "roles/logging.logWriter: already granted." in second.stderr
+
+
+def test_without_the_build_account_a_new_project_cannot_build(sandbox: Sandbox) -> None:
+    """The stand-in refuses the build as Cloud Build does; deploy.sh's build account fixes it.
+
+    The deploy command deploy.sh ran, without --build-service-account, builds as the
+    project's default build account, which a new project has granted nothing: refused with
+    Cloud Build's words, leaving a failed function without a URL. deploy.sh, run again,
+    deploys that same function with its build account and ends with the URL and token.
+    """
+    first = sandbox.run()
+    assert_ok(first)
+    token = printed_token(first)
+    state = sandbox.state()
+    del state["projects"][PROJECT]["functions"]
+    sandbox.state_path.write_text(json.dumps(state))
+
+    argv = first.only("functions deploy")["argv"]
+    without = [arg for arg in argv if not arg.startswith("--build-service-account=")]
+    refused = gcloud(sandbox, without)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "ERROR: (gcloud.functions.deploy) OperationError: code=3, message=Build failed: The "
+        f"service account running this build projects/{PROJECT}/serviceAccounts/"
+        "123456789012-compute@developer.gserviceaccount.com does not have permission to write "
+        "logs to Cloud Logging. To fix this, grant the Logs Writer (roles/logging.logWriter) "
+        "role to the service account.\n"
+    )
+    assert sandbox.function()["state"] == "FAILED"
+    assert "uri" not in sandbox.function()["serviceConfig"]
+
+    again = sandbox.run()
+    assert_ok(again)
+    assert "It exists but has no URL yet (an earlier deploy did not finish)" in again.stderr
+    assert again.changes() == REDEPLOY
+    assert sandbox.function()["state"] == "ACTIVE"
+    assert printed_url(again) == sandbox.function()["serviceConfig"]["uri"]
+    assert printed_token(again) == token
+
+
+def test_a_build_account_that_lost_its_roles_gets_them_back(sandbox: Sandbox) -> None:
+    """If the build account loses roles, the build is refused; the next run grants them again."""
+    first = sandbox.run()
+    assert_ok(first)
+    state = sandbox.state()
+    member = f"serviceAccount:{BUILD_ACCOUNT}"
+    for binding in state["projects"][PROJECT]["iam_policy"]:
+        if binding["role"] in {"roles/cloudbuild.builds.builder", "roles/artifactregistry.writer"}:
+            binding["members"].remove(member)
+    sandbox.state_path.write_text(json.dumps(state))
+
+    refused = gcloud(sandbox, first.only("functions deploy")["argv"])  # the same deploy
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        "ERROR: (gcloud.functions.deploy) OperationError: code=13, message=Build failed with "
+        "status: FAILURE. Could not build the function due to a missing permission on the "
+        "build service account."
+    )
+
+    run = sandbox.run()
+    assert_ok(run)
+    assert run.changes() == [
+        "projects add-iam-policy-binding",
+        "projects add-iam-policy-binding",
+        *REDEPLOY,
+    ]
+    assert sandbox.roles_of(member) == BUILD_ROLES
+
+
+# ---------------------------------------------------------------- organisation policy
+
+
+def test_an_organisation_that_refuses_all_users_gets_the_invoker_check_turned_off(
+    sandbox: Sandbox,
+) -> None:
+    """Domain restricted sharing refuses allUsers: deploy.sh completes with the documented way.
+
+    The function is deployed but gcloud cannot grant allUsers; deploy.sh says why, turns off
+    Cloud Run's invoker IAM check, and ends with the URL and the token, which stays the gate.
+    """
+    sandbox.change_project(domain_restricted_sharing=True)
+    run = sandbox.run()
+    assert_ok(run)
+
+    assert (
+        "ERROR: (gcloud.functions.deploy) ResponseError: status=[400], code=[Ok], "
+        f"message=[{ORG_REFUSAL}, perhaps due to an organization policy.]"
+    ) in run.stderr
+    assert (
+        "Your organisation's policy (domain restricted sharing) does not allow granting access "
+        "to allUsers" in run.stderr
+    )
+    assert "https://cloud.google.com/run/docs/authenticating/public" in run.stderr
+    assert run.changes()[-2:] == REDEPLOY
+    update = run.only("run services update")
+    assert "--no-invoker-iam-check" in update["argv"]
+    assert "--no-cpu-throttling" in update["argv"]
+    function = sandbox.function()
+    assert function["invokers"] == []
+    assert function["serviceConfig"]["invokerIamDisabled"] is True
+    assert reachable_without_identity(function)
+    assert printed_url(run) == function["serviceConfig"]["uri"]
+    [(token, _)] = sandbox.secret_data("pronto-sheets-token")
+    assert printed_token(run) == token
+    assert "Cloud Run's invoker IAM check\n    is off for this function instead" in run.stdout
+
+
+def test_an_organisation_project_redeploys_without_asking_for_all_users_again(
+    sandbox: Sandbox,
+) -> None:
+    """On a rerun the invoker check is already off: no allUsers request, no refusal, no error."""
+    sandbox.change_project(domain_restricted_sharing=True)
+    first = sandbox.run()
+    assert_ok(first)
+    state_after_first = sandbox.project()
+
+    second = sandbox.run()
+    assert_ok(second)
+    assert ORG_REFUSAL not in second.stderr
+    assert "--allow-unauthenticated" not in second.only("functions deploy")["argv"]
+    assert second.changes() == REDEPLOY
+    assert second.only("run services update")["argv"].count("--no-invoker-iam-check") == 0
+    assert reachable_without_identity(sandbox.function())
+    assert printed_url(second) == printed_url(first)
+    assert printed_token(second) == printed_token(first)
+    for kind in ("service_accounts", "iam_policy", "firestore", "secrets"):
+        assert sandbox.project()[kind] == state_after_first[kind], kind
+
+
+# ---------------------------------------------------------------- Firestore
+
+
+def test_firestore_is_created_in_native_mode_with_ttl_and_access_for_the_function(
+    sandbox: Sandbox,
+) -> None:
+    """The (default) database, TTL on expire_at for both collections, datastore.user, the env."""
+    assert_ok(sandbox.run())
+    [(name, database)] = sandbox.project()["firestore"].items()
+    assert name == "(default)"
+    assert (database["type"], database["locationId"]) == ("FIRESTORE_NATIVE", "us-central1")
+    assert {group: ttl["field"] for group, ttl in database["ttl"].items()} == dict.fromkeys(
+        TTL_GROUPS, "expire_at"
+    )
+    assert "roles/datastore.user" in sandbox.roles_of(f"serviceAccount:{SERVICE_ACCOUNT}")
+    environment = sandbox.function()["serviceConfig"]["environmentVariables"]
+    assert environment["PRONTO_STORE"] == "firestore"
+    assert environment["GOOGLE_CLOUD_PROJECT"] == PROJECT
+    assert "PRONTO_FIRESTORE_DATABASE" not in environment
+
+
+def test_a_named_firestore_database_and_location_are_used_and_passed_on(sandbox: Sandbox) -> None:
+    """PRONTO_FIRESTORE_DATABASE and _LOCATION pick the database; a rerun creates nothing."""
+    env = {"PRONTO_FIRESTORE_DATABASE": "pronto-sheets", "PRONTO_FIRESTORE_LOCATION": "eur3"}
+    first = sandbox.run(env=env)
+    assert_ok(first)
+    database = sandbox.project()["firestore"]["pronto-sheets"]
+    assert (database["type"], database["locationId"]) == ("FIRESTORE_NATIVE", "eur3")
+    assert set(database["ttl"]) == TTL_GROUPS
+    environment = sandbox.function()["serviceConfig"]["environmentVariables"]
+    assert environment["PRONTO_FIRESTORE_DATABASE"] == "pronto-sheets"
+
+    second = sandbox.run(env=env)
+    assert_ok(second)
+    assert second.changes() == REDEPLOY
+
+
+def test_an_existing_database_gets_only_the_ttl_policy_it_lacks(sandbox: Sandbox) -> None:
+    """A database already there with one TTL policy: only the other policy is added."""
+    sandbox.change_project(
+        enabled_apis=["firestore.googleapis.com"],
+        firestore={
+            "(default)": {
+                "name": f"projects/{PROJECT}/databases/(default)",
+                "type": "FIRESTORE_NATIVE",
+                "locationId": "nam5",
+                "ttl": {"pronto_sheets_answers": {"field": "expire_at", "state": "ACTIVE"}},
+            }
+        },
+    )
+    run = sandbox.run()
+    assert_ok(run)
+    assert "firestore databases create" not in run.changes()
+    [ttl] = run.all("firestore fields ttls update")
+    assert flag(ttl, "collection-group") == "pronto_sheets_ledger"
+    assert sandbox.project()["firestore"]["(default)"]["locationId"] == "nam5"
+
+
+def test_a_datastore_mode_database_is_refused_before_any_change(sandbox: Sandbox) -> None:
+    """A (default) database in Datastore mode cannot hold the store: say how to use another."""
+    sandbox.change_project(
+        enabled_apis=["firestore.googleapis.com"],
+        firestore={
+            "(default)": {
+                "name": f"projects/{PROJECT}/databases/(default)",
+                "type": "DATASTORE_MODE",
+                "locationId": "us-east1",
+                "ttl": {},
+            }
+        },
+    )
+    run = sandbox.run()
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"deploy.sh: The Firestore database (default) of project {PROJECT} is in Datastore mode, "
+        "and pronto-sheets needs one in Native mode. Set PRONTO_FIRESTORE_DATABASE=pronto-sheets "
+        "to have deploy.sh create a second database, in Native mode, next to yours; then run "
+        "./deploy.sh again."
+    )
+    assert run.changes() == []
+
+
+# ---------------------------------------------------------------- what is uploaded
+
+
+def test_the_real_function_folder_uploads_only_what_the_function_imports(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Deployed from the repository's own function/, the upload holds the function and no tool.
+
+    Today the simulator and the Sheets emulator live in function/pronto_sheets/ and
+    .gcloudignore leaves them out; once they move to tools/, there is nothing to leave out
+    and the same assertions hold. The files uploaded are enough to import the function.
+    """
+    shutil.rmtree(sandbox.root / "function")
+    (sandbox.root / "function").symlink_to(REPO_ROOT / "function", target_is_directory=True)
+    run = sandbox.run()
+    assert_ok(run)
+    uploaded = sandbox.function()["buildConfig"]["sourceFiles"]
+
+    assert {"main.py", "requirements.txt", "pronto_sheets/__init__.py"} <= set(uploaded)
+    assert {"pronto_sheets/routes.py", "pronto_sheets/fill_route.py"} <= set(uploaded)
+    for name in uploaded:
+        parts = Path(name).parts
+        assert not {"simulator", "sheets_emulator", "tests", "__pycache__", ".venv"} & set(parts)
+        assert not any(part.endswith(".egg-info") for part in parts), name
+        assert not parts[-1].startswith("test_"), name
+        assert not name.endswith((".pyc", ".pyo")), name
+        assert parts[0] in {"main.py", "requirements.txt", "pronto_sheets"}, name
+
+    # Exactly the uploaded files, alone on sys.path, import the function and every module.
+    copy = tmp_path / "uploaded"
+    for name in uploaded:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / "function" / name, copy / name)
+    modules = [
+        ".".join(Path(name).with_suffix("").parts)
+        for name in uploaded
+        if name.endswith(".py") and name != "main.py"
+    ]
+    script = (
+        "import importlib, sys\n"
+        f"sys.path.insert(0, {str(copy)!r})\n"
+        "import main\n"
+        f"for module in {modules!r}:\n"
+        "    loaded = importlib.import_module(module)\n"
+        f"    assert loaded.__file__.startswith({str(copy)!r}), loaded.__file__\n"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-I", "-c", script],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_caches_virtualenvs_tests_and_tools_are_never_uploaded(sandbox: Sandbox) -> None:
+    """Whatever lies around in function/, only main.py, requirements.txt and the package go."""
+    function = sandbox.root / "function"
+    for junk in (
+        "__pycache__/main.cpython-312.pyc",
+        ".venv/lib/python3.12/site-packages/httpx/__init__.py",
+        "pronto_sheets.egg-info/PKG-INFO",
+        "tests/test_main.py",
+        "notes.md",
+        "pronto_sheets/__pycache__/routes.cpython-312.pyc",
+        "pronto_sheets/simulator/service.py",
+        "pronto_sheets/sheets_emulator/app.py",
+        "pronto_sheets/cli.py",
+        "pronto_sheets/test_routes.py",
+        "pronto_sheets/tests/conftest.py",
+    ):
+        (function / junk).parent.mkdir(parents=True, exist_ok=True)
+        (function / junk).write_text("# not for the function\n")
+    for kept in ("pronto_sheets/__init__.py", "pronto_sheets/routes.py", "pronto_sheets/py.typed"):
+        (function / kept).parent.mkdir(parents=True, exist_ok=True)
+        (function / kept).write_text("")
+    assert_ok(sandbox.run())
+    assert sandbox.function()["buildConfig"]["sourceFiles"] == [
+        "main.py",
+        "pronto_sheets/__init__.py",
+        "pronto_sheets/py.typed",
+        "pronto_sheets/routes.py",
+        "requirements.txt",
+    ]
 
 
 # ---------------------------------------------------------------- the key's path
@@ -386,12 +824,12 @@ def test_new_key_on_a_later_run_becomes_a_new_secret_version(sandbox: Sandbox) -
 
     changed = sandbox.run(key=rotated)
     assert_ok(changed)
-    assert changed.changes() == ["secrets versions add", "functions deploy"]
+    assert changed.changes() == ["secrets versions add", *REDEPLOY]
     assert sandbox.secret_data("pronto-api-key") == [(API_KEY, "stdin"), (rotated, "stdin")]
 
     unset = sandbox.run(key=None)
     assert_ok(unset)
-    assert unset.changes() == ["functions deploy"]
+    assert unset.changes() == REDEPLOY
     assert "The stored Pronto API key is kept (set PRONTO_API_KEY to replace it)." in unset.stderr
 
 
@@ -443,7 +881,7 @@ def test_missing_key_without_a_terminal_is_refused_before_any_change(sandbox: Sa
         "then run ./deploy.sh again."
     )
     assert run.changes() == []
-    assert run.commands() == ["services list"]
+    assert run.commands() == ["services list", "projects get-iam-policy"]
 
 
 def test_during_a_token_rotation_the_new_token_is_the_one_printed(sandbox: Sandbox) -> None:
@@ -460,7 +898,7 @@ def test_during_a_token_rotation_the_new_token_is_the_one_printed(sandbox: Sandb
     run = sandbox.run()
     assert_ok(run)
     assert printed_token(run) == f"feed{'0' * 60}"
-    assert run.changes() == ["functions deploy"]
+    assert run.changes() == REDEPLOY
 
 
 def test_unreadable_token_stops_the_run_instead_of_replacing_it(sandbox: Sandbox) -> None:
@@ -499,6 +937,8 @@ def test_settings_from_the_environment_reach_the_function_commas_and_all(
         "GOOGLE_ALLOWED_EMAILS": f"{SERVICE_ACCOUNT},ops@example.com,sales@example.com",
         "GOOGLE_ALLOWED_AUDIENCES": f"{url},{client_id}",
         "PRONTO_DAILY_CREDIT_BUDGET": "1000",
+        "PRONTO_STORE": "firestore",
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
     }
     assert sandbox.function()["serviceConfig"]["environmentVariables"] == expected
 
@@ -522,21 +962,35 @@ def test_dry_run_changes_nothing_and_prints_every_command(sandbox: Sandbox) -> N
         "# Dry run for project demo-project-42: the commands deploy.sh would run. "
         "Nothing is changed."
     )
-    commands = [line for line in printed if line and not line.startswith("#")]
-    assert [line.split(" --")[0] for line in commands[:9]] == [
+    commands = commands_printed(run)
+    grant = f"gcloud projects add-iam-policy-binding {PROJECT}"
+    ttl = "gcloud firestore fields ttls update expire_at"
+    assert [line.split(" --")[0] for line in commands] == [
         "gcloud services enable cloudfunctions.googleapis.com run.googleapis.com "
         "cloudbuild.googleapis.com artifactregistry.googleapis.com secretmanager.googleapis.com "
-        "sheets.googleapis.com iam.googleapis.com cloudscheduler.googleapis.com",
+        "sheets.googleapis.com iam.googleapis.com firestore.googleapis.com "
+        "cloudscheduler.googleapis.com",
         "gcloud iam service-accounts create pronto-sheets-fn",
+        "gcloud iam service-accounts create pronto-sheets-build",
+        grant,
+        grant,
+        grant,
         "printf '%s' '<redacted: Pronto API key>' | gcloud secrets create pronto-api-key",
         "printf '%s' '<redacted: shared token>' | gcloud secrets create pronto-sheets-token",
         "gcloud secrets add-iam-policy-binding pronto-api-key",
         "gcloud secrets add-iam-policy-binding pronto-sheets-token",
+        "gcloud firestore databases create '--database=(default)'",
+        ttl,
+        ttl,
+        grant,
         "gcloud functions deploy pronto-sheets",
         "gcloud run services update pronto-sheets",
         f"gcloud scheduler jobs create http pronto-sheets-fill-{SPREADSHEET_ID}",
     ]
-    assert "--set-secrets=PRONTO_API_KEY=pronto-api-key:latest," in commands[6]
+    deploy = commands[14]
+    assert "--set-secrets=PRONTO_API_KEY=pronto-api-key:latest," in deploy
+    assert f"--build-service-account=projects/{PROJECT}/serviceAccounts/{BUILD_ACCOUNT}" in deploy
+    assert "--no-cpu-throttling" in commands[15]
     assert (
         "  Token for Settings  <the shared token stored in secret pronto-sheets-token>" in printed
     )
@@ -555,9 +1009,10 @@ def test_dry_run_after_a_deployment_prints_updates_only(sandbox: Sandbox) -> Non
     assert_ok(run)
     assert run.changes() == []
     assert sandbox.state_path.read_text() == before
-    commands = [line for line in run.stdout.splitlines() if line and not line.startswith("#")]
-    assert [line.split(" --")[0] for line in commands[:1]] == [
-        "gcloud functions deploy pronto-sheets"
+    commands = commands_printed(run)
+    assert [line.split(" --")[0] for line in commands] == [
+        "gcloud functions deploy pronto-sheets",
+        "gcloud run services update pronto-sheets",
     ]
     assert " create " not in run.stdout
     url = sandbox.function()["serviceConfig"]["uri"]
@@ -582,19 +1037,23 @@ def test_schedule_creates_a_job_that_posts_to_fill_then_updates_it(sandbox: Sand
     assert target["uri"] == f"{url}/fill"
     assert target["httpMethod"] == "POST"
     assert target["headers"] == {"Content-Type": "application/json"}
-    assert json.loads(base64.b64decode(target["body"])) == {"spreadsheet_id": SPREADSHEET_ID}
+    # The fill stops at 25 minutes, inside the scheduler's 30-minute limit for HTTP targets.
+    assert json.loads(base64.b64decode(target["body"])) == {
+        "spreadsheet_id": SPREADSHEET_ID,
+        "deadline_s": 1500,
+    }
+    assert job["attemptDeadline"] == "1800s"
     assert target["oidcToken"] == {"serviceAccountEmail": SERVICE_ACCOUNT, "audience": url}
     # The function accepts exactly that identity and audience.
-    assert sandbox.function()["serviceConfig"]["environmentVariables"] == {
-        "GOOGLE_ALLOWED_EMAILS": SERVICE_ACCOUNT,
-        "GOOGLE_ALLOWED_AUDIENCES": url,
-    }
+    environment = sandbox.function()["serviceConfig"]["environmentVariables"]
+    assert environment["GOOGLE_ALLOWED_EMAILS"] == SERVICE_ACCOUNT
+    assert environment["GOOGLE_ALLOWED_AUDIENCES"] == url
 
     second = sandbox.run(
         "--schedule", "30 6 * * 1-5", "--spreadsheet", SPREADSHEET_ID, "--time-zone", "Europe/Paris"
     )
     assert_ok(second)
-    assert second.changes() == ["functions deploy", "scheduler jobs update http"]
+    assert second.changes() == [*REDEPLOY, "scheduler jobs update http"]
     jobs = sandbox.project()["scheduler_jobs"]
     assert list(jobs) == [f"us-central1/pronto-sheets-fill-{SPREADSHEET_ID}"]
     updated = jobs[f"us-central1/pronto-sheets-fill-{SPREADSHEET_ID}"]
@@ -604,9 +1063,24 @@ def test_schedule_creates_a_job_that_posts_to_fill_then_updates_it(sandbox: Sand
         "audience": url,
     }
     assert (
-        f'Sheet {SPREADSHEET_ID} is filled on schedule "30 6 * * 1-5" (Europe/Paris).'
+        f'Sheet {SPREADSHEET_ID} is filled on schedule "30 6 * * 1-5" (Europe/Paris). To stop it:'
         in second.stdout
     )
+
+
+def test_the_stop_command_names_the_region_the_job_is_in(sandbox: Sandbox) -> None:
+    """Deployed to another region, the printed delete command names that region."""
+    run = sandbox.run(
+        "--schedule", "0 * * * *", "--spreadsheet", SPREADSHEET_ID, env={"REGION": "europe-west1"}
+    )
+    assert_ok(run)
+    assert list(sandbox.project()["scheduler_jobs"]) == [
+        f"europe-west1/pronto-sheets-fill-{SPREADSHEET_ID}"
+    ]
+    assert (
+        f"      gcloud scheduler jobs delete pronto-sheets-fill-{SPREADSHEET_ID} "
+        f"--location=europe-west1 --project={PROJECT}\n"
+    ) in run.stdout
 
 
 # ---------------------------------------------------------------- Apps Script
@@ -632,9 +1106,64 @@ def test_apps_script_push_adds_the_url_to_the_manifest_whitelist(sandbox: Sandbo
     push = run.only("push")
     assert push["argv"] == ["push", "--force"]
     assert not Path(push["cwd"]).exists()  # the temporary copy is cleaned up
+    assert not Path(run.only("pull")["cwd"]).exists()
     assert (sandbox.root / "apps_script" / "appsscript.json").read_text() == source_manifest
     assert not (sandbox.root / ".clasp.json").exists()
+    assert not (sandbox.root / "apps_script" / ".clasp.json").exists()
     assert "Put the Apps Script code into your sheet" not in run.stdout
+    # The new project's untouched Code.gs went without asking; now the project is ours alone.
+    assert sandbox.script_files() == {"Formulas": "SERVER_JS", "appsscript": "JSON"}
+
+
+def test_a_new_projects_empty_code_gs_is_replaced_without_asking(sandbox: Sandbox) -> None:
+    """The Code.gs of a new script project (an empty myFunction) needs no --replace-script."""
+    run = sandbox.run("--apps-script", SCRIPT_ID)
+    assert_ok(run)
+    assert "It holds nothing but pronto-sheets files and an untouched Code.gs" in run.stderr
+    assert (
+        "Pushing replaces the whole project: the new project's empty Code.gs (function "
+        "myFunction) is replaced." in run.stderr
+    )
+    assert "Code" not in sandbox.script_files()
+
+
+def test_a_script_project_holding_other_files_is_not_replaced(sandbox: Sandbox) -> None:
+    """Files that are not ours stop the run before any change, naming them and the way on."""
+    state = sandbox.state()
+    state["clasp"]["projects"][SCRIPT_ID]["files"] = [
+        {"name": "Code", "type": "SERVER_JS", "source": "function onEdit(e) { log(e); }\n"},
+        {"name": "Formulas", "type": "SERVER_JS", "source": "function OLD() {}\n"},
+        {"name": "lib/Helpers", "type": "SERVER_JS", "source": "function log(x) {}\n"},
+        {"name": "Dialog", "type": "HTML", "source": "<p>Hi</p>\n"},
+        {"name": "appsscript", "type": "JSON", "source": "{}"},
+    ]
+    sandbox.state_path.write_text(json.dumps(state))
+    before = sandbox.script_files()
+
+    run = sandbox.run("--apps-script", SCRIPT_ID)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"deploy.sh: Apps Script project {SCRIPT_ID} holds files that are not part of "
+        "pronto-sheets: Code.gs, Dialog.html, lib/Helpers.gs. Pushing replaces the whole "
+        "project, so they would be deleted. Copy what you want to keep (in the sheet: "
+        "Extensions ▸ Apps Script), then run ./deploy.sh again with --replace-script; or use "
+        "the Script ID of a sheet whose script holds nothing else."
+    )
+    assert run.changes() == []
+    assert sandbox.script_files() == before
+
+    replaced = sandbox.run("--apps-script", SCRIPT_ID, "--replace-script")
+    assert_ok(replaced)
+    assert (
+        "--replace-script: pushing deletes these files of the script project: Code.gs, "
+        "Dialog.html, lib/Helpers.gs." in replaced.stderr
+    )
+    assert sandbox.script_files() == {"Formulas": "SERVER_JS", "appsscript": "JSON"}
+
+    # From now on the project holds only pronto-sheets files: no flag needed.
+    again = sandbox.run("--apps-script", SCRIPT_ID)
+    assert_ok(again)
+    assert again.changes() == [*REDEPLOY, "push"]
 
 
 def test_the_repository_itself_deploys_and_pushes(sandbox: Sandbox) -> None:
@@ -720,6 +1249,22 @@ def test_apps_script_without_manifest_is_refused(sandbox: Sandbox) -> None:
             "Script ▸ Project Settings and copy the Script ID.",
         ),
         (("--force",), {}, "Unknown option --force. Run ./deploy.sh --help to see the options."),
+        (
+            ("--replace-script",),
+            {},
+            "--replace-script goes with --apps-script SCRIPT_ID: it allows replacing the files "
+            "of that script project.",
+        ),
+        (
+            (),
+            {"PRONTO_FIRESTORE_DATABASE": "Pronto Sheets"},
+            "PRONTO_FIRESTORE_DATABASE=Pronto Sheets is not a Firestore database id.",
+        ),
+        (
+            (),
+            {"PRONTO_FIRESTORE_LOCATION": "Europe"},
+            "PRONTO_FIRESTORE_LOCATION=Europe is not a Firestore location.",
+        ),
     ],
     ids=[
         "no-project",
@@ -730,6 +1275,9 @@ def test_apps_script_without_manifest_is_refused(sandbox: Sandbox) -> None:
         "schedule-without-sheet",
         "bad-script-id",
         "unknown-option",
+        "replace-without-script",
+        "bad-database",
+        "bad-location",
     ],
 )
 def test_refusals_say_what_to_do_next_and_call_nothing(

@@ -12,12 +12,29 @@ argv (see standin_state). It behaves like the real tool where deploy.sh depends 
 - ``--data-file=-`` reads the secret from stdin, and the data is kept in the state;
 - ``functions deploy`` creates or updates, refuses secrets the runtime service account may
   not read, a source without the entry point, concurrency > 1 below one CPU; a new
-  function gets a ``run.app`` URL (``serviceConfig.uri``) that stays across updates.
+  function gets a ``run.app`` URL (``serviceConfig.uri``) that stays across updates. It
+  records what it would upload (``buildConfig.sourceFiles``, after ``.gcloudignore``: see
+  gcloud_source);
+- the build runs as ``--build-service-account`` (kept for later deploys) or else as the
+  project's default build account, which a project created since Cloud Build's 2024 change
+  has not granted anything: Cloud Build refuses, with its own words, a build account that
+  cannot write logs, store the image and read the source (through its project roles);
+  a new function whose build failed is left in state ``FAILED``, without a URL;
+- ``projects get-iam-policy`` / ``add-iam-policy-binding`` keep the project's roles
+  (``iam_policy``), ``firestore databases`` and ``firestore fields ttls`` its Firestore
+  databases and TTL fields, and ``run services describe`` shows a function's Cloud Run
+  service the Knative way, its settings as annotations;
+- in a project whose state says ``"domain_restricted_sharing": true`` (an organisation
+  policy), ``--allow-unauthenticated`` deploys the function and then fails to grant
+  ``allUsers`` with the error gcloud prints; ``run services update --no-invoker-iam-check``
+  opens it instead. A redeploy resets CPU throttling (the stand-in assumes the worst: that
+  a function deploy rewrites the Cloud Run revision's settings).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import re
@@ -27,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gcloud_source import uploaded_files
 from standin_state import State, ToolError, finish_with, load_state, log_call, save_state
 
 Resource = dict[str, Any]
@@ -41,13 +59,19 @@ BILLED_APIS = frozenset(
         "cloudscheduler.googleapis.com",
     }
 )
-KNOWN_APIS = BILLED_APIS | {"sheets.googleapis.com", "iam.googleapis.com", "drive.googleapis.com"}
+KNOWN_APIS = BILLED_APIS | {
+    "sheets.googleapis.com",
+    "iam.googleapis.com",
+    "drive.googleapis.com",
+    "firestore.googleapis.com",
+}
 API_TITLES = {
     "cloudfunctions.googleapis.com": "Cloud Functions API",
     "run.googleapis.com": "Cloud Run Admin API",
     "secretmanager.googleapis.com": "Secret Manager API",
     "cloudscheduler.googleapis.com": "Cloud Scheduler API",
     "iam.googleapis.com": "Identity and Access Management (IAM) API",
+    "firestore.googleapis.com": "Cloud Firestore API",
 }
 GLOBAL_VALUED = frozenset({"project", "format", "flatten", "filter", "verbosity", "account"})
 GLOBAL_FLAGS = frozenset({"quiet"})
@@ -94,11 +118,16 @@ Handler = Callable[[Call, Resource], "Output"]
 
 @dataclass(frozen=True)
 class Output:
-    """What a handler answers: resources to format for stdout, a note for stderr."""
+    """What a handler answers: resources for stdout, a note for stderr, and maybe a failure.
+
+    ``error`` is a failure that comes after a change was made (the change is kept), as when
+    gcloud deploys a function and then cannot grant access to it.
+    """
 
     resources: list[Resource] = field(default_factory=list)
     raw: str | None = None
     note: str = ""
+    error: ToolError | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +138,7 @@ class Spec:
     valued: frozenset[str] = frozenset()
     flags: frozenset[str] = frozenset()
     api: str | None = None
+    project_positional: bool = False  # `gcloud projects ... PROJECT_ID` names it this way
 
 
 # ---------------------------------------------------------------- argument parsing
@@ -197,12 +227,14 @@ def render_value(value: Any) -> str:
         return ";".join(render_value(item) for item in value)
     if isinstance(value, bool):
         return "True" if value else "False"
-    if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True)
+    if isinstance(value, dict):  # as gcloud's value printer does: key=value;key=value
+        return ";".join(f"{key}={value[key]}" for key in sorted(value))
     return str(value)
 
 
 def render(resources: list[Resource], fmt: str | None) -> str:
+    if fmt == "none":
+        return ""
     if fmt is None or fmt in {"yaml", "default"}:
         return "".join(json.dumps(resource, indent=2) + "\n" for resource in resources)
     if fmt == "json":
@@ -357,6 +389,59 @@ def accounts_create(call: Call, project: Resource) -> Output:
     return Output(note=f"Created service account [{account_id}].")
 
 
+# ---------------------------------------------------------------- project IAM policy
+
+
+def check_member(call: Call, project: Resource, member: str) -> None:
+    """Refuse a malformed member, or a service account of this project that does not exist."""
+    kind, _, identity = member.partition(":")
+    if kind not in {"serviceAccount", "user", "group", "domain"} or not identity:
+        raise call.fail(f"INVALID_ARGUMENT: Invalid member [{member}]")
+    project_account = identity.endswith(".iam.gserviceaccount.com")
+    if (
+        kind == "serviceAccount"
+        and project_account
+        and not service_account_exists(project, identity)
+    ):
+        raise call.fail(f"INVALID_ARGUMENT: Service account {identity} does not exist.")
+
+
+def roles_of(project: Resource, member: str) -> set[str]:
+    """The project roles granted to ``member``."""
+    return {
+        binding["role"] for binding in project.get("iam_policy", []) if member in binding["members"]
+    }
+
+
+def projects_get_iam_policy(call: Call, project: Resource) -> Output:
+    return Output(
+        [{"bindings": project.get("iam_policy", []), "etag": "BwYAAAAAAAA=", "version": 1}]
+    )
+
+
+def projects_add_binding(call: Call, project: Resource) -> Output:
+    name = call.require("project")
+    member = call.require("member")
+    role = call.require("role")
+    condition = call.value("condition")
+    if condition is not None and condition != "None":
+        raise call.fail("stand-in: conditional bindings are not modelled")
+    check_member(call, project, member)
+    if not role.startswith("roles/"):
+        raise call.fail(f"INVALID_ARGUMENT: Role {role} is not supported for this resource.")
+    policy = project.setdefault("iam_policy", [])
+    binding = next((item for item in policy if item["role"] == role), None)
+    if binding is None:
+        binding = {"role": role, "members": []}
+        policy.append(binding)
+    if member not in binding["members"]:
+        binding["members"].append(member)
+    return Output(
+        [{"bindings": policy, "etag": "BwYAAAAAAAB=", "version": 1}],
+        note=f"Updated IAM policy for project [{name}].",
+    )
+
+
 # ---------------------------------------------------------------- Secret Manager
 
 
@@ -454,18 +539,9 @@ def secrets_add_binding(call: Call, project: Resource) -> Output:
     secret = secret_or_missing(call, project, secret_id)
     member = call.require("member")
     role = call.require("role")
-    kind, _, identity = member.partition(":")
-    if kind not in {"serviceAccount", "user", "group", "domain"} or not identity:
-        raise call.fail(f"INVALID_ARGUMENT: Invalid member [{member}]")
+    check_member(call, project, member)
     if not role.startswith("roles/"):
         raise call.fail(f"INVALID_ARGUMENT: Role {role} is not supported for this resource.")
-    is_project_account = identity.endswith(".iam.gserviceaccount.com")
-    if (
-        kind == "serviceAccount"
-        and is_project_account
-        and not service_account_exists(project, identity)
-    ):
-        raise call.fail(f"INVALID_ARGUMENT: Service account {identity} does not exist.")
     policy = secret.setdefault("policy", [])
     binding = next((item for item in policy if item["role"] == role), None)
     if binding is None:
@@ -548,9 +624,81 @@ def check_source(call: Call, source: str, entry_point: str) -> list[str]:
             f"Container Healthcheck failed. Function '{entry_point}' is not defined in the "
             "provided module."
         )
-    return sorted(
-        str(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file()
+    return uploaded_files(directory)
+
+
+# What a build account needs, by role: write the build's logs, push the image to Artifact
+# Registry, read the uploaded source (Cloud Build's and Cloud Run's documented roles).
+BUILD_NEEDS = {
+    "roles/cloudbuild.builds.builder": {"logs", "images", "source"},
+    "roles/run.builder": {"logs", "images", "source"},
+    "roles/editor": {"logs", "images", "source"},
+    "roles/owner": {"logs", "images", "source"},
+    "roles/logging.logWriter": {"logs"},
+    "roles/artifactregistry.writer": {"images"},
+    "roles/artifactregistry.createOnPushWriter": {"images"},
+    "roles/storage.objectViewer": {"source"},
+    "roles/storage.objectAdmin": {"source"},
+}
+
+
+def default_compute_account(project: Resource) -> str:
+    """The Compute Engine default service account: the default for runtime and builds."""
+    return f"{project.get('number')}-compute@developer.gserviceaccount.com"
+
+
+def build_account(call: Call, project: Resource, project_name: str, build: Resource) -> str:
+    """The account the build runs as: the flag's, the one kept from before, or the default."""
+    given = call.value("build-service-account")
+    if given is not None:
+        match = re.fullmatch(r"projects/([^/]+)/serviceAccounts/([^/]+@[^/]+)", given)
+        if not match:
+            raise call.fail(
+                f"INVALID_ARGUMENT: Invalid build service account [{given}]: it must be of the "
+                "format projects/{project_id}/serviceAccounts/{email}."
+            )
+        if match.group(1) != project_name or not service_account_exists(project, match.group(2)):
+            raise call.fail(f"INVALID_ARGUMENT: Service account {match.group(2)} does not exist.")
+        build["serviceAccount"] = given
+    default = f"projects/{project_name}/serviceAccounts/{default_compute_account(project)}"
+    return str(build.get("serviceAccount") or default)
+
+
+def build_refusal(call: Call, project: Resource, account: str, region: str) -> ToolError | None:
+    """Cloud Build's refusal when ``account`` lacks a permission the build uses, else None."""
+    email = account.rsplit("/", 1)[-1]
+    can: set[str] = set()
+    for role in roles_of(project, f"serviceAccount:{email}"):
+        can |= BUILD_NEEDS.get(role, set())
+    if {"logs", "images", "source"} <= can:
+        return None
+    number = project.get("number")
+    logs = (
+        f"https://console.cloud.google.com/cloud-build/builds;region={region}/"
+        f"0f6e3c1a-build?project={number}"
     )
+    if "logs" not in can:
+        return call.fail(
+            f"OperationError: code=3, message=Build failed: The service account running this "
+            f"build {account} does not have permission to write logs to Cloud Logging. To fix "
+            "this, grant the Logs Writer (roles/logging.logWriter) role to the service account."
+        )
+    return call.fail(
+        "OperationError: code=13, message=Build failed with status: FAILURE. Could not build "
+        "the function due to a missing permission on the build service account. If you didn't "
+        "revoke that permission explicitly, this could be caused by a change in the "
+        "organization policies. Please refer to the following documentation for more details "
+        "and resolution: https://cloud.google.com/functions/docs/troubleshooting"
+        f"#build-service-account\n\nYou can also view the logs at {logs}."
+    )
+
+
+# gcloud's words when the organisation policy "domain restricted sharing"
+# (constraints/iam.allowedPolicyMemberDomains) refuses the allUsers invoker binding.
+DOMAIN_RESTRICTED = (
+    "ResponseError: status=[400], code=[Ok], message=[One or more users named in the policy "
+    "do not belong to a permitted customer, perhaps due to an organization policy.]"
+)
 
 
 def secret_refs(call: Call, project_name: str, text: str) -> list[Resource]:
@@ -580,28 +728,33 @@ def functions_deploy(call: Call, project: Resource) -> Output:
         if not call.options.get("trigger-http"):
             raise call.fail("You must specify a trigger when deploying a new function.")
         call.require("runtime")
-    function: Resource = existing or {
-        "name": f"projects/{project_name}/locations/{region}/functions/{name}",
-        "environment": "GEN_2",
-        "url": f"https://{region}-{project_name}.cloudfunctions.net/{name}",
-        "buildConfig": {},
-        "serviceConfig": {
-            "service": f"projects/{project_name}/locations/{region}/services/{name}",
-            "uri": run_url(project_name, region, name),
-            "timeoutSeconds": 60,
-            "availableMemory": "256M",
-            "availableCpu": "0.1666",
-            "maxInstanceRequestConcurrency": 1,
-            "minInstanceCount": 0,
-            "maxInstanceCount": 100,
-            "environmentVariables": {},
-            "secretEnvironmentVariables": [],
-            "serviceAccountEmail": f"{project.get('number')}-compute@developer.gserviceaccount.com",
-            "revisionCount": 0,
-        },
-        "invokers": [],
-        "deployCount": 0,
-    }
+    # A copy: a refused build must leave an existing function as it was.
+    function: Resource = (
+        copy.deepcopy(existing)
+        if existing
+        else {
+            "name": f"projects/{project_name}/locations/{region}/functions/{name}",
+            "environment": "GEN_2",
+            "url": f"https://{region}-{project_name}.cloudfunctions.net/{name}",
+            "buildConfig": {},
+            "serviceConfig": {
+                "service": f"projects/{project_name}/locations/{region}/services/{name}",
+                "uri": run_url(project_name, region, name),
+                "timeoutSeconds": 60,
+                "availableMemory": "256M",
+                "availableCpu": "0.1666",
+                "maxInstanceRequestConcurrency": 1,
+                "minInstanceCount": 0,
+                "maxInstanceCount": 100,
+                "environmentVariables": {},
+                "secretEnvironmentVariables": [],
+                "serviceAccountEmail": default_compute_account(project),
+                "revisionCount": 0,
+            },
+            "invokers": [],
+            "deployCount": 0,
+        }
+    )
     build = function["buildConfig"]
     service = function["serviceConfig"]
     runtime = call.value("runtime")
@@ -613,6 +766,14 @@ def functions_deploy(call: Call, project: Resource) -> Output:
     source = call.value("source") or build.get("source") or "."
     build["source"] = source
     build["sourceFiles"] = check_source(call, source, build["entryPoint"])
+    account = build_account(call, project, project_name, build)
+    refusal = build_refusal(call, project, account, region)
+    if refusal is not None:
+        if creating:  # Cloud Functions keeps the new function, failed and without a URL
+            function["state"] = "FAILED"
+            function["serviceConfig"].pop("uri")
+            functions[function_key(call)] = function
+        return Output(error=refusal)
 
     if (timeout := call.value("timeout")) is not None:
         seconds = duration_seconds(call, timeout, "timeout")
@@ -673,35 +834,177 @@ def functions_deploy(call: Call, project: Resource) -> Output:
             f"Cannot update environment variable [{sorted(clash)[0]}] to the given type because "
             "it has already been set with a different type."
         )
-    if "allow-unauthenticated" in call.options:
-        function["invokers"] = ["allUsers"] if call.options["allow-unauthenticated"] else []
 
     function["state"] = "ACTIVE"
     function["deployCount"] += 1
+    service.setdefault("uri", run_url(project_name, region, name))
     service["revisionCount"] += 1
     service["revision"] = f"{name}-{service['revisionCount']:05d}-abc"
+    service["cpuThrottling"] = True  # the assumption stated in the module docstring
     functions[function_key(call)] = function
     verb = "Creating" if creating else "Updating"
-    return Output([function], note=f"{verb} function (may take a while)...done.")
+    note = f"{verb} function (may take a while)...done."
+    # As gcloud does, access is granted once the function is deployed: a refusal leaves the
+    # function deployed but not public.
+    if "allow-unauthenticated" in call.options:
+        public = bool(call.options["allow-unauthenticated"])
+        if public and project.get("domain_restricted_sharing"):
+            return Output(note=note, error=call.fail(DOMAIN_RESTRICTED))
+        function["invokers"] = ["allUsers"] if public else []
+    return Output([function], note=note)
+
+
+def find_service(call: Call, project: Resource) -> Resource:
+    """The serviceConfig of the function whose Cloud Run service is named by the call."""
+    service_name = call.positional()
+    region = call.require("region")
+    for key, function in project.get("functions", {}).items():
+        service: Resource = function["serviceConfig"]
+        if key.startswith(f"{region}/") and service["service"].rsplit("/", 1)[-1] == service_name:
+            return service
+    raise call.fail(f"Service [{service_name}] could not be found.")
+
+
+def run_services_describe(call: Call, project: Resource) -> Output:
+    """The Cloud Run service as gcloud shows it (Knative shape, settings as annotations)."""
+    service = find_service(call, project)
+    annotations = {"run.googleapis.com/ingress": "all"}
+    if service.get("invokerIamDisabled"):
+        annotations["run.googleapis.com/invoker-iam-disabled"] = "true"
+    template = {"autoscaling.knative.dev/maxScale": str(service["maxInstanceCount"])}
+    if service.get("cpuThrottling") is False:
+        template["run.googleapis.com/cpu-throttling"] = "false"
+    return Output(
+        [
+            {
+                "apiVersion": "serving.knative.dev/v1",
+                "kind": "Service",
+                "metadata": {"name": call.positional(), "annotations": annotations},
+                "spec": {"template": {"metadata": {"annotations": template}}},
+                "status": {"url": service.get("uri", "")},
+            }
+        ]
+    )
 
 
 def run_services_update(call: Call, project: Resource) -> Output:
     service_name = call.positional()
-    region = call.require("region")
-    for key, function in project.get("functions", {}).items():
-        service = function["serviceConfig"]
-        if key.startswith(f"{region}/") and service["service"].rsplit("/", 1)[-1] == service_name:
-            break
-    else:
-        raise call.fail(f"Service [{service_name}] could not be found.")
+    service = find_service(call, project)
     if (update := call.value("update-env-vars")) is not None:
         service["environmentVariables"].update(parse_pairs(update))
+    if "cpu-throttling" in call.options:
+        service["cpuThrottling"] = bool(call.options["cpu-throttling"])
+    if "invoker-iam-check" in call.options:
+        service["invokerIamDisabled"] = not call.options["invoker-iam-check"]
     service["revisionCount"] += 1
     service["revision"] = f"{service_name}-{service['revisionCount']:05d}-run"
     return Output(
         note=f"Service [{service_name}] revision [{service['revision']}] is serving 100 percent "
         "of traffic."
     )
+
+
+# ---------------------------------------------------------------- Firestore
+
+DATABASE_TYPES = {"firestore-native": "FIRESTORE_NATIVE", "datastore-mode": "DATASTORE_MODE"}
+
+
+def database_id(call: Call) -> str:
+    return call.value("database") or "(default)"
+
+
+def database_or_missing(call: Call, project: Resource) -> Resource:
+    database: Resource | None = project.get("firestore", {}).get(database_id(call))
+    if database is None:
+        name = call.require("project")
+        raise call.fail(
+            f"NOT_FOUND: The database {database_id(call)} does not exist for project {name} "
+            f"Please visit https://console.cloud.google.com/datastore/setup?project={name} to "
+            "add a Cloud Datastore or Cloud Firestore database."
+        )
+    return database
+
+
+def public_database(database: Resource) -> Resource:
+    return {key: value for key, value in database.items() if key != "ttl"}
+
+
+def databases_describe(call: Call, project: Resource) -> Output:
+    return Output([public_database(database_or_missing(call, project))])
+
+
+def databases_create(call: Call, project: Resource) -> Output:
+    name = call.require("project")
+    location = call.require("location")
+    database = database_id(call)
+    kind = call.value("type") or "firestore-native"
+    if kind not in DATABASE_TYPES:
+        raise ToolError(
+            f"ERROR: ({call.label}) argument --type: Invalid choice: '{kind}'.", status=2
+        )
+    if database != "(default)" and not re.fullmatch(r"[a-z][a-z0-9-]{2,61}[a-z0-9]", database):
+        raise call.fail(f"INVALID_ARGUMENT: Invalid database id: {database}")
+    if not re.fullmatch(r"[a-z]+(-[a-z]+)?[0-9]+", location):
+        raise call.fail(f"INVALID_ARGUMENT: Invalid locationId: {location}")
+    databases = project.setdefault("firestore", {})
+    if database in databases:
+        raise call.fail("ALREADY_EXISTS: Database already exists. Please use another database_id")
+    created: Resource = {
+        "name": f"projects/{name}/databases/{database}",
+        "type": DATABASE_TYPES[kind],
+        "locationId": location,
+        "ttl": {},
+    }
+    databases[database] = created
+    return Output([public_database(created)], note=f"Created database [{database}].")
+
+
+def ttl_fields(database: Resource, groups: list[str]) -> list[Resource]:
+    """The TTL fields of ``groups`` in ``database``, as Firestore's Field resources."""
+    fields = []
+    for group in groups:
+        if group in database["ttl"]:
+            ttl = database["ttl"][group]
+            name = f"{database['name']}/collectionGroups/{group}/fields/{ttl['field']}"
+            fields.append({"name": name, "ttlConfig": {"state": ttl["state"]}})
+    return fields
+
+
+def ttls_list(call: Call, project: Resource) -> Output:
+    database = database_or_missing(call, project)
+    group = call.value("collection-group")
+    groups = [group] if group else sorted(database["ttl"])
+    return Output(ttl_fields(database, groups))
+
+
+def ttls_update(call: Call, project: Resource) -> Output:
+    field_name = call.positional()
+    group = call.require("collection-group")
+    database = database_or_missing(call, project)
+    enable, disable = call.options.get("enable-ttl"), call.options.get("disable-ttl")
+    if bool(enable) == bool(disable):
+        raise ToolError(
+            f"ERROR: ({call.label}) Exactly one of (--disable-ttl | --enable-ttl) must be "
+            "specified.",
+            status=2,
+        )
+    current = database["ttl"].get(group)
+    if disable:
+        database["ttl"].pop(group, None)
+    elif current is not None and current["field"] != field_name:
+        raise call.fail(
+            f"FAILED_PRECONDITION: Collection group {group} already has a TTL field: "
+            f"{current['field']}. Only one field can be the TTL field for a collection group."
+        )
+    else:
+        state = "CREATING" if call.options.get("async") else "ACTIVE"
+        database["ttl"][group] = {"field": field_name, "state": state}
+    if call.options.get("async"):
+        return Output(
+            note=f"Request issued for: [{field_name}]\nCheck operation "
+            f"[{database['name']}/operations/ttl-{group}] for status."
+        )
+    return Output(ttl_fields(database, [group]), note=f"Updated field [{field_name}].")
 
 
 # ---------------------------------------------------------------- Cloud Scheduler
@@ -858,13 +1161,44 @@ SPECS: dict[tuple[str, ...], Spec] = {
                 "set-env-vars",
                 "update-env-vars",
                 "ingress-settings",
+                "build-service-account",
             }
         ),
         frozenset({"gen2", "trigger-http", "allow-unauthenticated"}),
         api="cloudfunctions.googleapis.com",
     ),
+    ("run", "services", "describe"): Spec(
+        run_services_describe, frozenset({"region"}), api="run.googleapis.com"
+    ),
     ("run", "services", "update"): Spec(
-        run_services_update, frozenset({"region", "update-env-vars"}), api="run.googleapis.com"
+        run_services_update,
+        frozenset({"region", "update-env-vars"}),
+        frozenset({"cpu-throttling", "invoker-iam-check"}),
+        api="run.googleapis.com",
+    ),
+    ("projects", "get-iam-policy"): Spec(projects_get_iam_policy, project_positional=True),
+    ("projects", "add-iam-policy-binding"): Spec(
+        projects_add_binding, frozenset({"member", "role", "condition"}), project_positional=True
+    ),
+    ("firestore", "databases", "describe"): Spec(
+        databases_describe, frozenset({"database"}), api="firestore.googleapis.com"
+    ),
+    ("firestore", "databases", "create"): Spec(
+        databases_create,
+        frozenset({"database", "location", "type", "edition"}),
+        frozenset({"delete-protection", "enable-pitr"}),
+        api="firestore.googleapis.com",
+    ),
+    ("firestore", "fields", "ttls", "list"): Spec(
+        ttls_list,
+        frozenset({"database", "collection-group", "limit"}),
+        api="firestore.googleapis.com",
+    ),
+    ("firestore", "fields", "ttls", "update"): Spec(
+        ttls_update,
+        frozenset({"database", "collection-group"}),
+        frozenset({"enable-ttl", "disable-ttl", "async"}),
+        api="firestore.googleapis.com",
     ),
     ("scheduler", "jobs", "describe"): Spec(
         jobs_describe, frozenset({"location"}), api="cloudscheduler.googleapis.com"
@@ -884,6 +1218,8 @@ SPECS: dict[tuple[str, ...], Spec] = {
 def answer(argv: list[str]) -> Iterator[tuple[str, str]]:
     """Run one invocation against the saved state; yields (stream, text) to write."""
     call, spec = parse(argv, SPECS)
+    if spec.project_positional:
+        call.options["project"] = call.positional()
     state = load_state()
     before = json.dumps(state, sort_keys=True)
     project_name, project = project_of(call, state)
@@ -893,6 +1229,8 @@ def answer(argv: list[str]) -> Iterator[tuple[str, str]]:
         save_state(state)
     if output.note:
         yield "stderr", output.note + "\n"
+    if output.error is not None:
+        raise output.error
     if output.raw is not None:
         yield "stdout", output.raw
     elif output.resources:

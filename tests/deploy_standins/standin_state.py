@@ -3,8 +3,9 @@
 The test that starts deploy.sh names two files in the environment:
 
 - ``DEPLOY_STANDIN_STATE``: one JSON document holding everything the fake cloud knows
-  (projects, enabled APIs, service accounts, secrets with their data, functions, scheduler
-  jobs, clasp pushes). The test seeds it and reads it back.
+  (projects, enabled APIs, service accounts, project IAM bindings, secrets with their data,
+  Firestore databases, functions, scheduler jobs; Apps Script projects and clasp pushes).
+  The test seeds it and reads it back.
 - ``DEPLOY_STANDIN_LOG``: JSON lines, one per invocation, ``{"tool", "argv", "cwd",
   "pronto_env", "env_sha256"}``: ``pronto_env`` lists the PRONTO_* variables the tool
   inherited and ``env_sha256`` the SHA-256 of every inherited value, so a test can prove
