@@ -7,9 +7,10 @@ import datetime as dt
 from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.cache import ResultCache
 from pronto_sheets.enrich.contacts import EnrichmentTypes
-from pronto_sheets.enrich.results import RowResult, Status, failed
+from pronto_sheets.enrich.results import Status, TypeResult
 
 DAY = 86400.0
+PRICES = {"email": 3, "phone": 30, "personal_email": 20}
 
 
 class Clock:
@@ -24,8 +25,8 @@ def test_found_and_not_found_expire_on_their_own_schedules() -> None:
     """Found answers live 30 days, not-found 7; after that they are asked again."""
     clock = Clock()
     cache = ResultCache(max_entries=10, found_ttl_s=30 * DAY, not_found_ttl_s=7 * DAY, clock=clock)
-    cache.put("found", RowResult(Status.SUCCESS, email="a@b.io"))
-    cache.put("nothing", RowResult(Status.NOT_FOUND))
+    cache.put("found", TypeResult(Status.SUCCESS, value="a@b.io"))
+    cache.put("nothing", TypeResult(Status.NOT_FOUND))
     clock.now += 8 * DAY
     assert cache.get("found") is not None
     assert cache.get("nothing") is None
@@ -34,38 +35,29 @@ def test_found_and_not_found_expire_on_their_own_schedules() -> None:
 
 
 def test_failures_are_never_cached() -> None:
-    """failed, pending, invalid and over_budget are "try again", so they are not kept."""
+    """Every status but success and not_found is "try again" or "fix the row": not kept."""
     cache = ResultCache(max_entries=10, found_ttl_s=DAY, not_found_ttl_s=DAY)
-    for status in (Status.FAILED, Status.PENDING, Status.INVALID, Status.OVER_BUDGET):
-        assert cache.put(status.value, RowResult(status)) is False
-    assert cache.put("x", failed("Pronto did not answer")) is False
+    for status in Status:
+        if status not in (Status.SUCCESS, Status.NOT_FOUND):
+            assert cache.put(status.value, TypeResult(status, message="later")) is False
     assert len(cache) == 0
 
 
 def test_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
     """At max_entries the entry unused the longest goes first."""
     cache = ResultCache(max_entries=2, found_ttl_s=DAY, not_found_ttl_s=DAY)
-    cache.put("a", RowResult(Status.SUCCESS, email="a@x.io"))
-    cache.put("b", RowResult(Status.SUCCESS, email="b@x.io"))
+    cache.put("a", TypeResult(Status.SUCCESS, value="a@x.io"))
+    cache.put("b", TypeResult(Status.SUCCESS, value="b@x.io"))
     assert cache.get("a") is not None
-    cache.put("c", RowResult(Status.SUCCESS, email="c@x.io"))
+    cache.put("c", TypeResult(Status.SUCCESS, value="c@x.io"))
     assert cache.get("b") is None
     assert cache.get("a") is not None
     assert cache.get("c") is not None
 
 
-def test_cached_rows_do_not_keep_anyone_elses_custom() -> None:
-    """What is cached is the answer, not the row that first asked for it."""
-    cache = ResultCache(max_entries=2, found_ttl_s=DAY, not_found_ttl_s=DAY)
-    cache.put("a", RowResult(Status.SUCCESS, email="a@x.io", custom={"crm": 1}, cached=False))
-    hit = cache.get("a")
-    assert hit is not None
-    assert hit.custom is None
-
-
 def test_budget_reserves_the_worst_case_and_settles_to_the_real_cost() -> None:
     """Concurrent calls cannot overshoot; a not-found gives its reservation back."""
-    budget = CreditBudget(daily_budget=40, credits_per_email=3, credits_per_phone=30)
+    budget = CreditBudget(daily_budget=40, credits_per_type=PRICES)
     both = EnrichmentTypes.parse(["email", "phone"])
     first = budget.reserve(both)
     assert first is not None
@@ -81,9 +73,7 @@ def test_budget_reserves_the_worst_case_and_settles_to_the_real_cost() -> None:
 def test_budget_starts_again_each_utc_day() -> None:
     """Midnight UTC resets spending, and Pronto's own "out of credits" too."""
     today = [dt.date(2026, 11, 26)]
-    budget = CreditBudget(
-        daily_budget=10, credits_per_email=3, credits_per_phone=30, today=lambda: today[0]
-    )
+    budget = CreditBudget(daily_budget=10, credits_per_type=PRICES, today=lambda: today[0])
     email = EnrichmentTypes.parse(["email"])
     reservation = budget.reserve(email)
     assert reservation is not None
@@ -94,3 +84,11 @@ def test_budget_starts_again_each_utc_day() -> None:
     today[0] = dt.date(2026, 11, 27)
     assert (budget.spent_today, budget.remaining) == (0, 10)
     assert "PRONTO_DAILY_CREDIT_BUDGET" in budget.exhausted_message
+
+
+def test_each_type_found_costs_its_own_price() -> None:
+    """An email found costs 3, a phone 30, a personal email its own price; nothing found, 0."""
+    budget = CreditBudget(daily_budget=100, credits_per_type=PRICES)
+    assert budget.worst_case(["email", "phone", "personal_email"]) == 53
+    assert budget.cost(["personal_email"]) == 20
+    assert budget.cost([]) == 0

@@ -17,7 +17,7 @@ from pronto_sheets.enrich.contacts import Contact, ContactError, EnrichmentTypes
         ("  www.acme.io/  ", "acme.io"),
         ("ada@acme.io", "acme.io"),
         ("sub.acme.co.uk", "sub.acme.co.uk"),
-        ("münchen.de", "xn--mnchen-3ya.de"),
+        ("münchen.de", "münchen.de"),  # kept as typed: Apps Script has no IDNA
         ("not a domain", ""),
         ("localhost", ""),
         ("", ""),
@@ -29,16 +29,46 @@ def test_domain_is_normalised(typed: str, domain: str) -> None:
 
 
 def test_same_person_written_differently_is_one_identity() -> None:
-    """Case, spacing and URL-vs-bare-domain do not make a new contact."""
-    types = EnrichmentTypes.parse(["email"])
-    a = Contact.from_mapping({"firstname": "Ada", "lastname": "Lovelace", "domain": "acme.io"})
+    """Case, accents, spacing and URL-vs-bare-domain do not make a new contact (Zoé = Zoe:
+    one decision, shared with Apps Script); another last name does."""
+    a = Contact.from_mapping({"firstname": "Zoé", "lastname": "Lovelace", "domain": "acme.io"})
     b = Contact.from_mapping(
-        {"firstname": " ADA ", "lastname": "lovelace", "domain": "https://www.Acme.io/team"}
+        {"firstname": " ZOE ", "lastname": "lovelace", "domain": "https://www.Acme.io/team"}
     )
-    assert a.identity(types) == b.identity(types)
-    assert a.identity(types) != a.identity(EnrichmentTypes.parse(["email", "phone"]))
-    other = Contact.from_mapping({"firstname": "Ada", "lastname": "Byron", "domain": "acme.io"})
-    assert other.identity(types) != a.identity(types)
+    assert a.identity() == b.identity()
+    assert a.identity_text() == 'v2:["zoe","lovelace","","acme.io",""]'
+    other = Contact.from_mapping({"firstname": "Zoé", "lastname": "Byron", "domain": "acme.io"})
+    assert other.identity() != a.identity()
+
+
+def test_phone_and_personal_email_can_only_be_asked_with_a_linkedin_url() -> None:
+    """Pronto refuses phone and personal email without linkedin_url; email never needs it."""
+    bare = Contact.from_mapping({"firstname": "Ada", "lastname": "L", "domain": "acme.io"})
+    linked = Contact.from_mapping(
+        {"firstname": "Ada", "lastname": "L", "linkedin_url": "linkedin.com/in/ada-l"}
+    )
+    assert [bare.can_ask(t) for t in ("email", "phone", "personal_email")] == [
+        True,
+        False,
+        False,
+    ]
+    assert all(linked.can_ask(t) for t in ("email", "phone", "personal_email"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("linkedin.com/in/Ada-L?trk=x", "https://www.linkedin.com/in/ada-l/"),
+        ("https://fr.linkedin.com/in/ada-l/", "https://www.linkedin.com/in/ada-l/"),
+        ("https://www.linkedin.com/company/acme", ""),
+        ("http://evillinkedin.com/in/x", ""),
+        ("https://linkedin.com/in/", ""),
+    ],
+)
+def test_linkedin_urls_are_canonical(typed: str, canonical: str) -> None:
+    """One spelling per profile; a company page or a look-alike host is not a profile."""
+    contact = Contact.from_mapping({"firstname": "A", "lastname": "B", "linkedin_url": typed})
+    assert contact.linkedin_url == canonical
 
 
 def test_pronto_body_sends_only_what_is_known() -> None:

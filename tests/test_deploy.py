@@ -702,12 +702,9 @@ def test_a_datastore_mode_database_is_refused_before_any_change(sandbox: Sandbox
 def test_the_real_function_folder_uploads_only_what_the_function_imports(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    """Deployed from the repository's own function/, the upload holds the function and no tool.
-
-    Today the simulator and the Sheets emulator live in function/pronto_sheets/ and
-    .gcloudignore leaves them out; once they move to tools/, there is nothing to leave out
-    and the same assertions hold. The files uploaded are enough to import the function.
-    """
+    """Deployed from the repository's own function/, the upload holds the function and no
+    tool (the simulator, the Sheets emulator and the CLI live in tools/), and the files
+    uploaded, the vocabulary among them, are enough to import the function."""
     shutil.rmtree(sandbox.root / "function")
     (sandbox.root / "function").symlink_to(REPO_ROOT / "function", target_is_directory=True)
     run = sandbox.run()
@@ -715,7 +712,11 @@ def test_the_real_function_folder_uploads_only_what_the_function_imports(
     uploaded = sandbox.function()["buildConfig"]["sourceFiles"]
 
     assert {"main.py", "requirements.txt", "pronto_sheets/__init__.py"} <= set(uploaded)
-    assert {"pronto_sheets/routes.py", "pronto_sheets/fill_route.py"} <= set(uploaded)
+    assert {
+        "pronto_sheets/http/routes.py",
+        "pronto_sheets/http/fill_route.py",
+        "pronto_sheets/vocabulary.json",
+    } <= set(uploaded)
     for name in uploaded:
         parts = Path(name).parts
         assert not {"simulator", "sheets_emulator", "tests", "__pycache__", ".venv"} & set(parts)

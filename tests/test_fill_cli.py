@@ -50,10 +50,17 @@ def run_fill(
 
 
 def leads(tag: str, count: int) -> tuple[list[list[Any]], list[dict[str, str]]]:
-    people = [person(i, tag) for i in range(count)]
-    rows: list[list[Any]] = [["Prénom", "NOM", "Company Website"]]
-    rows += [[p["firstname"], p["lastname"], p["domain"]] for p in people]
+    """A sheet of `count` people, each with a LinkedIn URL (phones need one)."""
+    people = [
+        {**person(i, tag), "linkedin_url": f"https://www.linkedin.com/in/{tag}-{i}/"}
+        for i in range(count)
+    ]
+    rows: list[list[Any]] = [["Prénom", "NOM", "Company Website", "LinkedIn"]]
+    rows += [[p["firstname"], p["lastname"], p["domain"], p["linkedin_url"]] for p in people]
     return rows, people
+
+
+FIELDS = ("firstname", "lastname", "domain", "linkedin_url")
 
 
 def test_fill_shows_progress_and_fills_every_row(
@@ -66,11 +73,9 @@ def test_fill_shows_progress_and_fills_every_row(
     done = run_fill(sid, "--type", "email,phone", sim=sim, emulator=sheets_emulator)
 
     assert done.returncode == 0, done.stderr
-    wants = [
-        expected_cells({k: p[k] for k in ("firstname", "lastname", "domain")}, BOTH) for p in people
-    ]
+    wants = [expected_cells({k: p[k] for k in FIELDS}, BOTH) for p in people]
     found = sum(1 for w in wants if w["Pronto status"] == "success")
-    credits = sum((3 if w["Email"] else 0) + (30 if w["Phone"] else 0) for w in wants)
+    credits = sum((3 if w.get("Email") else 0) + (30 if w.get("Phone") else 0) for w in wants)
     assert f"60/60 rows · {found} found · {credits} credits" in done.stderr
     assert re.fullmatch(
         re.escape(
@@ -78,10 +83,10 @@ def test_fill_shows_progress_and_fills_every_row(
             "0 already filled, 0 duplicates paid once, 0 invalid, 0 failed, 0 over budget; "
             f"{credits} credits, 60 Pronto calls; Sheets: "
         )
-        + r"(3 reads, 1 write|4 reads, 2 writes); \d+\.\d s\.\n",
+        + r"(3 reads, 1 write|4 reads, 2 writes); \d+\.\d s\. Found: \d+ email, \d+ phone\.\n",
         done.stdout,
     ), done.stdout
-    grid = padded(sheets_emulator.cells(sid)["rows"], 8, 61)
+    grid = padded(sheets_emulator.cells(sid)["rows"], 9, 61)
     for r, want in enumerate(wants, start=1):
         assert row_cells(grid, r, tuple(want)) == want
     stats = sim.stats()  # served: a rare 429 retried is a call, not a payment
@@ -129,10 +134,10 @@ def test_options_can_come_from_the_environment(
     grid = padded(sheets_emulator.cells(sid, "Leads")["rows"], 8, 21)
     phone_only = EnrichmentTypes(("phone",))
     for r, p in enumerate(people[:5], start=1):
-        want = expected_cells({k: p[k] for k in ("firstname", "lastname", "domain")}, phone_only)
+        want = expected_cells({k: p[k] for k in FIELDS}, phone_only)
         assert row_cells(grid, r, tuple(want)) == want
-        assert row_cells(grid, r, ("Email",)) == {"Email": ""}
-    assert grid[6][3:] == [""] * 5
+    assert grid[0][4:] == ["Phone", "Phone status", "Pronto status", ""]  # no Email column
+    assert grid[6][4:] == [""] * 4
 
 
 def test_an_unshared_sheet_names_the_account_of_the_key_file(
@@ -178,7 +183,8 @@ def test_an_unshared_sheet_names_the_account_of_the_key_file(
         (
             ["1" + "b" * 43, "--type", "fax"],
             {},
-            'Error: enrichment_type can only contain "email" and "phone", not \'fax\'.',
+            "Error: enrichment_type can only contain "
+            '"email", "phone", "personal_email", not \'fax\'.',
         ),
     ],
 )

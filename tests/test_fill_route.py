@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pronto_sheets.enrich.contacts import EnrichmentTypes
-from pronto_sheets.errors import BadRequest
+from pronto_sheets.errors import MalformedRequest
 from pronto_sheets.http.fill_route import parse_fill_request
 from tests.conftest import LOG_DIR
 from tests.sheets_fixtures import SheetsEmulator
@@ -205,15 +205,23 @@ def test_dry_run_plans_then_the_real_run_does_what_the_plan_said(
     assert done["credits"] <= body["estimated_credits"]
     assert 1 <= done["sheets_writes"] <= 2
     assert done["sheets_reads"] == 2 + done["sheets_writes"]  # the data, then a check per write
-    grid = padded(sheets_emulator.cells(sid)["rows"], 8, 37)
+    grid = padded(sheets_emulator.cells(sid)["rows"], 6, 37)
+    assert grid[0] == [
+        "First name",
+        "Last name",
+        "Website",
+        "Email",
+        "Email status",
+        "Pronto status",
+    ]
     for r, p in enumerate(people, start=1):
         fields = {k: p[k] for k in ("firstname", "lastname", "domain")}
         want = expected_cells(fields, EnrichmentTypes())
         assert row_cells(grid, r, tuple(want)) == want
         if r <= 4:  # the duplicate rows, paid once, hold the same values
             assert row_cells(grid, 30 + r, tuple(want)) == want
-    assert grid[35][7] == "invalid: Add the last name to this row."
-    assert grid[36] == ["Kept", "Row", "k.example", "kept@k.example", "", "", "", ""]
+    assert grid[35][5] == "invalid: Add the last name to this row."
+    assert grid[36] == ["Kept", "Row", "k.example", "kept@k.example", "", ""]
 
 
 @pytest.mark.parametrize(
@@ -232,9 +240,8 @@ def test_malformed_bodies_are_refused_with_the_field_named(
     body: dict[str, Any], message: str
 ) -> None:
     """Each malformed field gets a 400 whose message names it and what it should be."""
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(MalformedRequest) as caught:
         parse_fill_request(body)
-    assert caught.value.status == 400
     assert caught.value.message.startswith(message)
 
 
@@ -242,7 +249,7 @@ def test_fill_row_range_is_checked_before_any_call_to_google() -> None:
     """first_row/last_row must be row numbers, top to bottom; the refusal names the field."""
     parsed = parse_fill_request({"spreadsheet_id": "1" * 44, "first_row": 5, "last_row": 9})
     assert (parsed.first_row, parsed.last_row) == (5, 9)
-    with pytest.raises(BadRequest, match='"last_row" \\(3\\) is above "first_row" \\(5\\)'):
+    with pytest.raises(MalformedRequest, match='"last_row" \\(3\\) is above "first_row" \\(5\\)'):
         parse_fill_request({"spreadsheet_id": "1" * 44, "first_row": 5, "last_row": 3})
-    with pytest.raises(BadRequest, match='"first_row" must be a row number'):
+    with pytest.raises(MalformedRequest, match='"first_row" must be a row number'):
         parse_fill_request({"spreadsheet_id": "1" * 44, "first_row": 0})

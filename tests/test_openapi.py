@@ -188,8 +188,9 @@ def test_fuzzed_fill_requests_are_refused_as_documented(
 
 
 def test_enrich_rows_of_every_answered_status_conform(function: Function, sim: Simulator) -> None:
-    """success (with phones), not_found, invalid and pending rows all match the RowResult schema."""
-    contacts = people(30, "openapi-statuses")
+    """success (with phones), not_found, invalid, needs_linkedin and pending rows all match
+    the RowResult schema."""
+    contacts = people(30, "openapi-statuses", linkedin=True) + people(2, "openapi-bare")
     rows = [*contacts, {"firstname": "Ada", "domain": "acme.io", "custom": {"row": 47}}]
     with function.client() as http:
         response = http.post("/enrich", json={"contacts": rows, "enrichment_type": "email,phone"})
@@ -197,11 +198,15 @@ def test_enrich_rows_of_every_answered_status_conform(function: Function, sim: S
     results = body["results"]
     assert {row["status"] for row in results[:30]} == {"success", "not_found"}
     assert any(row["phones"] for row in results[:30])
-    assert results[30]["status"] == "invalid"
-    assert results[30]["message"] == "Add the last name to this row."
-    assert results[30]["custom"] == {"row": 47}
-    assert body["stats"]["contacts"] == 31
+    bare = results[30:32]  # no LinkedIn URL: the phone is not asked, the email still is
+    assert {row["types"]["phone"]["status"] for row in bare} == {"needs_linkedin"}
+    assert all("Add a LinkedIn URL to look up a phone." in row["message"] for row in bare)
+    assert results[32]["status"] == "invalid"
+    assert results[32]["message"] == "Add the last name to this row."
+    assert results[32]["custom"] == {"row": 47}
+    assert body["stats"]["contacts"] == 33
     assert body["stats"]["invalid"] == 1
+    assert body["stats"]["needs_linkedin"] == 2
 
     sim.reset(latency_ms=1500)
     late = people(1, "openapi-pending")
@@ -223,6 +228,8 @@ def test_healthz_conforms(function: Function) -> None:
         "pronto_key_configured": True,
         "callers_configured": True,
         "credits_per_email": 3,
+        "credits_per_personal_email": 30,
+        "enrichment_types": ["email", "phone", "personal_email"],
         "credits_per_phone": 30,
     }
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import httpx
 import pytest
 
 from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.gate import Gate, Priority, Ticket
-from pronto_sheets.enrich.pronto_client import (
-    ProntoClient,
+from pronto_sheets.enrich.pronto_client import ProntoClient, parse_answer, retry_wait
+from pronto_sheets.enrich.results import Status
+from pronto_sheets.errors import (
+    ConsentRequired,
     ProntoKeyRejected,
     ProntoOutOfCredits,
     ProntoRejectedRow,
     ProntoUnavailable,
-    parse_answer,
-    retry_wait,
 )
-from pronto_sheets.enrich.results import Status
 from pronto_sheets.retry_after import parse_retry_after
 from tests.support.people import expected, people
 from tests.support.stack import Simulator
@@ -28,12 +28,16 @@ EMAIL = EnrichmentTypes.parse(["email"])
 BOTH = EnrichmentTypes.parse(["email", "phone"])
 
 
-def _cost(email: bool, phone: bool) -> int:
-    return (3 if email else 0) + (30 if phone else 0)
+PRICES = {"email": 3, "phone": 30, "personal_email": 20}
+ALL = EnrichmentTypes.parse(["email", "phone", "personal_email"])
+
+
+def _budget() -> CreditBudget:
+    return CreditBudget(daily_budget=10**9, credits_per_type=PRICES)
 
 
 def _client(sim: Simulator, *, key: str = "sim-key", attempts: int = 5) -> ProntoClient:
-    budget = CreditBudget(daily_budget=10**9, credits_per_email=3, credits_per_phone=30)
+    budget = _budget()
     return ProntoClient(
         api_key=key,
         base_url=sim.url,
@@ -54,12 +58,47 @@ def test_phones_as_objects_or_strings_and_any_email_status() -> None:
         "phones": [{"number": "+33612345678", "type": "mobile"}, "+33700000000", {"x": 1}],
         "phone_status": "valid",
     }
-    answer = parse_answer(body, BOTH, cost=_cost)
-    assert answer.result.status is Status.SUCCESS
-    assert answer.result.email == "ada@acme.io"
-    assert answer.result.email_status == "deliverable"
-    assert [p.number for p in answer.result.phones] == ["+33612345678", "+33700000000"]
+    answer = parse_answer(body, BOTH, _budget())
+    email, phone = answer.types["email"], answer.types["phone"]
+    assert (email.status, phone.status) == (Status.SUCCESS, Status.SUCCESS)
+    assert email.value == "ada@acme.io"
+    assert email.value_status == "deliverable"
+    assert [p.number for p in phone.phones] == ["+33612345678", "+33700000000"]
     assert answer.credits == 33
+
+
+def test_each_type_is_read_on_its_own_and_paid_only_when_found() -> None:
+    """A success with an email, no phone and a personal email: two found, one not; the
+    personal email's own status is kept; credits count only what was found."""
+    body = {
+        "status": "success",
+        "email": "ada@acme.io",
+        "email_status": "valid",
+        "phones": [],
+        "phone_status": "not_found",
+        "personal_email": "ada.l@gmail.example",
+        "personal_email_status": "catch-all",
+    }
+    answer = parse_answer(body, ALL, _budget())
+    assert {name: r.status for name, r in answer.types.items()} == {
+        "email": Status.SUCCESS,
+        "phone": Status.NOT_FOUND,
+        "personal_email": Status.SUCCESS,
+    }
+    assert answer.types["personal_email"].value == "ada.l@gmail.example"
+    assert answer.types["personal_email"].value_status == "catch-all"
+    assert answer.credits == 3 + 20
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Insufficient credits", "Not enough credits left", "Credit limit reached for today"],
+)
+def test_an_error_saying_credits_are_insufficient_is_out_of_credits(message: str) -> None:
+    """Pronto's third form of "out of credits" (a 200 with status "error") is not a
+    not-found: it stops the day, it is not written as "nothing found"."""
+    with pytest.raises(ProntoOutOfCredits):
+        parse_answer({"status": "error", "message": message}, EMAIL, _budget())
 
 
 def test_not_found_is_free_and_unknown_shapes_write_nothing() -> None:
@@ -67,14 +106,15 @@ def test_not_found_is_free_and_unknown_shapes_write_nothing() -> None:
     not_found = parse_answer(
         {"status": "error", "message": "No email or phone found for this profile", "email": None},
         EMAIL,
-        cost=_cost,
+        _budget(),
     )
-    assert not_found.result.status is Status.NOT_FOUND
+    assert not_found.types["email"].status is Status.NOT_FOUND
+    assert not_found.types["email"].message == "No email or phone found for this profile"
     assert not_found.credits == 0
     with pytest.raises(ProntoRejectedRow, match="nothing was written"):
-        parse_answer({"status": "maybe", "email": "x@y.z"}, EMAIL, cost=_cost)
+        parse_answer({"status": "maybe", "email": "x@y.z"}, EMAIL, _budget())
     with pytest.raises(ProntoRejectedRow):
-        parse_answer(["not", "an", "object"], EMAIL, cost=_cost)
+        parse_answer(["not", "an", "object"], EMAIL, _budget())
 
 
 def test_retry_after_in_both_forms() -> None:
@@ -103,7 +143,7 @@ async def test_429_waits_as_long_as_retry_after_says(sim: Simulator, form: str) 
         waited = time.monotonic() - started
     finally:
         await client.aclose()
-    assert answer.result.email == expected(people(2, f"retry-after-{form}")[1]).email
+    assert answer.types["email"].value == expected(people(2, f"retry-after-{form}")[1]).email
     assert sim.stats()["rate_limited"] >= 1
     assert waited >= 0.9  # an HTTP date has one-second resolution
     assert client.retries >= 1
@@ -134,17 +174,63 @@ async def test_other_4xx_is_not_retried(sim: Simulator) -> None:
     assert sim.stats()["calls"] == 1
 
 
-async def test_out_of_credits_is_not_retried(sim: Simulator) -> None:
-    """Pronto's 402 raises `ProntoOutOfCredits` after one call."""
-    sim.reset(daily_credits=0)
+@pytest.mark.parametrize("form", ["402", "422", "200"])
+async def test_out_of_credits_in_every_form_closes_the_day(sim: Simulator, form: str) -> None:
+    """402, 422 with a credit message, or a 200 "error" saying credits are insufficient:
+    one call, `ProntoOutOfCredits`, and the budget refuses every later call at once."""
+    sim.reset(daily_credits=0, out_of_credits_form=form)
     client = _client(sim)
-    found = next(p for p in people(30, "credits") if expected(p).email)
+    found = next(p for p in people(30, f"credits-{form}") if expected(p).email)
     try:
-        with pytest.raises(ProntoOutOfCredits):
+        with pytest.raises(ProntoOutOfCredits, match="out of credits"):
             await client.enrich(Contact.from_mapping(found), EMAIL, Ticket(Priority.BATCH))
+        assert client._budget.remaining == 0  # closed for today: nothing else is sent
     finally:
         await client.aclose()
     assert sim.stats()["calls"] == 1
+    assert sim.stats()["out_of_credits_refusals"] == 1
+
+
+async def test_a_4xx_that_merely_mentions_credit_does_not_close_the_day(sim: Simulator) -> None:
+    """A 400 whose message mentions credits is this row's problem, not the account's."""
+    sim.reset()
+    client = _client(sim)
+    try:
+        response = httpx.Response(400, json={"message": "credit card field is not allowed"})
+        with pytest.raises(ProntoRejectedRow, match="credit card field"):
+            client._interpret(response, EMAIL)
+        assert client._budget.remaining > 0
+    finally:
+        await client.aclose()
+
+
+async def test_personal_email_without_consent_is_an_account_refusal(sim: Simulator) -> None:
+    """Pronto's 422 about consent raises `ConsentRequired` naming Pronto's settings, after
+    one call, never retried."""
+    sim.reset(personal_email_consent=False)
+    client = _client(sim)
+    contact = Contact.from_mapping(people(1, "consent", linkedin=True)[0])
+    try:
+        with pytest.raises(ConsentRequired, match="Pronto's account settings"):
+            await client.enrich(contact, ALL, Ticket(Priority.BATCH))
+    finally:
+        await client.aclose()
+    assert sim.stats()["consent_refusals"] == 1
+    assert sim.stats()["calls"] == 1
+
+
+async def test_a_phone_without_linkedin_is_never_sent(sim: Simulator) -> None:
+    """Pronto refuses phone and personal email without a LinkedIn URL: the client does not
+    send such a call at all (the engine never asks it to)."""
+    sim.reset()
+    client = _client(sim)
+    contact = Contact.from_mapping(people(1, "no-linkedin")[0])
+    try:
+        with pytest.raises(ProntoRejectedRow, match=r"Add a LinkedIn URL to look up a phone\."):
+            await client.enrich(contact, BOTH, Ticket(Priority.BATCH))
+    finally:
+        await client.aclose()
+    assert sim.stats()["calls"] == 0
 
 
 async def test_persistent_503_gives_up_with_a_sentence(sim: Simulator) -> None:

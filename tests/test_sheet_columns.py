@@ -121,12 +121,13 @@ def test_an_unmappable_sheet_lists_headers_found_and_expected() -> None:
     """Without name columns the message lists what the sheet has and what it needs."""
     with pytest.raises(ColumnMappingError) as caught:
         detect_columns([["Ville", "Budget", "Société"], ["Paris", "10", "Acme"]])
-    assert str(caught.value) == (
+    assert caught.value.message == (
         "Could not tell which columns to use: missing first and last name (or a full name). "
         'Headers found: "Ville", "Budget", "Société". Expected headers such as First name / '
-        "Prénom, Last name / Nom, or Full name / Nom complet, with Company / Société, "
-        'Website / Site web or LinkedIn; or name them in "columns", like '
-        '{"firstname": "Given", "lastname": "Family", "domain": "Web"}.'
+        "Prénom / Nombre / Vorname, Last name / Nom / Apellido / Nachname, or Full name / Nom "
+        "complet, with Company / Société / Empresa / Firma, Website / Site web or LinkedIn; or "
+        'name them in "columns", like {"firstname": "Given", "lastname": "Family", "domain": '
+        '"Web"}.'
     )
 
 

@@ -20,17 +20,11 @@ import pytest
 
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
+from pronto_sheets.errors import ColumnMappingError, SheetWriteFailed, WorksheetNotFound
 from pronto_sheets.settings import Settings
 from pronto_sheets.sheets.client import SheetsClient, open_gspread_client
-from pronto_sheets.sheets.filler import (
-    FillProgress,
-    FillRequest,
-    FlushPolicy,
-    SheetFiller,
-    SheetUnmappable,
-    SheetWriteFailed,
-    WorksheetNotFound,
-)
+from pronto_sheets.sheets.filler import FillProgress, FillRequest, SheetFiller
+from pronto_sheets.sheets.writer import FlushPolicy
 from pronto_sheets_dev.simulator import NOT_FOUND_MESSAGE, identity_key, simulated_outcome
 from tests.sheets_fixtures import FAST_RETRY, SheetsEmulator
 from tests.support.stack import Simulator
@@ -38,7 +32,14 @@ from tests.support.stack import Simulator
 # The emulator's fixtures (until conftest.py imports them for every module).
 
 BOTH = EnrichmentTypes(("email", "phone"))
+EMAIL = EnrichmentTypes(("email",))
+EMAIL_COLUMNS = ("Email", "Email status", "Pronto status")  # what an email-only run appends
 OUTPUT_NAMES = ("Email", "Email status", "Phone", "Phone status", "Pronto status")
+LABELS = {"email": "Email", "phone": "Phone", "personal_email": "Personal email"}
+NEEDS_LINKEDIN = {
+    "phone": "Add a LinkedIn URL to look up a phone.",
+    "personal_email": "Add a LinkedIn URL to look up a personal email.",
+}
 
 
 def fast_settings(pronto_url: str, **changes: Any) -> Settings:
@@ -74,7 +75,8 @@ def gspread_client(sheets_emulator: SheetsEmulator) -> SheetsClient:
 
 
 def expected_cells(fields: dict[str, str], types: EnrichmentTypes = BOTH) -> dict[str, str]:
-    """The output cells the simulator's answer gives this row (by header)."""
+    """The output cells the simulator's answer gives this row (by header), spelled out by
+    hand from DESIGN.md's rules rather than by the code under test."""
     contact = Contact.from_mapping(fields)
     reason = contact.invalid_reason()
     if reason:
@@ -87,16 +89,34 @@ def expected_cells(fields: dict[str, str], types: EnrichmentTypes = BOTH) -> dic
         linkedin_url=contact.linkedin_url or None,
     )
     cells: dict[str, str] = {}
-    email = outcome.email if types.wants_email else None
-    phones = outcome.phones if types.wants_phone else ()
-    if types.wants_email:
-        cells["Email"] = email or ""
-        cells["Email status"] = (outcome.email_status or "") if email else ""
-    if types.wants_phone:
-        cells["Phone"] = ", ".join(phones)
-        cells["Phone status"] = "valid" if phones else ""
-    found = bool(email or phones)
-    cells["Pronto status"] = "success" if found else f"not_found: {NOT_FOUND_MESSAGE}"
+    found_any = not_found_any = False
+    notes: list[str] = []
+    for name in types:
+        label = LABELS[name]
+        if name in NEEDS_LINKEDIN and not contact.linkedin_url:
+            cells[f"{label} status"] = f"needs_linkedin: {NEEDS_LINKEDIN[name]}"
+            notes.append(NEEDS_LINKEDIN[name])
+            continue
+        if name == "email":
+            value, status = outcome.email, outcome.email_status or ""
+        elif name == "phone":
+            value, status = ", ".join(outcome.phones), "valid"
+        else:
+            value, status = outcome.personal_email, outcome.personal_email_status or ""
+        if value:
+            cells[label], cells[f"{label} status"] = value, status
+            found_any = True
+        else:
+            cells[f"{label} status"] = "not_found"
+            not_found_any = True
+    if found_any:
+        row = "success"
+    elif not_found_any:
+        row = "not_found"
+        notes.insert(0, NOT_FOUND_MESSAGE + ".")
+    else:
+        row = "invalid"
+    cells["Pronto status"] = f"{row}: {' '.join(notes)}" if notes else row
     return cells
 
 
@@ -135,9 +155,19 @@ def person(i: int, tag: str) -> dict[str, str]:
     }
 
 
-# The 2,000-row sheet: A Prénom, B NOM, C Company Website, D Société, E Email (an output
-# column the sheet already has), F Notes (text, numbers, formulas), G Pronto status.
-BIG_HEADER = ["Prénom", "NOM", "Company Website", "Société", "Email", "Notes", "Pronto status"]
+# The 2,000-row sheet: A Prénom, B NOM, C Company Website, D Société, E Email and F Email
+# status (output columns the sheet already has), G Notes (text, numbers, formulas),
+# H Pronto status.
+BIG_HEADER = [
+    "Prénom",
+    "NOM",
+    "Company Website",
+    "Société",
+    "Email",
+    "Email status",
+    "Notes",
+    "Pronto status",
+]
 
 
 def big_sheet(tag: str) -> tuple[list[list[Any]], dict[int, dict[str, str]], set[int]]:
@@ -173,7 +203,7 @@ def big_sheet(tag: str) -> tuple[list[list[Any]], dict[int, dict[str, str]], set
             skipped.add(grid_row)
             continue
         if kind == "note_only":
-            rows.append(["", "", "", "", "", "a note, no contact"])
+            rows.append(["", "", "", "", "", "", "a note, no contact"])
             skipped.add(grid_row)
             continue
         if kind == "duplicate":
@@ -184,28 +214,29 @@ def big_sheet(tag: str) -> tuple[list[list[Any]], dict[int, dict[str, str]], set
                 f"https://www.{source['domain']}/about",
                 source["company_name"],
             ]
-            rows.append([*spelled, "", note])
+            rows.append([*spelled, "", "", note])
             todo[grid_row] = dict(
                 zip(("firstname", "lastname", "domain", "company_name"), spelled, strict=True)
             )
             continue
         if kind.startswith("filled"):
-            email = f"kept{i}@old.example" if kind == "filled_email" else ""
-            status = {
-                "filled_email": "",
-                "filled_not_found": "not_found: nothing last time",
-                "filled_success": "success",
+            # Done for email: an address, or an Email status recording an answer.
+            email, email_status, status = {
+                "filled_email": (f"kept{i}@old.example", "", ""),
+                "filled_not_found": ("", "not_found", "not_found: nothing last time"),
+                "filled_success": (f"found{i}@old.example", "valid", "success"),
             }[kind]
-            rows.append([*cells, email, note, status])
+            rows.append([*cells, email, email_status, note, status])
             skipped.add(grid_row)
             continue
         if kind == "invalid":
             cells[1] = ""
+        # Not done: a "try again" status is looked at again.
         status = {
             "retry_failed": "failed: Pronto did not answer",
             "retry_over_budget": "over_budget: budget used up",
         }.get(kind, "")
-        rows.append([*cells, "", note, status])
+        rows.append([*cells, "", status, note, status])
         fields = {"firstname": cells[0], "lastname": cells[1], "domain": cells[2]}
         fields["company_name"] = cells[3]
         todo[grid_row] = fields
@@ -227,7 +258,7 @@ async def test_a_big_messy_sheet_is_filled_exactly(
     before = sheets_emulator.cells(sid)
     sheets_emulator.http.post("/_emulator/counters/reset").raise_for_status()
 
-    summary = await SheetFiller(enricher, gspread_client).fill(FillRequest(sid, types=BOTH))
+    summary = await SheetFiller(enricher, gspread_client).fill(FillRequest(sid))
 
     valid = {r: f for r, f in todo.items() if Contact.from_mapping(f).invalid_reason() is None}
     distinct = {sim_key(f) for f in valid.values()}
@@ -237,14 +268,14 @@ async def test_a_big_messy_sheet_is_filled_exactly(
     assert stats["by_contact"] == dict.fromkeys(distinct, 1)
 
     after = sheets_emulator.cells(sid)
-    width = len(BIG_HEADER) + 3
+    width = len(BIG_HEADER)
     old = padded(before["rows"], width, 2001)
     new = padded(after["rows"], width, 2001)
-    assert new[0] == [*BIG_HEADER, "Email status", "Phone", "Phone status"]
-    output_columns = {new[0].index(name) for name in OUTPUT_NAMES}
+    assert new[0] == BIG_HEADER  # an email run needs no column it does not have
+    output_columns = {new[0].index(name) for name in EMAIL_COLUMNS}
     for r in range(1, 2001):
         if r in todo:
-            want = expected_cells(todo[r])
+            want = expected_cells(todo[r], EMAIL)
             assert row_cells(new, r, tuple(want)) == want, f"row {r + 1}"
             kept = [c for c in range(width) if c not in output_columns]
             assert [new[r][c] for c in kept] == [old[r][c] for c in kept], f"row {r + 1}"
@@ -261,7 +292,7 @@ async def test_a_big_messy_sheet_is_filled_exactly(
     assert summary.upstream_calls == 1465
     assert summary.found + summary.not_found == 1665
     assert summary.found == sum(
-        1 for f in valid.values() if expected_cells(f)["Pronto status"] == "success"
+        1 for f in valid.values() if expected_cells(f, EMAIL)["Pronto status"] == "success"
     )
 
     counters = sheets_emulator.counters()
@@ -286,15 +317,15 @@ async def test_a_sheet_with_only_full_names_is_filled(
 
     summary = await SheetFiller(enricher, gspread_client).fill(FillRequest(sid))
 
-    grid = padded(sheets_emulator.cells(sid)["rows"], 7, 5)
-    assert grid[0] == ["Full name", "Company", *OUTPUT_NAMES]
+    grid = padded(sheets_emulator.cells(sid)["rows"], 5, 5)
+    assert grid[0] == ["Full name", "Company", *EMAIL_COLUMNS]
     firsts_lasts = [("Grace", "Hopper"), ("Ada", "Lovelace"), ("Alan", "Mathison Turing")]
     for r, (first, last) in enumerate(firsts_lasts, start=1):
         fields = {"firstname": first, "lastname": last, "company_name": "Analytical Engines"}
         want = expected_cells(fields, EnrichmentTypes())
         assert row_cells(grid, r, tuple(want)) == want
     status = "invalid: Add the last name to this row."
-    assert grid[4] == ["Cher", "Analytical Engines", "", "", "", "", status]
+    assert grid[4] == ["Cher", "Analytical Engines", "", "", status]
     assert summary.invalid == 1
     assert summary.upstream_calls == 3
 
@@ -444,7 +475,12 @@ async def test_values_that_look_like_formulas_are_written_as_text(
 ) -> None:
     """A Pronto answer `=HYPERLINK("http://x","y")` is stored as that text, not a formula."""
     sid = sheets_emulator.create_spreadsheet(
-        {"Sheet1": [["First name", "Last name", "Domain"], ["Eve", "Mallory", "evil.example"]]}
+        {
+            "Sheet1": [
+                ["First name", "Last name", "Domain", "LinkedIn"],
+                ["Eve", "Mallory", "evil.example", "linkedin.com/in/eve"],
+            ]
+        }
     )
     enricher = Enricher.from_settings(fast_settings(formula_pronto))
     try:
@@ -456,6 +492,7 @@ async def test_values_that_look_like_formulas_are_written_as_text(
         "Eve",
         "Mallory",
         "evil.example",
+        "linkedin.com/in/eve",
         '=HYPERLINK("http://x","y")',
         "@valid",
         "+33 6 12 34 56 78",
@@ -463,7 +500,7 @@ async def test_values_that_look_like_formulas_are_written_as_text(
         "success",
     ]
     assert cells["formulas"] == []
-    assert cells["formatted"][1][3] == '=HYPERLINK("http://x","y")'
+    assert cells["formatted"][1][4] == '=HYPERLINK("http://x","y")'
 
 
 async def test_bursts_of_429_from_sheets_lose_no_write(
@@ -568,8 +605,9 @@ async def test_rows_past_the_budget_are_marked_and_picked_up_later(
         "over_budget: Today's credit budget (30 credits) is used up. Rows left will be "
         "filled after midnight UTC, or raise PRONTO_DAILY_CREDIT_BUDGET."
     )
-    grid = padded(sheets_emulator.cells(sid)["rows"], 8, 81)
-    over = [r for r in range(1, 81) if grid[r][7] == message]
+    grid = padded(sheets_emulator.cells(sid)["rows"], 6, 81)
+    assert grid[0][3:] == list(EMAIL_COLUMNS)
+    over = [r for r in range(1, 81) if grid[r][5] == message]
     assert summary.over_budget == len(over) > 0
     assert fast_sim.stats()["credits_spent"] <= 30
     for r in range(1, 81):
@@ -577,8 +615,8 @@ async def test_rows_past_the_budget_are_marked_and_picked_up_later(
             fields = {k: people[r - 1][k] for k in ("firstname", "lastname", "domain")}
             want = expected_cells(fields, EnrichmentTypes())
             assert row_cells(grid, r, tuple(want)) == want
-        else:
-            assert grid[r][3:5] == ["", ""]
+        else:  # no value; the type's status says why, so the next run asks again
+            assert grid[r][3:5] == ["", message]
 
     later = Enricher.from_settings(fast_settings(fast_sim.url))
     try:
@@ -625,14 +663,18 @@ async def test_a_dry_run_plans_without_calling_pronto_or_writing(
         "skipped_filled": 1,
         "duplicates": 5,
         "invalid": 1,
+        "needs_linkedin": 0,
         "failed": 0,
         "over_budget": 0,
+        "pending": 0,
         "remaining": 0,
         "credits": 0,
         "upstream_calls": 0,
         "sheets_reads": 2,
         "sheets_writes": 0,
         "seconds": 0,
+        "found_by_type": {},
+        "notices": [],
         "unique": 40,
         "cached": 0,
         "to_call": 40,
@@ -653,23 +695,29 @@ async def test_overwrite_replaces_results_without_paying_again(
     sheets_emulator: SheetsEmulator,
     fast_sim: Simulator,
 ) -> None:
-    """overwrite re-enriches rows that have results; contacts already answered are free."""
+    """overwrite re-enriches rows that have results, free from the cache; a new value found
+    replaces a stale one, and "nothing found" never erases a value already there."""
     people = [person(i, "overwrite") for i in range(10)]
     rows = [["First name", "Last name", "Website"]] + [
         [p["firstname"], p["lastname"], p["domain"]] for p in people
     ]
     sid = sheets_emulator.create_spreadsheet({"Sheet1": rows})
+    fields = [{k: p[k] for k in ("firstname", "lastname", "domain")} for p in people]
+    found = next(i for i, f in enumerate(fields) if "Email" in expected_cells(f, EMAIL))
+    missing = next(i for i, f in enumerate(fields) if "Email" not in expected_cells(f, EMAIL))
     await SheetFiller(enricher, gspread_client).fill(FillRequest(sid))
-    gspread_client.open_by_key(sid).sheet1.update([["stale@wrong.example"]], "D2")
+    sheet = gspread_client.open_by_key(sid).sheet1
+    sheet.update([["stale@wrong.example"]], f"D{found + 2}")
+    sheet.update([["kept@by-hand.example"]], f"D{missing + 2}")
 
     skipped = await SheetFiller(enricher, gspread_client).fill(FillRequest(sid))
     assert (skipped.skipped_filled, skipped.to_enrich) == (10, 0)
     redone = await SheetFiller(enricher, gspread_client).fill(FillRequest(sid, overwrite=True))
     assert (redone.to_enrich, redone.upstream_calls) == (10, 0)
     assert fast_sim.stats()["calls"] == 10
-    grid = padded(sheets_emulator.cells(sid)["rows"], 8, 11)
-    fields = {k: people[0][k] for k in ("firstname", "lastname", "domain")}
-    assert grid[1][3] == expected_cells(fields, EnrichmentTypes())["Email"]
+    grid = padded(sheets_emulator.cells(sid)["rows"], 6, 11)
+    assert grid[found + 1][3] == expected_cells(fields[found], EMAIL)["Email"]
+    assert grid[missing + 1][3] == "kept@by-hand.example"
 
 
 async def test_a_sheet_without_name_columns_is_refused_with_its_headers(
@@ -677,7 +725,7 @@ async def test_a_sheet_without_name_columns_is_refused_with_its_headers(
 ) -> None:
     """An unmappable sheet is refused before anything is sent or written."""
     sid = sheets_emulator.create_spreadsheet({"Sheet1": [["City", "Budget"], ["Paris", 10]]})
-    with pytest.raises(SheetUnmappable, match='Headers found: "City", "Budget"'):
+    with pytest.raises(ColumnMappingError, match='Headers found: "City", "Budget"'):
         await SheetFiller(enricher, gspread_client).fill(FillRequest(sid))
     assert sheets_emulator.counters()["writes"] == 0
 
@@ -705,15 +753,13 @@ async def test_output_columns_past_the_grid_edge_grow_the_grid(
     )
     await SheetFiller(enricher, gspread_client).fill(FillRequest(sid))
     cells = sheets_emulator.cells(sid)
-    assert cells["columnCount"] == 8
+    assert cells["columnCount"] == 6  # an email run adds Email, Email status, Pronto status
     fields = {"firstname": "Ada", "lastname": "Byron", "domain": "engines.example"}
     want = expected_cells(fields, EnrichmentTypes())
-    assert cells["rows"][0][3:] == list(OUTPUT_NAMES)
-    assert padded(cells["rows"], 8, 2)[1][3:] == [
-        want["Email"],
+    assert cells["rows"][0][3:] == list(EMAIL_COLUMNS)
+    assert padded(cells["rows"], 6, 2)[1][3:] == [
+        want.get("Email", ""),
         want["Email status"],
-        "",
-        "",
         want["Pronto status"],
     ]
 
@@ -749,8 +795,8 @@ async def test_a_refresh_that_finds_nothing_new_writes_nothing(
 
     assert (again.skipped_filled, again.to_enrich, again.invalid) == (1, 2, 2)
     assert again.sheets_writes == 0
-    grid = padded(sheets_emulator.cells(sid)["rows"], 8, 4)
-    assert [grid[r][7] for r in (2, 3)] == [
+    grid = padded(sheets_emulator.cells(sid)["rows"], 6, 4)
+    assert [grid[r][5] for r in (2, 3)] == [
         "invalid: Add the last name to this row.",
         "invalid: Add the first name to this row.",
     ]
@@ -782,17 +828,17 @@ async def test_a_row_inserted_mid_run_never_gets_another_rows_result(
 
     assert summary.changed_during_run == 400 - inserted[0] > 0
     assert summary.remaining == summary.changed_during_run
-    grid = padded(sheets_emulator.cells(sid)["rows"], 8, 402)
-    assert grid[1] == ["Grace", "Inserted", "navy.example", "", "", "", "", ""]
+    grid = padded(sheets_emulator.cells(sid)["rows"], 6, 402)
+    assert grid[1] == ["Grace", "Inserted", "navy.example", "", "", ""]
     with_results = 0
     for r in range(2, 402):
         fields = dict(zip(("firstname", "lastname", "domain"), grid[r][:3], strict=True))
         want = expected_cells(fields, EnrichmentTypes())
-        if grid[r][7]:  # written before the insert, and moved down with its row
+        if grid[r][5]:  # written before the insert, and moved down with its row
             with_results += 1
             assert row_cells(grid, r, tuple(want)) == want, f"row {r + 1}"
         else:
-            assert grid[r][3:] == [""] * 5, f"row {r + 1}"
+            assert grid[r][3:] == [""] * 3, f"row {r + 1}"
     assert with_results == inserted[0]
 
     again = await SheetFiller(enricher, gspread_client).fill(FillRequest(sid))
@@ -831,7 +877,7 @@ async def test_a_rejected_pronto_key_stops_the_run_instead_of_failing_every_row(
     )
     assert 30 <= summary.failed < 200
     assert summary.failed + summary.remaining == 300
-    statuses = [row[7] for row in padded(sheets_emulator.cells(sid)["rows"], 8, 301)[1:]]
+    statuses = [row[5] for row in padded(sheets_emulator.cells(sid)["rows"], 6, 301)[1:]]
     assert statuses.count(f"failed: {reason}") == summary.failed
     assert statuses.count("") == summary.remaining
 

@@ -138,10 +138,9 @@ def test_a_missing_spreadsheet_is_not_retried_and_says_where_the_id_is(
     client = _client(sheets_emulator)
     with pytest.raises(SpreadsheetNotFound) as missing:
         client.open_by_key("1NoSuchSpreadsheet0000000000000000000000000")
-    assert str(missing.value) == (
-        "Google Sheets found no spreadsheet 1NoSuchSpreadsheet0000000000000000000000000. Check "
-        "the spreadsheet ID: it is the long code between /d/ and /edit in the spreadsheet's "
-        "address."
+    assert missing.value.message == (
+        "The spreadsheet was not found: check the id in its URL (the part between /d/ and "
+        "/edit) and that it was not deleted."
     )
     assert (waits, sheets_emulator.counters()["total"]) == ([], 1)
 
@@ -156,10 +155,9 @@ def test_an_unshared_spreadsheet_is_not_retried_and_names_the_account(
     client = SheetsClient(credentials, EmulatorSession(sheets_emulator.base_url), retry=FAST_RETRY)
     with pytest.raises(SpreadsheetPermissionDenied) as denied:
         client.open_by_key(book)
-    assert str(denied.value) == (
-        f"This service may not open spreadsheet {book}. Share the spreadsheet with "
-        f"{SERVICE_ACCOUNT} as an editor (Share button, top right in Google Sheets), then try "
-        "again."
+    assert denied.value.message == (
+        f"Share the spreadsheet with {SERVICE_ACCOUNT} as an editor (Share button, top "
+        "right), then run the fill again."
     )
     assert denied.value.status == 403
     assert (waits, sheets_emulator.counters()["total"]) == ([], 1)

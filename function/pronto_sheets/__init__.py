@@ -1,8 +1,10 @@
 """pronto-sheets: contact enrichment for Google Sheets over Pronto's waterfall API.
 
-The function (`function/main.py`, target `pronto`) serves the routes in `routes`; the
-`Enricher` in `engine` ties the `Gate`, the `ResultCache`, the `CreditBudget` and the
-`ProntoClient` together.
+The function (`function/main.py`, target `pronto`) serves the routes in `http.routes`;
+the `Enricher` in `enrich.engine` ties the `Gate`, the `ResultCache`, the `CreditBudget`
+and the `ProntoClient` together; `sheets.filler` fills a whole sheet through gspread.
+Errors are one tree rooted in `ProntoSheetsError` (errors.py); the sheet vocabulary shared
+with Apps Script is vocabulary.json.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes, normalize_do
 from pronto_sheets.enrich.engine import Enricher, EnrichOutcome, EnrichStats, Plan
 from pronto_sheets.enrich.gate import Gate, Priority
 from pronto_sheets.enrich.pronto_client import ProntoClient
-from pronto_sheets.enrich.results import RowResult, Status
+from pronto_sheets.enrich.results import RowResult, Status, TypeResult
+from pronto_sheets.errors import ProntoSheetsError
 from pronto_sheets.settings import Settings
 
 __all__ = [
@@ -27,10 +30,12 @@ __all__ = [
     "Plan",
     "Priority",
     "ProntoClient",
+    "ProntoSheetsError",
     "ResultCache",
     "RowResult",
     "Settings",
     "Status",
+    "TypeResult",
     "normalize_domain",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

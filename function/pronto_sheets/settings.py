@@ -10,12 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pronto_sheets.errors import SettingsError
+from pronto_sheets.vocabulary import vocabulary
+
 DEFAULT_PRONTO_BASE_URL = "https://api.prontohq.com"
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value we cannot use; the message names it."""
 
 
 def _split_list(raw: str | None) -> tuple[str, ...]:
@@ -42,6 +41,20 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -
     return int(value)
 
 
+def _one_worker(env: Mapping[str, str]) -> None:
+    """The gate, the in-flight lookups and the memory cache belong to one process: two
+    workers would each open Pronto's 5 slots and spend the budget twice."""
+    workers = _integer(env, "WORKERS", 1, minimum=1)
+    if workers != 1:
+        raise SettingsError(
+            f"WORKERS={workers}: this function must run as one worker process, because the "
+            "gate that keeps Pronto's limits (5 calls at once, 50 a second) and the credit "
+            "budget live in that process; two workers would each use them in full. Unset "
+            "WORKERS (or set it to 1) and scale with --concurrency, never with --max-instances "
+            "or WORKERS."
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the function needs to know about its surroundings."""
@@ -51,8 +64,12 @@ class Settings:
     rate_per_second: int = 50
     max_in_flight: int = 5
     daily_credit_budget: int = 2500
-    credits_per_email: int = 3
-    credits_per_phone: int = 30
+    # What each type found costs (PRONTO_CREDITS_PER_EMAIL, _PHONE, _PERSONAL_EMAIL).
+    credits_per_type: Mapping[str, int] = field(
+        default_factory=lambda: {t.name: t.default_credits for t in vocabulary().types}
+    )
+    # After Pronto refuses personal emails for lack of consent, ask again at most this often.
+    consent_retry_s: float = 60.0
     cache_found_ttl_s: float = 30 * 86400
     cache_not_found_ttl_s: float = 7 * 86400
     cache_max_entries: int = 200_000
@@ -79,14 +96,18 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the documented variables (see DESIGN.md "Configuration")."""
         env = os.environ if env is None else env
+        _one_worker(env)
         return cls(
             pronto_api_key=env.get("PRONTO_API_KEY", "").strip(),
             pronto_base_url=(env.get("PRONTO_BASE_URL") or DEFAULT_PRONTO_BASE_URL).rstrip("/"),
             rate_per_second=_integer(env, "PRONTO_RATE_PER_SECOND", 50, minimum=1),
             max_in_flight=_integer(env, "PRONTO_MAX_IN_FLIGHT", 5, minimum=1),
             daily_credit_budget=_integer(env, "PRONTO_DAILY_CREDIT_BUDGET", 2500, minimum=0),
-            credits_per_email=_integer(env, "PRONTO_CREDITS_PER_EMAIL", 3, minimum=0),
-            credits_per_phone=_integer(env, "PRONTO_CREDITS_PER_PHONE", 30, minimum=0),
+            credits_per_type={
+                t.name: _integer(env, t.credits_setting, t.default_credits, minimum=0)
+                for t in vocabulary().types
+            },
+            consent_retry_s=_number(env, "PRONTO_CONSENT_RETRY_S", 60.0, minimum=0),
             cache_found_ttl_s=_number(env, "PRONTO_CACHE_FOUND_TTL_S", 30 * 86400, minimum=0),
             cache_not_found_ttl_s=_number(
                 env, "PRONTO_CACHE_NOT_FOUND_TTL_S", 7 * 86400, minimum=0

@@ -86,7 +86,7 @@ def print_demo(run: DemoRun, console: Console) -> None:
             f"[{colours.get(status, 'white')}]{status}[/]",
             result.get("email") or "",
             phones[0]["number"] if phones else "",
-            result.get("message") or "" if status != "success" else "",
+            result.get("message") or "",
         )
     console.print(table)
     stats = run.first["stats"]

@@ -16,21 +16,13 @@ from typing import Any
 
 import click
 
-from pronto_sheets.enrich.contacts import ContactError, EnrichmentTypes
+from pronto_sheets.enrich.contacts import ENRICHMENT_TYPES, EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
-from pronto_sheets.errors import ApiError
-from pronto_sheets.http.fill_route import parse_spreadsheet_id, service_account_of, sheets_refusal
-from pronto_sheets.settings import Settings, SettingsError
-from pronto_sheets.sheets.client import SheetsError, open_gspread_client
-from pronto_sheets.sheets.filler import (
-    FillProgress,
-    FillRequest,
-    FillSummary,
-    SheetFiller,
-    SheetUnmappable,
-    SheetWriteFailed,
-    WorksheetNotFound,
-)
+from pronto_sheets.errors import ProntoSheetsError
+from pronto_sheets.http.fill_route import parse_spreadsheet_id
+from pronto_sheets.settings import Settings
+from pronto_sheets.sheets.client import open_gspread_client, run_blocking
+from pronto_sheets.sheets.filler import FillProgress, FillRequest, FillSummary, SheetFiller
 
 
 def _columns(raw: str | None) -> dict[str, str] | None:
@@ -65,7 +57,8 @@ def _summary_line(summary: FillSummary) -> str:
         return (
             f'Dry run of "{summary.sheet}": {summary.rows} rows, {summary.to_enrich} to enrich, '
             f"{summary.skipped_filled} already filled, {summary.duplicates} duplicates, "
-            f"{summary.invalid} invalid, {plan.get('to_call', 0)} Pronto calls, "
+            f"{summary.invalid} invalid, {summary.needs_linkedin} needing a LinkedIn URL, "
+            f"{plan.get('to_call', 0)} Pronto calls, "
             f"at most {plan.get('estimated_credits', 0)} credits. Nothing was written."
         )
     line = (
@@ -78,6 +71,18 @@ def _summary_line(summary: FillSummary) -> str:
         f"{_count(summary.sheets_writes, 'write')}; "
         f"{summary.seconds:.1f} s."
     )
+    if summary.found_by_type:
+        found = ", ".join(
+            f"{n} {name.replace('_', ' ')}" for name, n in summary.found_by_type.items()
+        )
+        line += f" Found: {found}."
+    if summary.needs_linkedin:
+        line += (
+            f" {summary.needs_linkedin} rows need a LinkedIn URL for a phone or personal "
+            "email: add one and run again."
+        )
+    for message in summary.notices.values():
+        line += f" {message}"
     if summary.stopped:
         line += f" {summary.stopped}"
     if summary.changed_during_run:
@@ -138,26 +143,16 @@ class _ProgressBar:
 async def _run(
     request: FillRequest, settings: Settings, credentials: Path | None, show_progress: bool
 ) -> FillSummary:
-    key_file = str(credentials) if credentials else None
-    try:
-        client = await asyncio.to_thread(
-            open_gspread_client,
-            sheets_api_base_url=settings.sheets_api_base_url,
-            credentials_file=key_file,
-        )
-    except SheetsError as exc:  # no usable Google credentials: the message says what to do
-        raise sheets_refusal(exc, None) from exc
+    client = await run_blocking(
+        open_gspread_client,
+        sheets_api_base_url=settings.sheets_api_base_url,
+        credentials_file=str(credentials) if credentials else None,
+    )
     enricher = Enricher.from_settings(settings)
     bar = _ProgressBar() if show_progress else None
     filler = SheetFiller(enricher, client, progress=bar.update if bar else None)
     try:
         return await filler.fill(request)
-    except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
-        raise sheets_refusal(
-            exc,
-            service_account_of(client, key_file),
-            unknown_account="the service account you use (client_email in its key file)",
-        ) from exc
     finally:
         if bar is not None:
             bar.close()
@@ -179,7 +174,7 @@ async def _run(
     show_default=True,
     envvar="PRONTO_FILL_TYPE",
     show_envvar=True,
-    help="What to find: email, phone or email,phone.",
+    help=f"What to find: any of {', '.join(ENRICHMENT_TYPES)}, comma-separated.",
 )
 @click.option(
     "--dry-run",
@@ -260,9 +255,7 @@ def fill_command(
             max_rows=max_rows,
             columns=_columns(columns),
         )
-    except (SettingsError, ContactError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except ApiError as exc:
+    except ProntoSheetsError as exc:
         raise click.ClickException(exc.message) from None
     # Pronto retries are handled and counted; their log lines would garble the progress bar.
     logging.getLogger("stamina").setLevel(logging.ERROR)
@@ -272,7 +265,7 @@ def fill_command(
         )
     try:
         summary = asyncio.run(_run(request, settings, credentials, progress))
-    except ApiError as exc:
+    except ProntoSheetsError as exc:
         raise click.ClickException(exc.message) from None
     except KeyboardInterrupt:
         raise click.ClickException(

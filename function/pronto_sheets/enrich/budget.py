@@ -1,19 +1,17 @@
 """The daily credit budget: never let a day's spending pass the cap.
 
-Credits are counted per UTC day from what Pronto returned (an email found costs
-`credits_per_email`, phones found cost `credits_per_phone`). Before each call the worst
-case is reserved, so concurrent calls cannot overshoot together; after the answer the
-reservation is settled to the real cost. Pronto saying it is out of credits (402) closes
-the day too.
+Credits are counted per UTC day from what Pronto returned: each type found costs its
+price (`credits_per_type`: email, phone, personal email). Before each call the worst case
+is reserved, so concurrent calls cannot overshoot together; after the answer the
+reservation is settled to the real cost. Pronto saying the account is out of credits (in
+any of its three forms) closes the day too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-
-from pronto_sheets.enrich.contacts import EnrichmentTypes
 
 
 def _utc_today() -> dt.date:
@@ -33,13 +31,11 @@ class CreditBudget:
         self,
         *,
         daily_budget: int,
-        credits_per_email: int,
-        credits_per_phone: int,
+        credits_per_type: Mapping[str, int],
         today: Callable[[], dt.date] = _utc_today,
     ) -> None:
         self.daily_budget = daily_budget
-        self.credits_per_email = credits_per_email
-        self.credits_per_phone = credits_per_phone
+        self.credits_per_type = dict(credits_per_type)
         self._today = today
         self._day = today()
         self._spent = 0
@@ -64,17 +60,15 @@ class CreditBudget:
             return 0
         return max(0, self.daily_budget - self._spent - self._reserved)
 
-    def worst_case(self, types: EnrichmentTypes) -> int:
-        return (self.credits_per_email if types.wants_email else 0) + (
-            self.credits_per_phone if types.wants_phone else 0
-        )
+    def worst_case(self, types: Iterable[str]) -> int:
+        """What a call asking `types` costs if Pronto finds everything."""
+        return sum(self.credits_per_type[name] for name in types)
 
-    def cost(self, *, email_found: bool, phone_found: bool) -> int:
-        return (self.credits_per_email if email_found else 0) + (
-            self.credits_per_phone if phone_found else 0
-        )
+    def cost(self, found: Iterable[str]) -> int:
+        """What a call costs for the types Pronto found."""
+        return self.worst_case(found)
 
-    def reserve(self, types: EnrichmentTypes) -> Reservation | None:
+    def reserve(self, types: Iterable[str]) -> Reservation | None:
         """Set aside the worst case of one call; None when today's budget cannot cover it."""
         day = self._roll()
         credits = self.worst_case(types)

@@ -1,9 +1,14 @@
 """Contacts as people type them, and the normalised form that decides "same person".
 
-Two rows are the same contact when their normalised names, company, domain and
-LinkedIn URL agree: `" ada  LOVELACE "` at `https://www.Acme.io/about` is the same
-person as `"Ada Lovelace"` at `acme.io`. That identity keys deduplication, single-flight
-and the cache, so a recalculation or a duplicate row never pays twice.
+Two rows are the same contact when their folded names and company, bare domain and
+canonical LinkedIn URL agree: `" zoé  LOVELACE "` at `https://www.Acme.io/about` is the
+same person as `"Zoe Lovelace"` at `acme.io` (the folding rules are the vocabulary's
+"identity", shared with Apps Script: apps_script/Contacts.js does the same steps). That
+identity keys deduplication, single-flight and the answer cache, so a recalculation or a
+duplicate row never pays twice.
+
+Every step here is written so JavaScript can take it exactly (no IDNA, no urllib): the
+parity test runs both on the same 200 rows.
 """
 
 from __future__ import annotations
@@ -12,81 +17,89 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from functools import cached_property
+from typing import Any
 
-EnrichmentType = Literal["email", "phone"]
-ENRICHMENT_TYPES: tuple[EnrichmentType, ...] = ("email", "phone")
+from pronto_sheets.errors import ContactError
+from pronto_sheets.vocabulary import EnrichmentType, fold_text, squeeze_spaces, vocabulary
 
-_SPACES = re.compile(r"\s+")
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_DOMAIN_OK = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")
+ENRICHMENT_TYPES: tuple[EnrichmentType, ...] = vocabulary().type_names
 
-
-class ContactError(ValueError):
-    """A request field has the wrong shape; the message says which and how to fix it."""
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_PORT = re.compile(r":[0-9]*$")
+# A host label: letters or digits of any script, inner hyphens; JavaScript spells it
+# [\p{L}\p{N}] with the u flag, Python [^\W_] (word characters without the underscore).
+_LABEL = r"[^\W_](?:[^\W_-]|-){0,62}"
+_DOMAIN_OK = re.compile(rf"^(?:{_LABEL}\.)+{_LABEL}$")
+_LABEL_EDGES = re.compile(r"(^|\.)-|-(\.|$)")
+_URL = re.compile(r"^([a-z][a-z0-9+.-]*)://([^/?#]*)([^?#]*)", re.IGNORECASE)
+_HAS_ALNUM = re.compile(r"[^\W_]")
 
 
 def clean_text(value: object) -> str:
-    """Trim and collapse inner white space; non-strings (numbers from a sheet) become text."""
+    """Trim and collapse inner white space; numbers from a sheet become text.
+
+    Unicode NFC first, so an "é" typed as e + accent equals the composed "é".
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
-        raise ContactError("a contact field is true/false; it should be text.")
+        raise ContactError("A contact field is true/false; send names, company and domain as text.")
     if isinstance(value, int | float):
         value = str(value)
     if not isinstance(value, str):
-        raise ContactError("a contact field is not text; send names, company and domain as text.")
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+        raise ContactError("A contact field is not text; send names, company and domain as text.")
+    return squeeze_spaces(unicodedata.normalize("NFC", value))
 
 
 def normalize_domain(value: str) -> str:
     """The bare host of a website as people paste it: `https://www.Acme.io:443/about` → `acme.io`.
 
-    Returns "" when nothing host-like is left, so a junk domain counts as missing
-    rather than being sent to Pronto.
+    Returns "" when nothing host-like is left, so a junk domain counts as missing rather
+    than being sent to Pronto. Steps (Apps Script takes the same): lower case; an email
+    address keeps its domain; drop the scheme, the path, query and fragment, a user and a
+    port; drop a leading "www." and trailing dots; keep it only if it is two or more
+    labels of letters, digits and inner hyphens.
     """
     text = clean_text(value).lower()
     if not text:
         return ""
     if "@" in text and "://" not in text:
         text = text.rsplit("@", 1)[1]  # someone pasted an email address: keep its domain
-    try:
-        host = (urlsplit(text if "://" in text else "//" + text).hostname or "").strip(".")
-    except ValueError:  # "[" reads as a broken IPv6 address: not a host
+    text = _SCHEME.sub("", text)
+    host = re.split(r"[/?#]", text, maxsplit=1)[0]
+    host = host.rsplit("@", 1)[-1]
+    host = _PORT.sub("", host).rstrip(".")
+    for prefix in vocabulary().identity["domain_drop_prefixes"]:
+        if host.startswith(prefix):
+            host = host[len(prefix) :]
+    if not _DOMAIN_OK.match(host) or _LABEL_EDGES.search(host):
         return ""
-    if host.startswith("www."):
-        host = host[4:]
-    try:
-        host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
-    except UnicodeError:
-        return ""
-    return host if _DOMAIN_OK.match(host) else ""
+    return host
 
 
 def normalize_linkedin(value: str) -> str:
-    """A LinkedIn profile URL in one canonical spelling, or "" when it is not one."""
+    """A LinkedIn profile URL in one canonical spelling, or "" when it is not one.
+
+    `linkedin.com/in/Ada-L?trk=x` → `https://www.linkedin.com/in/ada-l/`.
+    """
+    rules = vocabulary().identity
     text = clean_text(value)
     if not text:
         return ""
-    try:
-        parts = urlsplit(text if "://" in text else "https://" + text)
-        host = (parts.hostname or "").lower()
-    except ValueError:  # "[" reads as a broken IPv6 address: not a profile URL
+    match = _URL.match(text if "://" in text else "https://" + text)
+    if not match:
         return ""
-    if not host.endswith("linkedin.com"):
+    host = _PORT.sub("", match.group(2).rsplit("@", 1)[-1].lower()).rstrip(".")
+    suffix = rules["linkedin_host_suffix"]
+    if host != suffix and not host.endswith("." + suffix):
         return ""
-    path = parts.path.rstrip("/")
-    if not path.startswith("/in/") and not path.startswith("/pub/"):
-        return ""
-    return f"https://www.linkedin.com{path.lower()}/"
-
-
-def _identity_text(value: str) -> str:
-    """Case- and spacing-insensitive text for comparing names (accents are kept: Zoé ≠ Zoe)."""
-    return value.casefold()
+    path = match.group(3).rstrip("/").lower()
+    if not any(path.startswith(prefix) for prefix in rules["linkedin_path_prefixes"]):
+        return ""  # a company page, a search, a post: not a person's profile
+    return str(rules["linkedin_canonical"]).replace("{path}", path)
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,7 @@ class Contact:
             not domain
             and not company
             and "/" not in typed_domain
-            and any(ch.isalnum() for ch in typed_domain)
+            and _HAS_ALNUM.search(typed_domain)
         ):
             company = typed_domain
         return cls(
@@ -128,29 +141,48 @@ class Contact:
 
     def invalid_reason(self) -> str | None:
         """Why Pronto cannot look this person up, in words for the sheet; None when it can."""
+        messages = vocabulary().messages
         missing = [
-            label
-            for label, value in (("first name", self.firstname), ("last name", self.lastname))
+            messages[key]
+            for key, value in (
+                ("missing_name_first", self.firstname),
+                ("missing_name_last", self.lastname),
+            )
             if not value
         ]
         if missing:
-            return f"Add the {' and '.join(missing)} to this row."
+            joined = str(messages["missing_name_joiner"]).join(missing)
+            return str(messages["missing_names"]).replace("{fields}", joined)
         if not (self.domain or self.company_name or self.linkedin_url):
-            return "Add a company name, a company website or a LinkedIn URL to this row."
+            return str(messages["missing_anchor"])
         return None
 
-    def identity(self, types: EnrichmentTypes) -> str:
-        """A stable key for "same person, same question": dedupe, single-flight, cache."""
-        payload = [
-            _identity_text(self.firstname),
-            _identity_text(self.lastname),
-            _identity_text(self.company_name),
+    def can_ask(self, type_name: str) -> bool:
+        """Whether Pronto may be asked this type for this contact (phone and personal
+        email need a LinkedIn URL: Pronto refuses them without one)."""
+        return bool(self.linkedin_url) or not vocabulary().type_info(type_name).needs_linkedin
+
+    def identity_text(self) -> str:
+        """The folded fields that decide "same person", as one string (also built by
+        Apps Script for the parity test): `v2:["zoe","lovelace","","acme.io",""]`."""
+        fields = [
+            fold_text(self.firstname),
+            fold_text(self.lastname),
+            fold_text(self.company_name),
             self.domain,
             self.linkedin_url,
-            list(types.names),
         ]
-        digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
-        return digest[:32]
+        payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        return f"v{vocabulary().identity['version']}:{payload}"
+
+    def identity(self) -> str:
+        """A stable key for "same person": dedupe, single-flight, the cache (with a type)."""
+        return self._identity
+
+    @cached_property
+    def _identity(self) -> str:
+        # Computed once per contact: a 100,000-row sheet hashes each row once, not thrice.
+        return hashlib.sha256(self.identity_text().encode("utf-8")).hexdigest()[:32]
 
     def pronto_body(self, types: EnrichmentTypes) -> dict[str, Any]:
         """The request body for Pronto: only non-empty fields, never our `custom`."""
@@ -164,13 +196,19 @@ class Contact:
 
 @dataclass(frozen=True)
 class EnrichmentTypes:
-    """Which data points are asked for, in Pronto's order ("email" before "phone")."""
+    """Which data points are asked for, in Pronto's order (email, phone, personal email)."""
 
     names: tuple[EnrichmentType, ...] = ("email",)
 
     @classmethod
+    def of(cls, names: Iterable[str]) -> EnrichmentTypes:
+        """These types, in the canonical order (duplicates dropped)."""
+        wanted = set(names)
+        return cls(tuple(t for t in ENRICHMENT_TYPES if t in wanted))
+
+    @classmethod
     def parse(cls, raw: object) -> EnrichmentTypes:
-        """Accept `["email"]`, `["phone"]`, both, or a comma-separated string; default email."""
+        """Accept `["email"]`, any combination, or a comma-separated string; default email."""
         if raw is None:
             return cls()
         items: Iterable[object]
@@ -180,24 +218,39 @@ class EnrichmentTypes:
             items = raw
         else:
             raise ContactError(
-                'enrichment_type must be a list such as ["email"] or ["email", "phone"].'
+                'enrichment_type must be a list such as ["email"] or ["email", "phone"].',
+                code="invalid_field",
             )
+        allowed = ", ".join(f'"{name}"' for name in ENRICHMENT_TYPES)
         wanted: set[str] = set()
         for item in items:
             name = item.strip().lower() if isinstance(item, str) else item
             if name not in ENRICHMENT_TYPES:
                 raise ContactError(
-                    f'enrichment_type can only contain "email" and "phone", not {item!r}.'
+                    f"enrichment_type can only contain {allowed}, not {item!r}.",
+                    code="invalid_field",
                 )
             wanted.add(str(name))
         if not wanted:
-            raise ContactError('enrichment_type is empty; use ["email"], ["phone"] or both.')
-        return cls(tuple(t for t in ENRICHMENT_TYPES if t in wanted))
+            raise ContactError(
+                f"enrichment_type is empty; ask for at least one of {allowed}.",
+                code="invalid_field",
+            )
+        return cls.of(wanted)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __iter__(self) -> Iterator[EnrichmentType]:
+        return iter(self.names)
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def without(self, names: Iterable[str]) -> EnrichmentTypes:
+        drop = set(names)
+        return EnrichmentTypes(tuple(t for t in self.names if t not in drop))
 
     @property
-    def wants_email(self) -> bool:
-        return "email" in self.names
-
-    @property
-    def wants_phone(self) -> bool:
-        return "phone" in self.names
+    def key(self) -> str:
+        return "+".join(self.names)

@@ -1,24 +1,30 @@
 """The Pronto client: one contact per call to `POST /v2/contacts/sync_single_enrich`.
 
-It retries what may succeed next time and nothing else, and it turns whatever Pronto
-says into a `RowResult` — or into one of these errors, which the engine maps to rows:
+Pronto's rules, as its current page states them
+(https://docs.prontohq.com/api-reference/endpoints/contacts/sync_single_enrich):
+- `enrichment_type` is any combination of "email", "phone" and "personal_email";
+- requests including "phone" or "personal_email" must include `linkedin_url`: this client
+  refuses to send one that lacks it (the status Pronto answers is undocumented, and a
+  refused call may be billed or counted against the rate);
+- "personal_email" needs the account's consent, else 422 "You can't use the personal
+  email enrichment feature without consenting with our terms of use";
+- out of credits comes in three forms, all meaning "stop calling for today": 402; 422
+  with a credit message; 200 whose status is "error" and whose message says credits are
+  insufficient. Nothing else closes the day (a 4xx that merely mentions a credit card
+  does not);
+- "not found" is a 200 with "status": "error" and a message.
 
-    ProntoError
-    ├── ProntoKeyRejected     401/403: every row `failed`, the key needs fixing
-    ├── ProntoOutOfCredits    402 or a credit-cap answer: `over_budget`, never retried
-    ├── BudgetExhausted       our own daily budget cannot cover the call: not sent at all
-    ├── ProntoRejectedRow     another 4xx: this row `failed`, retrying would not help
-    └── ProntoUnavailable     retries exhausted (5xx, 429, transport, truncated bodies)
-
-Retried (with `stamina`, capped jittered backoff, bounded in attempts and total time):
-transport errors and timeouts, truncated or unparsable bodies, 429 and 5xx. A 429 or
-503 with Retry-After (seconds or HTTP date) waits that long, and pauses the whole gate.
+It retries what may succeed next time and nothing else (with `stamina`: capped jittered
+backoff, bounded in attempts and total time): transport errors and timeouts, truncated or
+unparsable bodies, 429 and 5xx. A 429 or 503 with Retry-After (seconds or HTTP date) waits
+that long, and a 429 pauses the whole gate. Errors are `ProntoError`s (see errors.py),
+which the engine turns into type statuses.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,40 +34,35 @@ import stamina
 from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.gate import Gate, Ticket
-from pronto_sheets.enrich.results import Phone, RowResult, Status
+from pronto_sheets.enrich.results import Phone, Status, TypeResult
+from pronto_sheets.errors import (
+    BudgetExhausted,
+    ConsentRequired,
+    ProntoKeyRejected,
+    ProntoOutOfCredits,
+    ProntoRejectedRow,
+    ProntoUnavailable,
+)
 from pronto_sheets.retry_after import parse_retry_after
+from pronto_sheets.vocabulary import vocabulary
 
 ENRICH_PATH = "/v2/contacts/sync_single_enrich"
 _MAX_RETRY_AFTER_S = 60.0
-_OUT_OF_CREDIT_WORDS = ("insufficient", "limit", "exceed", "no more", "out of")
-
-
-class ProntoError(Exception):
-    """Pronto could not give an answer for this contact; `message` is for the sheet."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class ProntoKeyRejected(ProntoError):
-    pass
-
-
-class ProntoOutOfCredits(ProntoError):
-    pass
-
-
-class ProntoRejectedRow(ProntoError):
-    pass
-
-
-class BudgetExhausted(ProntoError):
-    pass
-
-
-class ProntoUnavailable(ProntoError):
-    pass
+# "Insufficient credits", "not enough credits", "credit limit reached", "out of credits"…
+_CREDITS = re.compile(r"\bcredits?\b", re.IGNORECASE)
+_EXHAUSTED = re.compile(
+    r"insufficient|not enough|no (?:more )?credits?|out of|run out|ran out|exhausted|"
+    r"reached|exceed|depleted|remaining credits?:? 0\b",
+    re.IGNORECASE,
+)
+_CONSENT = re.compile(r"consent", re.IGNORECASE)
+# Where each type's answer lives in Pronto's body.
+_VALUE_FIELDS = {"email": "email", "personal_email": "personal_email"}
+_STATUS_FIELDS = {
+    "email": "email_status",
+    "phone": "phone_status",
+    "personal_email": "personal_email_status",
+}
 
 
 class _Retryable(Exception):
@@ -79,17 +80,18 @@ def retry_wait(value: str | None) -> float | None:
     return None if seconds is None else min(_MAX_RETRY_AFTER_S, seconds)
 
 
+def says_out_of_credits(message: object) -> bool:
+    """True when Pronto's message says the account has no credits left."""
+    text = message if isinstance(message, str) else ""
+    return bool(_CREDITS.search(text) and _EXHAUSTED.search(text))
+
+
 @dataclass(frozen=True)
 class Answer:
-    """A parsed Pronto answer and what it cost."""
+    """Pronto's answer for the types asked, and what it cost."""
 
-    result: RowResult
+    types: Mapping[str, TypeResult]
     credits: int
-
-
-def _looks_out_of_credits(body: Any) -> bool:
-    text = json.dumps(body).lower() if body is not None else ""
-    return "credit" in text and any(word in text for word in _OUT_OF_CREDIT_WORDS)
 
 
 def _phones(raw: Any) -> tuple[Phone, ...]:
@@ -105,41 +107,37 @@ def _phones(raw: Any) -> tuple[Phone, ...]:
     return tuple(phones)
 
 
-def parse_answer(body: Any, types: EnrichmentTypes, *, cost: Callable[[bool, bool], int]) -> Answer:
-    """Turn a 200 body into a row result. Unknown shapes fail rather than guess a value."""
+def _text(body: Mapping[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_answer(body: Any, types: EnrichmentTypes, budget: CreditBudget) -> Answer:
+    """Turn a 200 body into one result per type asked. Unknown shapes fail rather than guess
+    a value; an "error" whose message says credits are insufficient is out of credits."""
     if not isinstance(body, dict) or body.get("status") not in ("success", "error"):
         raise ProntoRejectedRow(
             "Pronto answered in a form we do not recognise, so nothing was written. "
             "Try again later."
         )
-    email = body.get("email") if types.wants_email else None
-    email = email.strip() if isinstance(email, str) and email.strip() else None
-    phones = _phones(body.get("phones")) if types.wants_phone else ()
-    email_status = body.get("email_status") if email else None
-    phone_status = body.get("phone_status") if phones else None
-    if body["status"] == "error" or (email is None and not phones):
-        if _looks_out_of_credits(body.get("message")):
-            raise ProntoOutOfCredits("Pronto says the account is out of credits.")
-        message = body.get("message")
-        return Answer(
-            RowResult(
-                Status.NOT_FOUND,
-                email_status=None,
-                phone_status=None,
-                message=message if isinstance(message, str) and message else "Nothing found.",
-            ),
-            credits=0,
-        )
-    return Answer(
-        RowResult(
-            Status.SUCCESS,
-            email=email,
-            email_status=str(email_status) if email_status is not None else None,
-            phones=phones,
-            phone_status=str(phone_status) if phone_status is not None else None,
-        ),
-        credits=cost(email is not None, bool(phones)),
-    )
+    message = body.get("message") if isinstance(body.get("message"), str) else None
+    if body["status"] == "error" and says_out_of_credits(message):
+        raise ProntoOutOfCredits(str(message))
+    not_found_message = message or str(vocabulary().messages["not_found"])
+    results: dict[str, TypeResult] = {}
+    for name in types:
+        value_status = _text(body, _STATUS_FIELDS[name])
+        if name == "phone":
+            phones = _phones(body.get("phones"))
+            found = bool(phones)
+            result = TypeResult(Status.SUCCESS, phones=phones, value_status=value_status)
+        else:
+            value = _text(body, _VALUE_FIELDS[name])
+            found = value is not None
+            result = TypeResult(Status.SUCCESS, value=value, value_status=value_status)
+        results[name] = result if found else TypeResult(Status.NOT_FOUND, message=not_found_message)
+    found_types = [name for name, result in results.items() if result.status is Status.SUCCESS]
+    return Answer(results, budget.cost(found_types))
 
 
 class ProntoClient:
@@ -166,7 +164,6 @@ class ProntoClient:
         self._gate = gate
         self._budget = budget
         self._attempts = retry_attempts
-        self._cost = lambda email, phone: budget.cost(email_found=email, phone_found=phone)
         self._total_s = retry_total_s
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=10.0),
@@ -174,7 +171,7 @@ class ProntoClient:
                 max_connections=gate.max_in_flight * 2,
                 max_keepalive_connections=gate.max_in_flight,
             ),
-            headers={"User-Agent": "pronto-sheets/0.1"},
+            headers={"User-Agent": "pronto-sheets/0.2"},
         )
         self.retries = 0
 
@@ -193,6 +190,11 @@ class ProntoClient:
         if not self._api_key:
             raise ProntoKeyRejected(
                 "The function has no Pronto API key. Set PRONTO_API_KEY where the function runs."
+            )
+        unaskable = [name for name in types if not contact.can_ask(name)]
+        if unaskable:  # the engine never sends these; a refusal here is a bug, not a bill
+            raise ProntoRejectedRow(
+                " ".join(vocabulary().needs_linkedin_message(name) for name in unaskable)
             )
         body = contact.pronto_body(types)
         last: _Retryable | None = None
@@ -249,7 +251,13 @@ class ProntoClient:
                 except httpx.TransportError as exc:
                     # Dropped connections and truncated bodies land here.
                     raise _Retryable("the connection to Pronto broke") from exc
-                answer = self._interpret(response, types)
+                try:
+                    answer = self._interpret(response, types)
+                except ProntoOutOfCredits:
+                    # Every form of "out of credits" stops the day's spending at once:
+                    # calls already in the gate's queue are refused when their turn comes.
+                    self._budget.close_for_today()
+                    raise ProntoOutOfCredits(self._budget.exhausted_message) from None
                 spent = answer.credits
                 return answer
             finally:
@@ -261,10 +269,11 @@ class ProntoClient:
             payload: Any = response.json()
         except ValueError:
             payload = None
+        message = payload.get("message") if isinstance(payload, dict) else None
         if status == 200:
             if payload is None:
                 raise _Retryable("Pronto sent an incomplete answer")
-            return parse_answer(payload, types, cost=self._cost)
+            return parse_answer(payload, types, self._budget)
         if status in (429, 503) or status >= 500:
             retry_after = retry_wait(response.headers.get("Retry-After"))
             if status == 429 and retry_after is not None:
@@ -276,11 +285,11 @@ class ProntoClient:
                 "The Pronto API key was rejected. Ask your admin to check PRONTO_API_KEY "
                 "where the function runs."
             )
-        if status == 402 or _looks_out_of_credits(payload):
-            self._budget.close_for_today()
-            raise ProntoOutOfCredits(self._budget.exhausted_message)
-        detail = payload.get("message") if isinstance(payload, dict) else None
-        said = f": {detail}" if isinstance(detail, str) else ""
+        if status == 402 or (status == 422 and says_out_of_credits(message)):
+            raise ProntoOutOfCredits(str(message or "out of credits"))
+        if status == 422 and "personal_email" in types and _CONSENT.search(str(message or "")):
+            raise ConsentRequired(str(vocabulary().messages["consent_notice"]))
+        said = f": {message}" if isinstance(message, str) else ""
         raise ProntoRejectedRow(
             f"Pronto refused this row ({status}{said}). "
             "Check the names, company and website in this row."

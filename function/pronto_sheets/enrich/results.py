@@ -1,36 +1,50 @@
-"""What one row gets back: a status from a closed set and, when found, the values.
+"""What a contact gets back: a status per enrichment type, and one status for the row.
 
-Statuses (DESIGN.md, "The HTTP contract"):
-- `success`     Pronto found what was asked.
-- `not_found`   Pronto answered; nothing found.
-- `invalid`     the row lacks a name, or has none of domain, company, LinkedIn.
-- `pending`     not done by `timeout_s`; the call goes on and lands in the cache.
-- `failed`      Pronto kept failing after retries; retry later.
-- `over_budget` the daily credit budget (ours or Pronto's) is reached.
+Type statuses (the vocabulary's "statuses"):
+- `success`        Pronto found it (the value and Pronto's own status of it).
+- `not_found`      Pronto answered; nothing found.
+- `invalid`        the row lacks a name, or has none of domain, company, LinkedIn.
+- `needs_linkedin` phone and personal email need a LinkedIn URL; not sent, says what to add.
+- `paused`         personal emails wait for the account's consent in Pronto's settings.
+- `pending`        not done by `timeout_s`; the call goes on and lands in the cache.
+- `failed`         Pronto kept failing after retries; retry later.
+- `over_budget`    the daily credit budget (ours or Pronto's) is reached.
 
-Only `success` and `not_found` are answers; the others say "ask again later" or
-"fix the row", and are never cached.
+Only `success` and `not_found` are answers (cached, final); the others say "fix the row"
+or "ask again later". The row's status is one of the six of the HTTP contract, taken
+from its types by the vocabulary's precedence (over_budget, failed, pending, success,
+not_found, invalid), `needs_linkedin` counting as invalid and `paused` as failed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from pronto_sheets.vocabulary import squeeze_spaces, vocabulary
 
 
 class Status(StrEnum):
     SUCCESS = "success"
     NOT_FOUND = "not_found"
     INVALID = "invalid"
+    NEEDS_LINKEDIN = "needs_linkedin"
+    PAUSED = "paused"
     PENDING = "pending"
     FAILED = "failed"
     OVER_BUDGET = "over_budget"
 
     @property
     def is_answer(self) -> bool:
-        """True for what Pronto decided (cacheable, final); False for "try again"."""
-        return self in (Status.SUCCESS, Status.NOT_FOUND)
+        """True for what Pronto decided (cacheable, final); False for "not yet"."""
+        return vocabulary().is_answer(self.value)
+
+    @property
+    def row_status(self) -> Status:
+        """The row-level status this type status counts as."""
+        return Status(vocabulary().row_status_of(self.value))
 
 
 @dataclass(frozen=True)
@@ -43,47 +57,107 @@ class Phone:
 
 
 @dataclass(frozen=True)
+class TypeResult:
+    """What one enrichment type got for one contact.
+
+    `value` is the email or personal email found; `phones` the phones found; `value_status`
+    is Pronto's own word for it (`email_status`, `phone_status`, `personal_email_status`).
+    """
+
+    status: Status
+    value: str | None = None
+    phones: tuple[Phone, ...] = ()
+    value_status: str | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status.value, "message": self.message}
+
+
+@dataclass(frozen=True)
 class RowResult:
     """The answer for one contact row, as the function returns it."""
 
     status: Status
-    email: str | None = None
-    email_status: str | None = None
-    phones: tuple[Phone, ...] = ()
-    phone_status: str | None = None
+    types: Mapping[str, TypeResult] = field(default_factory=dict)
     message: str | None = None
     cached: bool = False
     custom: Any = None
 
-    @property
-    def first_phone(self) -> str | None:
-        return self.phones[0].number if self.phones else None
+    @classmethod
+    def invalid_row(cls, reason: str, type_names: tuple[str, ...], custom: Any) -> RowResult:
+        """A row Pronto cannot be asked about at all (no name, no company/domain/LinkedIn)."""
+        each = TypeResult(Status.INVALID, message=reason)
+        return cls(Status.INVALID, {name: each for name in type_names}, reason, False, custom)
+
+    @classmethod
+    def combine(
+        cls, types: Mapping[str, TypeResult], *, cached: bool = False, custom: Any = None
+    ) -> RowResult:
+        """The row's result from its types' results (see the module docstring)."""
+        present = {result.status.row_status for result in types.values()}
+        status = next(
+            (Status(code) for code in vocabulary().row_status_precedence if code in present),
+            Status.INVALID,
+        )
+        messages: list[str] = []
+        for result in types.values():
+            wanted = not result.status.is_answer or (
+                status is Status.NOT_FOUND and result.status is Status.NOT_FOUND
+            )
+            sentence = as_sentence(result.message)
+            if wanted and sentence and sentence not in messages:
+                messages.append(sentence)
+        return cls(status, dict(types), " ".join(messages) or None, cached, custom)
 
     def for_row(self, *, cached: bool, custom: Any) -> RowResult:
         """This result as seen by one particular row (its own `custom`, whether from cache)."""
         return replace(self, cached=cached, custom=custom)
 
+    def _of(self, name: str) -> TypeResult | None:
+        return self.types.get(name)
+
+    @property
+    def email(self) -> str | None:
+        result = self._of("email")
+        return result.value if result else None
+
+    @property
+    def personal_email(self) -> str | None:
+        result = self._of("personal_email")
+        return result.value if result else None
+
+    @property
+    def phones(self) -> tuple[Phone, ...]:
+        result = self._of("phone")
+        return result.phones if result else ()
+
+    def value_status(self, name: str) -> str | None:
+        result = self._of(name)
+        return result.value_status if result else None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status.value,
             "email": self.email,
-            "email_status": self.email_status,
+            "email_status": self.value_status("email"),
             "phones": [phone.to_json() for phone in self.phones],
-            "phone_status": self.phone_status,
+            "phone_status": self.value_status("phone"),
+            "personal_email": self.personal_email,
+            "personal_email_status": self.value_status("personal_email"),
             "message": self.message,
             "cached": self.cached,
             "custom": self.custom,
+            "types": {name: result.to_json() for name, result in self.types.items()},
         }
 
 
-def failed(message: str) -> RowResult:
-    return RowResult(Status.FAILED, message=message)
+def as_sentence(message: str | None) -> str:
+    """A message as one sentence: spaces squeezed, a full stop added when it has none
+    ("No email or phone found for this profile" → "… profile.")."""
+    text = squeeze_spaces(message or "")
+    return text if not text or text[-1] in ".!?…" else text + "."
 
 
-def over_budget(message: str) -> RowResult:
-    return RowResult(Status.OVER_BUDGET, message=message)
-
-
-PENDING_MESSAGE = (
-    "Still searching: Pronto is taking a while. Recalculate in a minute; the answer will be free."
-)
+def pending_message() -> str:
+    return str(vocabulary().messages["pending"])

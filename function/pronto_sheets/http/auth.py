@@ -24,7 +24,7 @@ import httpx
 from google.auth import exceptions as google_exceptions
 from google.auth import jwt as google_jwt
 
-from pronto_sheets.errors import Forbidden, Unauthenticated
+from pronto_sheets.errors import CallerNotAllowed, Unauthenticated
 from pronto_sheets.settings import Settings
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
@@ -130,11 +130,11 @@ class Authenticator:
         if verified and domain and domain in self._domains:
             return Caller("google", email)
         if not self._emails and not self._domains:
-            raise Forbidden(
+            raise CallerNotAllowed(
                 "Google sign-in is not enabled for any account yet. Ask your admin to set "
                 "GOOGLE_ALLOWED_EMAILS or GOOGLE_ALLOWED_DOMAINS on the function."
             )
-        raise Forbidden(
+        raise CallerNotAllowed(
             f"The Google account {email or '(no email)'} is not allowed to use this function. "
             "Ask your admin to add it to GOOGLE_ALLOWED_EMAILS or its domain to "
             "GOOGLE_ALLOWED_DOMAINS."

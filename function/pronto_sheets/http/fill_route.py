@@ -1,47 +1,31 @@
 """POST /fill: fill a whole sheet from the function, and say plainly why when it cannot.
 
 Body: `{"spreadsheet_id", "sheet"?, "enrichment_type"?, "overwrite"?, "dry_run"?,
-"max_rows"?, "columns"?, "first_row"?, "last_row"?}`. The id (or the spreadsheet's URL)
-is checked before any call to Google. Answer: the run's summary (`FillSummary.to_json`).
-Refusals, each raised as an `ApiError` (routes.py renders them):
-
-- 400 `invalid_field` / `invalid_spreadsheet_id` / `unmappable_sheet`
-- 403 `sheet_not_shared`   "Share the spreadsheet with <service account> as an editor"
-- 404 `spreadsheet_not_found` / `sheet_not_found`
-- 502 `sheets_quota` / `sheets_unavailable` / `sheet_write_failed` (after retries)
+"max_rows"?, "columns"?, "first_row"?, "last_row"?, "deadline_s"?}`. The id (or the
+spreadsheet's URL) is checked before any call to Google. Answer: the run's summary
+(`FillSummary.to_json`). Refusals are the errors of errors.py, each with its sentence
+(routes.py gives their statuses): a malformed field (400 `invalid_field`,
+`invalid_spreadsheet_id`, `unmappable_sheet`), a sheet not shared with the service
+account (403 `sheet_not_shared`, naming the account), a spreadsheet or tab not found
+(404), Google failing after retries (502 `sheets_quota`, `sheets_unavailable`,
+`sheet_write_failed`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from pronto_sheets.enrich.contacts import ContactError, EnrichmentTypes
+from pronto_sheets.enrich.contacts import EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
-from pronto_sheets.errors import ApiError, BadRequest, Forbidden, NotFound, UpstreamError
+from pronto_sheets.errors import MalformedRequest
 from pronto_sheets.settings import Settings
-from pronto_sheets.sheets.client import (
-    SheetsClient,
-    SheetsError,
-    SheetsQuotaExhausted,
-    SheetsUnavailable,
-    SpreadsheetNotFound,
-    SpreadsheetPermissionDenied,
-    open_gspread_client,
-)
-from pronto_sheets.sheets.filler import (
-    FillRequest,
-    SheetFiller,
-    SheetUnmappable,
-    SheetWriteFailed,
-    WorksheetNotFound,
-)
+from pronto_sheets.sheets.client import open_gspread_client, run_blocking
+from pronto_sheets.sheets.filler import FillRequest, SheetFiller
 
-# A Cloud Function may run an hour: stop enriching in time to write what was found.
+# A Cloud Function may run an hour: stop enriching in time to write what was found. A
+# caller with a shorter deadline says so (Cloud Scheduler gives up after 1,800 s at most).
 FUNCTION_DEADLINE_S = 50 * 60
 MAX_ROWS_LIMIT = 10_000_000
 
@@ -56,6 +40,7 @@ _FIELDS = (
     "max_rows",
     "first_row",
     "last_row",
+    "deadline_s",
 )
 _KNOWN_FIELDS = frozenset((*_FIELDS, "columns"))
 ID_HELP = (
@@ -65,15 +50,17 @@ ID_HELP = (
 
 
 def parse_spreadsheet_id(raw: object) -> str:
-    """The spreadsheet id from an id or a pasted URL; `BadRequest` explains the shape."""
+    """The spreadsheet id from an id or a pasted URL; `MalformedRequest` explains the shape."""
     if not isinstance(raw, str) or not raw.strip():
-        raise BadRequest(f'"spreadsheet_id" is required. {ID_HELP}', code="invalid_spreadsheet_id")
+        raise MalformedRequest(
+            f'"spreadsheet_id" is required. {ID_HELP}', code="invalid_spreadsheet_id"
+        )
     text = raw.strip()
     in_url = _ID_IN_URL.search(text)
     if in_url:
         text = in_url.group(1)
     if not _ID.match(text):
-        raise BadRequest(
+        raise MalformedRequest(
             f'"{raw[:60]}" is not a spreadsheet id. {ID_HELP}', code="invalid_spreadsheet_id"
         )
     return text
@@ -82,7 +69,7 @@ def parse_spreadsheet_id(raw: object) -> str:
 def _flag(body: Mapping[str, Any], name: str) -> bool:
     value = body.get(name, False)
     if not isinstance(value, bool):
-        raise BadRequest(f'"{name}" must be true or false.', code="invalid_field")
+        raise MalformedRequest(f'"{name}" must be true or false.', code="invalid_field")
     return value
 
 
@@ -91,7 +78,7 @@ def _row_number(body: Mapping[str, Any], name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ROWS_LIMIT:
-        raise BadRequest(
+        raise MalformedRequest(
             f'"{name}" must be a row number as the sheet shows it (1 is the top row).',
             code="invalid_field",
         )
@@ -102,7 +89,7 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
     """Validate a POST /fill body; every refusal names the field and what it should be."""
     unknown = sorted(set(body) - _KNOWN_FIELDS)
     if unknown:
-        raise BadRequest(
+        raise MalformedRequest(
             f"Unknown field(s): {', '.join(unknown)}. POST /fill accepts "
             f"{', '.join(sorted(_KNOWN_FIELDS))}.",
             code="invalid_field",
@@ -110,26 +97,23 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
     spreadsheet_id = parse_spreadsheet_id(body.get("spreadsheet_id"))
     sheet = body.get("sheet")
     if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
-        raise BadRequest(
+        raise MalformedRequest(
             '"sheet" must be the name of a tab, like "Leads"; leave it out for the first tab.',
             code="invalid_field",
         )
-    try:
-        types = EnrichmentTypes.parse(body.get("enrichment_type"))
-    except ContactError as exc:
-        raise BadRequest(str(exc), code="invalid_field") from None
+    types = EnrichmentTypes.parse(body.get("enrichment_type"))
     max_rows = body.get("max_rows")
     if max_rows is not None and (
         isinstance(max_rows, bool)
         or not isinstance(max_rows, int)
         or not 1 <= max_rows <= MAX_ROWS_LIMIT
     ):
-        raise BadRequest(
+        raise MalformedRequest(
             '"max_rows" must be a whole number of rows, at least 1.', code="invalid_field"
         )
     first_row, last_row = _row_number(body, "first_row"), _row_number(body, "last_row")
     if first_row is not None and last_row is not None and last_row < first_row:
-        raise BadRequest(
+        raise MalformedRequest(
             f'"last_row" ({last_row}) is above "first_row" ({first_row}): give the rows top '
             "to bottom.",
             code="invalid_field",
@@ -139,9 +123,20 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
         not isinstance(columns, dict)
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
     ):
-        raise BadRequest(
+        raise MalformedRequest(
             '"columns" must map fields to header texts or column letters, like '
             '{"firstname": "Prénom", "domain": "D"}.',
+            code="invalid_field",
+        )
+    deadline_s = body.get("deadline_s")
+    if deadline_s is not None and (
+        isinstance(deadline_s, bool)
+        or not isinstance(deadline_s, int | float)
+        or not 10 <= deadline_s <= FUNCTION_DEADLINE_S
+    ):
+        raise MalformedRequest(
+            f'"deadline_s" must be the seconds the caller waits for the answer, between 10 '
+            f"and {FUNCTION_DEADLINE_S}; the fill stops in time to answer before it.",
             code="invalid_field",
         )
     return FillRequest(
@@ -154,55 +149,8 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
         columns=columns,
         first_row=first_row,
         last_row=last_row,
+        deadline_s=float(deadline_s) if deadline_s is not None else None,
     )
-
-
-def sheets_refusal(
-    exc: BaseException,
-    service_account: str | None,
-    *,
-    unknown_account: str = "the function's service account",
-) -> ApiError:
-    """The refusal a person reads for an error from Google Sheets or the filler.
-
-    `service_account` is the email to share with; `unknown_account` names it when the
-    credentials do not say (the emulator, or Cloud credentials not yet refreshed).
-    """
-    cause = exc.__cause__ if isinstance(exc, SheetWriteFailed) else None
-    if isinstance(exc, SpreadsheetPermissionDenied) or isinstance(
-        cause, SpreadsheetPermissionDenied
-    ):
-        who = service_account or unknown_account
-        return Forbidden(
-            f"Share the spreadsheet with {who} as an editor (Share button, top right), "
-            "then run the fill again.",
-            code="sheet_not_shared",
-        )
-    if isinstance(exc, SpreadsheetNotFound):
-        return NotFound(
-            "The spreadsheet was not found: check the id in its URL (the part between "
-            "/d/ and /edit) and that it was not deleted.",
-            code="spreadsheet_not_found",
-        )
-    if isinstance(exc, WorksheetNotFound):
-        return NotFound(exc.message, code="sheet_not_found")
-    if isinstance(exc, SheetUnmappable):
-        return BadRequest(exc.message, code="unmappable_sheet")
-    if isinstance(exc, SheetWriteFailed):
-        return UpstreamError(exc.message, code="sheet_write_failed")
-    if isinstance(exc, SheetsQuotaExhausted):
-        return UpstreamError(
-            "Google Sheets is limiting how often this spreadsheet can be read or written. "
-            "Wait a minute and run the fill again; rows already written are kept.",
-            code="sheets_quota",
-        )
-    if isinstance(exc, SheetsUnavailable):
-        return UpstreamError(
-            "Google Sheets did not answer after several tries. Run the fill again in a few "
-            "minutes; rows already written are kept.",
-            code="sheets_unavailable",
-        )
-    return UpstreamError(str(exc), code="sheets_error")
 
 
 async def handle_fill(
@@ -210,32 +158,13 @@ async def handle_fill(
 ) -> dict[str, Any]:
     """Validate, fill the sheet at background priority, and return the run's summary."""
     request = parse_fill_request(body)
-    try:
-        client = await asyncio.to_thread(
-            open_gspread_client, sheets_api_base_url=settings.sheets_api_base_url
-        )
-    except SheetsError as exc:
-        raise sheets_refusal(exc, None) from exc
+    client = await run_blocking(
+        open_gspread_client,
+        sheets_api_base_url=settings.sheets_api_base_url,
+        # With the emulator (or before Google credentials are refreshed) the account to
+        # share with is only known from the key file Google's libraries use.
+        key_file_hint=settings.google_application_credentials,
+    )
     filler = SheetFiller(enricher, client, deadline_s=FUNCTION_DEADLINE_S)
-    try:
-        summary = await filler.fill(request)
-    except (SheetsError, WorksheetNotFound, SheetUnmappable, SheetWriteFailed) as exc:
-        # With the emulator (or before Google credentials are refreshed) the account is
-        # only known from the key file Google's libraries use.
-        account = service_account_of(client, settings.google_application_credentials)
-        raise sheets_refusal(exc, account) from exc
+    summary = await filler.fill(request)
     return summary.to_json()
-
-
-def service_account_of(client: SheetsClient, key_file: str | None = None) -> str | None:
-    """The email the spreadsheet must be shared with: from the credentials in use, else
-    from the service-account key file named (read for its `client_email` only)."""
-    if client.service_account_email:
-        return client.service_account_email
-    if not key_file:
-        return None
-    try:
-        email = json.loads(Path(key_file).read_text(encoding="utf-8")).get("client_email")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return email if isinstance(email, str) and "@" in email else None

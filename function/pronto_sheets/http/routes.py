@@ -1,9 +1,10 @@
 """The HTTP routes of the function: POST /enrich, POST /fill, GET /healthz.
 
 One `Service` per instance (per event loop) owns the enricher — gate, cache, budget,
-Pronto client — so every request this instance serves shares Pronto's limits. Request
-errors become `{"error": {"code", "message"}}` here and only here; anything unexpected is
-logged and answered as a plain 500 without a stack trace or a secret.
+Pronto client — so every request this instance serves shares Pronto's limits. Errors
+(`ProntoSheetsError`, errors.py) become `{"error": {"code", "message"}}` here and only
+here, with the HTTP status `http_status` gives; anything unexpected is logged and
+answered as a plain 500 without a stack trace or a secret.
 """
 
 from __future__ import annotations
@@ -21,10 +22,24 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from pronto_sheets.enrich.contacts import Contact, ContactError, EnrichmentTypes
+from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.enrich.gate import Priority
-from pronto_sheets.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from pronto_sheets.errors import (
+    AuthError,
+    CallerNotAllowed,
+    ContactError,
+    MalformedRequest,
+    MethodNotAllowed,
+    ProntoSheetsError,
+    RequestTooLarge,
+    SheetFillError,
+    SheetsError,
+    SpreadsheetNotFound,
+    SpreadsheetPermissionDenied,
+    UnknownRoute,
+    WorksheetNotFound,
+)
 from pronto_sheets.http.auth import Authenticator, Caller, GoogleCertificates
 from pronto_sheets.settings import Settings
 
@@ -33,6 +48,30 @@ MAX_CONTACTS = 1000
 MAX_TIMEOUT_S = 3600.0
 
 logger = logging.getLogger(__name__)
+
+# The one place errors meet HTTP statuses: the most specific class listed wins.
+HTTP_STATUS: tuple[tuple[type[ProntoSheetsError], int], ...] = (
+    (UnknownRoute, 404),
+    (MethodNotAllowed, 405),
+    (RequestTooLarge, 413),
+    (MalformedRequest, 400),
+    (CallerNotAllowed, 403),
+    (AuthError, 401),
+    (SpreadsheetPermissionDenied, 403),
+    (SpreadsheetNotFound, 404),
+    (WorksheetNotFound, 404),
+    (SheetsError, 502),  # Google failed after retries: never the caller's input
+    (SheetFillError, 502),
+)
+
+
+def http_status(exc: ProntoSheetsError) -> int:
+    """The status of the HTTP contract for an error (500 for one no route should raise)."""
+    for kind, status in HTTP_STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
 
 # A handler answers with the JSON body and the counts its log line carries.
 Answer = tuple[dict[str, Any], dict[str, int]]
@@ -67,26 +106,26 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, refusing oversize bodies before reading them whole."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(_too_large_message())
+        raise RequestTooLarge(_too_large_message())
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(_too_large_message())
+            raise RequestTooLarge(_too_large_message())
         chunks.append(chunk)
     try:
         body = json.loads(b"".join(chunks) or b"null")
         # A lone surrogate ("\ud800") parses, but can be neither hashed nor sent back.
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
-        raise BadRequest(
+        raise MalformedRequest(
             "The request body is not valid JSON. Send an object like "
             '{"contacts": [{"firstname": "Ada", "lastname": "Lovelace", "domain": "acme.io"}]}.',
             code="malformed_json",
         ) from None
     if not isinstance(body, dict):
-        raise BadRequest(
+        raise MalformedRequest(
             'The request body must be a JSON object, like {"contacts": [...]}.',
             code="malformed_json",
         )
@@ -111,13 +150,13 @@ class EnrichRequest:
     def parse(cls, body: dict[str, Any]) -> EnrichRequest:
         raw_contacts = body.get("contacts")
         if not isinstance(raw_contacts, list):
-            raise BadRequest(
+            raise MalformedRequest(
                 'Send the people to enrich as "contacts": a list of objects with '
                 '"firstname", "lastname" and a "domain", "company_name" or "linkedin_url".',
                 code="invalid_contacts",
             )
         if len(raw_contacts) > MAX_CONTACTS:
-            raise PayloadTooLarge(
+            raise RequestTooLarge(
                 f"{len(raw_contacts)} contacts is too many for one call: send at most "
                 f"{MAX_CONTACTS} per call and split the rest into further calls.",
                 code="too_many_contacts",
@@ -125,7 +164,7 @@ class EnrichRequest:
         contacts: list[Contact] = []
         for index, raw in enumerate(raw_contacts):
             if not isinstance(raw, dict):
-                raise BadRequest(
+                raise MalformedRequest(
                     f"Contact #{index + 1} is not an object; send each contact as "
                     '{"firstname": ..., "lastname": ..., "domain": ...}.',
                     code="invalid_contacts",
@@ -133,19 +172,19 @@ class EnrichRequest:
             try:
                 contacts.append(Contact.from_mapping(raw))
             except ContactError as exc:
-                raise BadRequest(f"Contact #{index + 1}: {exc}", code="invalid_contacts") from None
+                raise ContactError(f"Contact #{index + 1}: {exc.message}") from None
+        types = EnrichmentTypes.parse(body.get("enrichment_type"))
         try:
-            types = EnrichmentTypes.parse(body.get("enrichment_type"))
             priority = Priority.parse(body.get("priority"))
-        except (ContactError, ValueError) as exc:
-            raise BadRequest(str(exc), code="invalid_field") from None
+        except ValueError as exc:
+            raise MalformedRequest(str(exc), code="invalid_field") from None
         timeout_s = body.get("timeout_s")
         if timeout_s is not None and (
             isinstance(timeout_s, bool)
             or not isinstance(timeout_s, int | float)
             or not 0 < timeout_s <= MAX_TIMEOUT_S
         ):
-            raise BadRequest(
+            raise MalformedRequest(
                 f"timeout_s must be a number of seconds between 0 and {MAX_TIMEOUT_S:g}.",
                 code="invalid_field",
             )
@@ -174,8 +213,9 @@ class Service:
         log = RequestLog(route=path if path in ROUTES else "(unknown)", method=request.method)
         try:
             response = await self._dispatch(request, path, log)
-        except ApiError as exc:
-            response = JSONResponse(exc.to_json(), status_code=exc.status, headers=exc.headers)
+        except ProntoSheetsError as exc:
+            headers = {"Allow": exc.allow} if isinstance(exc, MethodNotAllowed) else None
+            response = JSONResponse(exc.to_json(), status_code=http_status(exc), headers=headers)
         except Exception:
             logger.exception("unexpected error serving %s", log.route)
             response = JSONResponse(
@@ -194,15 +234,13 @@ class Service:
     async def _dispatch(self, request: Request, path: str, log: RequestLog) -> Response:
         route = ROUTES.get(path)
         if route is None:
-            raise NotFound(
+            raise UnknownRoute(
                 f"There is nothing at {path}. Use POST /enrich, POST /fill or GET /healthz."
             )
         method, handler, needs_auth = route
         if request.method != method and not (request.method == "HEAD" and method == "GET"):
             allow = "GET, HEAD" if method == "GET" else method
-            raise MethodNotAllowed(
-                f"{path} only accepts {method} requests.", headers={"Allow": allow}
-            )
+            raise MethodNotAllowed(f"{path} only accepts {method} requests.", allow=allow)
         caller: Caller | None = None
         if needs_auth:
             caller = await self.authenticator.authenticate(request.headers.get("authorization"))
@@ -220,8 +258,8 @@ async def _healthz(service: Service, _body: dict[str, Any]) -> Answer:
         "pronto_key_configured": bool(settings.pronto_api_key),
         "callers_configured": settings.auth_configured,
         # The sidebar's estimate uses the same prices as the budget.
-        "credits_per_email": settings.credits_per_email,
-        "credits_per_phone": settings.credits_per_phone,
+        **{f"credits_per_{name}": price for name, price in settings.credits_per_type.items()},
+        "enrichment_types": list(settings.credits_per_type),
     }, {}
 
 
@@ -231,7 +269,11 @@ async def _enrich(service: Service, body: dict[str, Any]) -> Answer:
         parsed.contacts, parsed.types, priority=parsed.priority, timeout_s=parsed.timeout_s
     )
     stats = outcome.stats.to_json()
-    payload = {"results": [result.to_json() for result in outcome.results], "stats": stats}
+    payload = {
+        "results": [result.to_json() for result in outcome.results],
+        "stats": stats,
+        "notices": [notice.to_json() for notice in outcome.notices],
+    }
     logged = ("contacts", "unique", "cache_hits", "upstream_calls", "pending")
     return payload, {key: stats[key] for key in logged}
 

@@ -1,28 +1,26 @@
 """The gspread client the sheet filler uses: Google credentials or the local emulator,
 retries that honour Retry-After, request counters, and errors a person can act on.
 
-Errors raised to callers. The HTTP client translates gspread's APIError and requests'
-transport errors at this boundary (the original stays as `__cause__`), so every call made
-through the client, gspread's own included, raises these; `translate_error` and
-`sheets_errors` do the same for the few errors gspread raises itself::
-
-    SheetsError                      anything Google Sheets refused or failed to do
-    ├── SheetsCredentialsError       no usable Google credentials
-    ├── SpreadsheetNotFound          wrong spreadsheet id (404)
-    ├── SpreadsheetPermissionDenied  not shared with the service account (403)
-    ├── SheetsQuotaExhausted         429 still after the retries
-    └── SheetsUnavailable            5xx or network failure still after the retries
+The HTTP client translates gspread's APIError and requests' transport errors at this
+boundary into `SheetsError`s (errors.py; the original stays as `__cause__`), so every call
+made through the client, gspread's own included, raises those; `translate_error` and
+`sheets_errors` do the same for the few errors gspread raises itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import google.auth
@@ -34,6 +32,14 @@ from google.auth.credentials import Credentials
 from google.oauth2 import service_account
 from gspread.http_client import FileType, HTTPClient, ParamsType
 
+from pronto_sheets.errors import (
+    SheetsCredentialsError,
+    SheetsError,
+    SheetsQuotaExhausted,
+    SheetsUnavailable,
+    SpreadsheetNotFound,
+    SpreadsheetPermissionDenied,
+)
 from pronto_sheets.retry_after import parse_retry_after
 
 SCOPES = (
@@ -43,43 +49,17 @@ SCOPES = (
 # gspread builds absolute URLs on these two hosts (gspread/urls.py); the emulator serves both.
 GOOGLE_API_ORIGINS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 REQUEST_TIMEOUT_SECONDS = 60.0
+# gspread blocks (requests), and its retries sleep up to minutes: it gets threads of its
+# own, so it never starves the loop's default executor (which resolves Pronto's DNS).
+SHEETS_THREADS = 4
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 _SPREADSHEET_IN_URL = re.compile(r"/(?:v4/spreadsheets|drive/v[23]/files)/([A-Za-z0-9_-]+)")
 _RETRIED_TRANSPORT_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-
-
-class SheetsError(Exception):
-    """Google Sheets refused or failed; `str(error)` says what to do next.
-
-    `status` is the HTTP status Google answered, when there was an answer.
-    """
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class SheetsCredentialsError(SheetsError):
-    """No Google credentials could be loaded."""
-
-
-class SpreadsheetNotFound(SheetsError):
-    """The spreadsheet id names no spreadsheet (or one this account cannot see)."""
-
-
-class SpreadsheetPermissionDenied(SheetsError):
-    """The spreadsheet exists but is not shared with the account the service runs as."""
-
-
-class SheetsQuotaExhausted(SheetsError):
-    """Google kept answering 429 (too many requests per minute) after the retries."""
-
-
-class SheetsUnavailable(SheetsError):
-    """Google kept failing (5xx or network errors) after the retries."""
 
 
 @dataclass(frozen=True)
@@ -179,13 +159,20 @@ class RetryingHTTPClient(HTTPClient):
         *,
         policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         clock: Callable[[], dt.datetime] | None = None,
+        account_hint: str | None = None,
     ) -> None:
         super().__init__(auth, session)  # type: ignore[arg-type]
+        self.account_hint = account_hint
         self.credentials = auth
         self.policy = policy
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.counters = RequestCounters()
         self.timeout = REQUEST_TIMEOUT_SECONDS
+
+    @property
+    def account_email(self) -> str | None:
+        """Who spreadsheets must be shared with: the credentials' account, else the hint."""
+        return service_account_email(self.credentials) or self.account_hint
 
     def _retry_wait(self, exc: Exception) -> bool | float:
         """stamina's backoff hook: False = raise now, True = usual backoff, float = wait."""
@@ -232,9 +219,21 @@ class RetryingHTTPClient(HTTPClient):
             raise translate_error(
                 exc,
                 spreadsheet_id=found.group(1) if found else None,
-                account_email=service_account_email(self.credentials),
+                account_email=self.account_email,
             ) from exc
         raise AssertionError("stamina.retry_context ended without an attempt")  # pragma: no cover
+
+
+@functools.cache
+def sheets_executor() -> ThreadPoolExecutor:
+    """The bounded pool every blocking Sheets call runs on (built on first use)."""
+    return ThreadPoolExecutor(max_workers=SHEETS_THREADS, thread_name_prefix="sheets")
+
+
+async def run_blocking(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Run a blocking gspread call on the Sheets executor, off the event loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(sheets_executor(), functools.partial(fn, *args, **kwargs))
 
 
 class EmulatorSession(requests.Session):
@@ -266,11 +265,12 @@ class SheetsClient(gspread.Client):
         *,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         clock: Callable[[], dt.datetime] | None = None,
+        account_hint: str | None = None,
     ) -> None:
         # gspread.Client.__init__ is exactly `self.http_client = http_client(auth, session)`;
         # ours also takes a policy and a clock, so it is built here instead.
         self.http_client: RetryingHTTPClient = RetryingHTTPClient(
-            auth, session, policy=retry, clock=clock
+            auth, session, policy=retry, clock=clock, account_hint=account_hint
         )
         self.credentials = auth
 
@@ -281,8 +281,9 @@ class SheetsClient(gspread.Client):
 
     @property
     def service_account_email(self) -> str | None:
-        """The email to share spreadsheets with, when the credentials say it."""
-        return service_account_email(self.credentials)
+        """The email to share spreadsheets with, when the credentials (or the key file
+        named in the settings) say it."""
+        return self.http_client.account_email
 
 
 def load_credentials(credentials_file: str | None) -> Credentials:
@@ -317,6 +318,7 @@ def open_gspread_client(
     credentials_file: str | None = None,
     retry: RetryPolicy = DEFAULT_RETRY_POLICY,
     clock: Callable[[], dt.datetime] | None = None,
+    key_file_hint: str | None = None,
 ) -> SheetsClient:
     """A gspread client for Google Sheets, or for the emulator at `sheets_api_base_url`.
 
@@ -325,9 +327,23 @@ def open_gspread_client(
     key) or Application Default Credentials are used, with the spreadsheets and
     drive.readonly scopes. Raises SheetsCredentialsError when none can be loaded.
     """
+    hint = key_file_account(credentials_file or key_file_hint)
     if sheets_api_base_url:
-        return SheetsClient(None, EmulatorSession(sheets_api_base_url), retry=retry, clock=clock)
-    return SheetsClient(load_credentials(credentials_file), retry=retry, clock=clock)
+        session = EmulatorSession(sheets_api_base_url)
+        return SheetsClient(None, session, retry=retry, clock=clock, account_hint=hint)
+    credentials = load_credentials(credentials_file)
+    return SheetsClient(credentials, retry=retry, clock=clock, account_hint=hint)
+
+
+def key_file_account(key_file: str | None) -> str | None:
+    """The `client_email` of a service-account key file (read for nothing else)."""
+    if not key_file:
+        return None
+    try:
+        email = json.loads(Path(key_file).read_text(encoding="utf-8")).get("client_email")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return email if isinstance(email, str) and "@" in email else None
 
 
 def service_account_email(credentials: object) -> str | None:
@@ -355,17 +371,17 @@ def translate_error(
     if isinstance(exc, PermissionError) and isinstance(exc.__cause__, gspread.exceptions.APIError):
         exc = exc.__cause__  # gspread's open_by_key turns a 403 into a bare PermissionError
     if isinstance(exc, gspread.exceptions.SpreadsheetNotFound):
-        return _not_found(which, 404)
+        return _not_found(404)
     if isinstance(exc, gspread.exceptions.APIError):
         status = _status(exc)
         detail = _google_message(exc)
         if status == 404:
-            return _not_found(which, status)
+            return _not_found(status)
         if status == 403:
             who = account_email or "the service account this service runs as"
             return SpreadsheetPermissionDenied(
-                f"This service may not open {which}. Share the spreadsheet with {who} as an "
-                "editor (Share button, top right in Google Sheets), then try again.",
+                f"Share the spreadsheet with {who} as an editor (Share button, top right), "
+                "then run the fill again.",
                 status=status,
             )
         if status == 429:
@@ -393,10 +409,10 @@ def translate_error(
     return SheetsError(f"Google Sheets failed for {which}: {exc}")
 
 
-def _not_found(which: str, status: int) -> SpreadsheetNotFound:
+def _not_found(status: int) -> SpreadsheetNotFound:
     return SpreadsheetNotFound(
-        f"Google Sheets found no {which}. Check the spreadsheet ID: it is the long code "
-        "between /d/ and /edit in the spreadsheet's address.",
+        "The spreadsheet was not found: check the id in its URL (the part between /d/ and "
+        "/edit) and that it was not deleted.",
         status=status,
     )
 

@@ -1,36 +1,21 @@
-"""The sheet filler: read a sheet, enrich the rows that lack results, write them back.
+"""The sheet filler: read a sheet, enrich what its rows lack, write the results back.
 
 One run (`SheetFiller.fill`):
 1. reads the spreadsheet's metadata (one request) and the sheet's used range (one
    request, or one per 10,000 rows), once;
-2. maps the columns (`sheet_columns`); rows already done are skipped unless
-   `overwrite` — a row is done when it has an Email or a Phone, or its Pronto status
-   starts with `success` or `not_found` (`invalid`, `failed`, `over_budget` and
-   `pending` rows are looked at again);
+2. plans off the event loop (a big sheet's parsing must not stall typed formulas): maps
+   the columns (`columns`), and asks each row only the requested types it is not done
+   for (`cells.types_to_do`, the per-type done rule; all of them with `overwrite`);
 3. sends each distinct contact to the enricher once, at background priority, in small
    chunks that overlap so Pronto's slots stay busy; a contact on several rows is paid
-   once and written to all of them;
-4. writes results with `values:batchUpdate` and `valueInputOption=RAW` (a value
-   starting with `=`, `+`, `-` or `@` stays text), touching only the output cells of
-   rows whose result changes them, in flushes of about 200 rows or every 5 seconds,
-   never two writes less than a second apart. Each flush first reads the rows' input
-   cells again (one `batchGet`) and leaves out any row edited, sorted away or deleted
-   since the fill read it, so a result never lands beside another person (the next
-   run writes it, from the cache). Missing output columns are appended
-   after the last used column; their headers go in the first flush (the grid is
-   widened first, one more write, only when it is too narrow).
+   once and written to each row, each row getting only the types it asked;
+4. writes results through the `ResultWriter` (writer.py): RAW values, paced flushes,
+   rows edited meanwhile left out.
 
-A run cut short (`max_rows`, the deadline, a cancelled task, a failed write) writes
-what it has and stops; the next run starts again from the rows without results, and
-what was paid but not written is served from the enricher's cache.
-
-    SheetFillError                 the run could not start or could not finish
-    ├── WorksheetNotFound          no sheet of that name in the spreadsheet
-    ├── SheetUnmappable            the columns cannot be told apart (lists the headers)
-    └── SheetWriteFailed           a write kept failing; earlier writes are kept
-
-Errors reading the spreadsheet itself (not found, not shared, quota, unavailable) are
-the `sheets_client` errors, raised as they are.
+A run cut short (`max_rows`, the deadline, a cancelled task, a failed write) writes what
+it has and stops; the next run starts again from the rows not done, and what was paid
+but not written is served from the enricher's cache. The deadline is checked while
+waiting, not only between chunks, and leaves time for the last write.
 """
 
 from __future__ import annotations
@@ -38,65 +23,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from gspread.http_client import ParamsType
 
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher, EnrichOutcome
 from pronto_sheets.enrich.gate import Priority
-from pronto_sheets.enrich.results import RowResult, Status
-from pronto_sheets.sheets.client import SheetsClient, SheetsError, sheets_errors
-from pronto_sheets.sheets.columns import (
-    OUTPUT_HEADERS,
-    ColumnMap,
-    ColumnMappingError,
-    OutputField,
-    detect_columns,
-)
-
-from .a1 import column_letters
+from pronto_sheets.enrich.results import RowResult, Status, TypeResult
+from pronto_sheets.errors import SheetsError, SheetWriteFailed, SpreadsheetPermissionDenied
+from pronto_sheets.sheets.cells import PRONTO_STATUS, output_cells, types_to_do
+from pronto_sheets.sheets.client import SheetsClient, run_blocking
+from pronto_sheets.sheets.columns import ColumnMap, detect_columns
+from pronto_sheets.sheets.worksheet import Worksheet
+from pronto_sheets.sheets.writer import Clock, FlushPolicy, ResultWriter, Sleep
+from pronto_sheets.vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
-READ_CHUNK_ROWS = 10_000
-DONE_PREFIXES = ("success", "not_found")
 # A few contacts per `enrich` call; several calls in flight keep every Pronto slot busy.
 CHUNK_CONTACTS = 10
 # This many distinct contacts failing in a row stops the run (a rejected key, an outage).
 FAILING_STREAK_LIMIT = 30
-# A flush never carries more than this many rows, so a payload stays well under 2 MB.
-MAX_ROWS_PER_WRITE = 2_000
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class SheetFillError(Exception):
-    """The fill could not start or finish; `message` is a sentence for the person."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class WorksheetNotFound(SheetFillError):
-    pass
-
-
-class SheetUnmappable(SheetFillError):
-    pass
-
-
-class SheetWriteFailed(SheetFillError):
-    """A write kept failing after retries; `summary` says what was done before it."""
-
-    def __init__(self, message: str, summary: FillSummary) -> None:
-        super().__init__(message)
-        self.summary = summary
 
 
 @dataclass(frozen=True)
@@ -113,6 +62,8 @@ class FillRequest:
     # Only these sheet rows (1-based, inclusive): the sidebar's selection, run on the server.
     first_row: int | None = None
     last_row: int | None = None
+    # Stop in time to answer within this many seconds (a scheduler gives up at 1,800).
+    deadline_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,24 +86,28 @@ class FillSummary:
     spreadsheet_id: str
     sheet: str = ""
     dry_run: bool = False
-    rows: int = 0  # non-blank data rows in the sheet
-    to_enrich: int = 0  # rows without results (all rows when overwriting), within max_rows
-    enriched: int = 0  # rows that got Pronto's answer (found or not found)
+    rows: int = 0  # non-blank data rows in the sheet (within first_row..last_row)
+    to_enrich: int = 0  # rows with a requested type not done, within max_rows
+    enriched: int = 0  # rows that got Pronto's answer for every type asked
     found: int = 0
     not_found: int = 0
-    skipped_filled: int = 0
+    skipped_filled: int = 0  # rows done for every requested type
     duplicates: int = 0  # rows sharing a contact with an earlier row: paid once
     invalid: int = 0
+    needs_linkedin: int = 0  # rows with a type not asked for lack of a LinkedIn URL
     failed: int = 0
     over_budget: int = 0
+    pending: int = 0
     remaining: int = 0  # rows left for a later run (max_rows, deadline, stop)
     credits: int = 0
     upstream_calls: int = 0
     sheets_reads: int = 0
     sheets_writes: int = 0
     seconds: float = 0.0
+    found_by_type: dict[str, int] = field(default_factory=dict)
     changed_during_run: int = 0  # rows edited or moved meanwhile: not written, left for later
     stopped: str | None = None  # why the run ended early, in words
+    notices: dict[str, str] = field(default_factory=dict)  # account-level, by code
     plan: dict[str, int] | None = None  # dry runs: cached, to_call, estimated_credits…
 
     def to_json(self) -> dict[str, Any]:
@@ -170,8 +125,10 @@ class FillSummary:
                 "skipped_filled",
                 "duplicates",
                 "invalid",
+                "needs_linkedin",
                 "failed",
                 "over_budget",
+                "pending",
                 "remaining",
                 "credits",
                 "upstream_calls",
@@ -180,6 +137,8 @@ class FillSummary:
             )
         }
         body["seconds"] = round(self.seconds, 3)
+        body["found_by_type"] = dict(self.found_by_type)
+        body["notices"] = [{"code": c, "message": m} for c, m in self.notices.items()]
         if self.changed_during_run:
             body["changed_during_run"] = self.changed_during_run
         if self.stopped:
@@ -189,361 +148,81 @@ class FillSummary:
         return body
 
 
-def status_text(result: RowResult) -> str:
-    """The Pronto status cell: the status code, then the message when there is one."""
-    message = " ".join((result.message or "").split())
-    return f"{result.status.value}: {message}" if message else result.status.value
-
-
-def output_cells(result: RowResult, types: EnrichmentTypes) -> dict[OutputField, str]:
-    """The cells a result writes. A "try again" status never erases values already there."""
-    cells = {OutputField.PRONTO_STATUS: status_text(result)}
-    if result.status.is_answer:
-        if types.wants_email:
-            cells[OutputField.EMAIL] = result.email or ""
-            cells[OutputField.EMAIL_STATUS] = result.email_status or ""
-        if types.wants_phone:
-            cells[OutputField.PHONE] = ", ".join(phone.number for phone in result.phones)
-            cells[OutputField.PHONE_STATUS] = result.phone_status or ""
-    return cells
-
-
-def row_is_done(column_map: ColumnMap, row: Sequence[Any]) -> bool:
-    """True when the row has an Email or a Phone, or its status is an answer."""
-    if column_map.output(row, OutputField.EMAIL) or column_map.output(row, OutputField.PHONE):
-        return True
-    status = column_map.output(row, OutputField.PRONTO_STATUS).lower()
-    return status.startswith(DONE_PREFIXES)
-
-
-def quote_sheet_title(title: str) -> str:
-    """A sheet title as the Sheets API reads it in a range: `'Leads Q3'`."""
-    return "'" + title.replace("'", "''") + "'"
-
-
-@dataclass
-class FlushPolicy:
-    """When to write: about every `rows` results or every `interval_s`, never faster
-    than one write per `min_gap_s`. Pure logic on the clock's readings, for tests."""
-
-    rows: int = 200
-    interval_s: float = 5.0
-    min_gap_s: float = 1.0
-    last_write: float | None = None
-
-    def due(self, pending: int, first_pending_at: float | None, now: float) -> bool:
-        """True when pending results should be written as soon as the gap allows."""
-        if pending == 0:
-            return False
-        if pending >= self.rows:
-            return True
-        return first_pending_at is not None and now - first_pending_at >= self.interval_s
-
-    def wait_before_write(self, now: float) -> float:
-        """Seconds to wait so this write starts at least `min_gap_s` after the last one."""
-        if self.last_write is None:
-            return 0.0
-        return max(0.0, self.last_write + self.min_gap_s - now)
-
-
 @dataclass(frozen=True)
-class _Row:
+class RowTask:
+    """One sheet row to enrich: what it asks, what it already had, how it read."""
+
     number: int  # 1-based row number in the sheet
     contact: Contact
+    identity: str  # computed once, in the plan ("" for a row that cannot be looked up)
+    types: EnrichmentTypes  # the requested types this row is not done for
+    done_before: frozenset[str]  # requested types it already had (an overwrite run)
     values: Sequence[Any]  # the row as read, to skip writing what is already there
 
 
-class _Sheet:
-    """One worksheet through gspread's HTTP client (blocking: call in a thread).
+@dataclass
+class FillPlan:
+    """The rows to enrich, grouped by contact; built off the event loop."""
 
-    The metadata is read once; values are read with `FORMATTED_VALUE` (what the person
-    sees) and written with `RAW`. gspread and network errors leave as `SheetsError`.
-    """
+    column_map: ColumnMap
+    rows: list[RowTask]
+    groups: list[list[RowTask]]  # rows of one contact, the contact's types = their union
+    counts: Counter[str]  # rows, skipped_filled, remaining, invalid, needs_linkedin
+    wanted: dict[str, set[str]]  # identity -> the types it can be asked
 
-    def __init__(self, client: SheetsClient, spreadsheet_id: str, sheet: str | None) -> None:
-        self._client = client
-        self._http = client.http_client
-        self.spreadsheet_id = spreadsheet_id
-        self._baseline = client.counters.snapshot()
-        with self._errors():
-            metadata = self._http.fetch_sheet_metadata(spreadsheet_id)
-        sheets = [item["properties"] for item in metadata.get("sheets", [])]
-        if sheet is None:
-            if not sheets:
-                raise WorksheetNotFound("This spreadsheet has no sheet to fill.")
-            chosen = sheets[0]
-        else:
-            matches = [p for p in sheets if p.get("title") == sheet]
-            if not matches:
-                names = ", ".join(f'"{p.get("title")}"' for p in sheets)
-                raise WorksheetNotFound(
-                    f'There is no sheet named "{sheet}" in this spreadsheet. '
-                    f"Its sheets are: {names}. Check the tab name (it is case-sensitive)."
-                )
-            chosen = matches[0]
-        self.title: str = chosen["title"]
-        self.sheet_id: int = chosen.get("sheetId", 0)
-        grid = chosen.get("gridProperties", {})
-        self.row_count: int = int(grid.get("rowCount", 1000))
-        self.column_count: int = int(grid.get("columnCount", 26))
 
-    def _errors(self) -> Any:
-        return sheets_errors(
-            spreadsheet_id=self.spreadsheet_id, account_email=self._client.service_account_email
-        )
-
-    @property
-    def reads(self) -> int:
-        """Read requests Google saw from this run (retries included)."""
-        return self._client.counters.snapshot().reads - self._baseline.reads
-
-    @property
-    def writes(self) -> int:
-        """Write requests Google saw from this run (retries included)."""
-        return self._client.counters.snapshot().writes - self._baseline.writes
-
-    def read_values(self) -> list[list[Any]]:
-        """The used range, row by row (one request, or one per 10,000 rows)."""
-        quoted = quote_sheet_title(self.title)
-        params: ParamsType = {"valueRenderOption": "FORMATTED_VALUE"}
-        if self.row_count <= READ_CHUNK_ROWS:
-            with self._errors():
-                answer = self._http.values_get(self.spreadsheet_id, quoted, params=params)
-            return [list(row) for row in answer.get("values", [])]
-        values: list[list[Any]] = []
-        last_col = column_letters(max(self.column_count, 1) - 1)
-        for start in range(1, self.row_count + 1, READ_CHUNK_ROWS):
-            end = min(start + READ_CHUNK_ROWS - 1, self.row_count)
-            with self._errors():
-                answer = self._http.values_get(
-                    self.spreadsheet_id, f"{quoted}!A{start}:{last_col}{end}", params=params
-                )
-            chunk = [list(row) for row in answer.get("values", [])]
-            if chunk:
-                values.extend([[] for _ in range(start - 1 - len(values))])  # empty chunks
-                values.extend(chunk)
-        return values
-
-    def read_rows(self, numbers: Sequence[int], width: int) -> dict[int, list[Any]]:
-        """Columns A.. (`width` of them) of these rows as they are now: one `batchGet`."""
-        runs: list[list[int]] = []
-        for number in sorted(numbers):
-            if runs and runs[-1][-1] == number - 1:
-                runs[-1].append(number)
-            else:
-                runs.append([number])
-        quoted = quote_sheet_title(self.title)
-        last = column_letters(max(width, 1) - 1)
-        ranges = [f"{quoted}!A{run[0]}:{last}{run[-1]}" for run in runs]
-        params: ParamsType = {"valueRenderOption": "FORMATTED_VALUE"}
-        with self._errors():
-            answer = self._http.values_batch_get(self.spreadsheet_id, ranges, params=params)
-        rows: dict[int, list[Any]] = {}
-        for run, value_range in zip(runs, answer.get("valueRanges", []), strict=False):
-            values = value_range.get("values", [])
-            for offset, number in enumerate(run):
-                rows[number] = list(values[offset]) if offset < len(values) else []
-        return rows
-
-    def ensure_columns(self, count: int) -> None:
-        """Grow the grid to `count` columns (Sheets refuses writes past its edge)."""
-        request = {
-            "appendDimension": {
-                "sheetId": self.sheet_id,
-                "dimension": "COLUMNS",
-                "length": count - self.column_count,
-            }
-        }
-        with self._errors():
-            self._http.batch_update(self.spreadsheet_id, {"requests": [request]})
-        self.column_count = count
-
-    def write(self, data: list[dict[str, Any]]) -> None:
-        """One `values:batchUpdate` with RAW input: strings are stored as typed."""
-        with self._errors():
-            self._http.values_batch_update(
-                self.spreadsheet_id, body={"valueInputOption": "RAW", "data": data}
+def plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan:
+    """Map the columns and list each row's work: pure CPU, run in a thread for big sheets."""
+    column_map = detect_columns(values, request.columns)
+    counts: Counter[str] = Counter()
+    rows: list[RowTask] = []
+    start = column_map.header_row + 1
+    if request.first_row is not None:
+        start = max(start, request.first_row - 1)
+    end = len(values) if request.last_row is None else min(len(values), request.last_row)
+    for index in range(start, end):
+        row = values[index]
+        if column_map.is_blank(row):
+            continue
+        counts["rows"] += 1
+        todo = types_to_do(column_map, row, request.types, overwrite=request.overwrite)
+        if not todo:
+            counts["skipped_filled"] += 1
+            continue
+        contact = Contact.from_mapping(column_map.contact_fields(row))
+        identity = "" if contact.invalid_reason() else contact.identity()
+        done_before = frozenset(request.types.names) - set(todo)
+        if request.overwrite:
+            done_before = frozenset(
+                n for n in request.types if not types_to_do(column_map, row, [n])
             )
+        task = RowTask(index + 1, contact, identity, EnrichmentTypes.of(todo), done_before, row)
+        rows.append(task)
+    if request.max_rows is not None and len(rows) > request.max_rows:
+        counts["remaining"] = len(rows) - request.max_rows
+        rows = rows[: request.max_rows]
+    by_identity: dict[str, list[RowTask]] = {}
+    wanted: dict[str, set[str]] = {}
+    for task in rows:
+        if not task.identity:
+            counts["invalid"] += 1
+            continue
+        by_identity.setdefault(task.identity, []).append(task)
+        askable = [name for name in task.types if task.contact.can_ask(name)]
+        counts["needs_linkedin"] += len(askable) < len(task.types.names)
+        wanted.setdefault(task.identity, set()).update(askable)
+    return FillPlan(column_map, rows, list(by_identity.values()), counts, wanted)
 
 
-def _ranges(
-    title: str,
-    columns: Mapping[OutputField, int],
-    cells_by_row: Mapping[int, Mapping[OutputField, str]],
-) -> list[dict[str, Any]]:
-    """Value ranges covering exactly the output cells of these rows.
-
-    Consecutive rows are written as one rectangle per run of adjacent output columns; a
-    cell a row does not write is `null`, which the API skips (it stays as it was).
-    """
-    by_column = sorted((index, name) for name, index in columns.items())
-    column_runs: list[list[tuple[int, OutputField]]] = []
-    for index, name in by_column:
-        if column_runs and column_runs[-1][-1][0] == index - 1:
-            column_runs[-1].append((index, name))
-        else:
-            column_runs.append([(index, name)])
-    row_runs: list[list[int]] = []
-    for number in sorted(cells_by_row):
-        if row_runs and row_runs[-1][-1] == number - 1:
-            row_runs[-1].append(number)
-        else:
-            row_runs.append([number])
-    quoted = quote_sheet_title(title)
-    data: list[dict[str, Any]] = []
-    for rows in row_runs:
-        for run in column_runs:
-            values = [[cells_by_row[number].get(name) for _, name in run] for number in rows]
-            if all(value is None for line in values for value in line):
-                continue
-            first, last = column_letters(run[0][0]), column_letters(run[-1][0])
-            data.append({"range": f"{quoted}!{first}{rows[0]}:{last}{rows[-1]}", "values": values})
-    return data
-
-
-def _text(row: Sequence[Any], index: int) -> str:
-    return "" if index >= len(row) or row[index] is None else str(row[index])
-
-
-class _Writer:
-    """Collects row results and writes them in paced flushes (its own task)."""
-
-    def __init__(
-        self,
-        sheet: _Sheet,
-        columns: Mapping[OutputField, int],
-        inputs: Sequence[int],
-        types: EnrichmentTypes,
-        policy: FlushPolicy,
-        clock: Clock,
-        sleep: Sleep,
-        on_write: Callable[[], None],
-    ) -> None:
-        self._sheet = sheet
-        self._columns = columns
-        self._inputs = tuple(sorted(inputs))
-        self._snapshots: dict[int, Sequence[Any]] = {}
-        self._types = types
-        self._policy = policy
-        self._clock = clock
-        self._sleep = sleep
-        self._on_write = on_write
-        self._pending: dict[int, dict[OutputField, str]] = {}
-        self._first_pending_at: float | None = None
-        self._closed = False
-        self._wake = asyncio.Event()
-        self._headers: list[dict[str, Any]] = []
-        self._header_row = 0
-        self.rows_written = 0
-        self.rows_changed = 0  # edited, moved or deleted since the read: not written
-
-    def add(self, number: int, result: RowResult, current: Sequence[Any]) -> None:
-        """Queue a row's result, unless its cells already say exactly that (an invalid
-        row met again, say): a refresh that changes nothing writes nothing."""
-        cells = output_cells(result, self._types)
-        if all(_text(current, self._columns[name]) == value for name, value in cells.items()):
-            return
-        if not self._pending:
-            self._first_pending_at = self._clock()
-            self._wake.set()  # the writer starts the interval's countdown
-        self._pending[number] = cells
-        self._snapshots[number] = current
-        if len(self._pending) >= self._policy.rows:
-            self._wake.set()
-
-    def close(self) -> None:
-        """No more results: write what is left and end."""
-        self._closed = True
-        self._wake.set()
-
-    def name_columns(
-        self, row_number: int, header: Sequence[Any], names: Mapping[OutputField, str]
-    ) -> None:
-        """Name the appended output columns on the header row, in the first flush (so the
-        header costs no write of its own), if the header row is still where it was."""
-        columns = {name: self._columns[name] for name in names}
-        self._headers = _ranges(self._sheet.title, columns, {row_number: dict(names)})
-        self._header_row = row_number
-        self._snapshots[row_number] = header
-
-    async def run(self) -> None:
-        while True:
-            if self._closed and not self._pending:
-                return
-            if not self._closed and not self._policy.due(
-                len(self._pending), self._first_pending_at, self._clock()
-            ):
-                await self._wait_for_work()
-                continue
-            await self._pace()
-            await self.flush()
-
-    async def _wait_for_work(self) -> None:
-        """Until enough results, the interval, or the end (whichever first)."""
-        self._wake.clear()
-        timeout: float | None = None
-        if self._first_pending_at is not None and self._pending:
-            timeout = max(0.0, self._first_pending_at + self._policy.interval_s - self._clock())
-        wake = asyncio.ensure_future(self._wake.wait())
-        waiters: set[asyncio.Future[Any]] = {wake}
-        if timeout is not None:
-            waiters.add(asyncio.ensure_future(self._sleep(timeout)))
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-
-    async def _pace(self) -> None:
-        wait = self._policy.wait_before_write(self._clock())
-        if wait > 0:
-            await self._sleep(wait)
-
-    async def flush(self) -> None:
-        """Write pending rows now (up to `MAX_ROWS_PER_WRITE`); raises `SheetsError`.
-
-        First the rows' input cells are read again (one `batchGet`): a row someone edited,
-        sorted away or deleted since the fill read it is not written, so a result never
-        lands next to another person. Its answer is cached; the next run writes it.
-        """
-        if not self._pending:
-            return
-        numbers = sorted(self._pending)[:MAX_ROWS_PER_WRITE]
-        checked = [self._header_row, *numbers] if self._headers else numbers
-        now = await asyncio.to_thread(self._sheet.read_rows, checked, self._inputs[-1] + 1)
-        batch = {
-            number: self._pending[number]
-            for number in numbers
-            if self._unchanged(self._snapshots[number], now.get(number, []))
-        }
-        header_moved = bool(self._headers) and not self._unchanged(
-            self._snapshots[self._header_row], now.get(self._header_row, [])
-        )
-        headers = [] if header_moved else self._headers
-        data = [*headers, *_ranges(self._sheet.title, self._columns, batch)]
-        try:
-            if data:
-                await asyncio.to_thread(self._sheet.write, data)
-        finally:
-            self._policy.last_write = self._clock()
-        self._headers = []
-        for number in numbers:
-            del self._pending[number]
-            del self._snapshots[number]
-        self.rows_written += len(batch)
-        self.rows_changed += len(numbers) - len(batch)
-        self._first_pending_at = self._clock() if self._pending else None
-        self._on_write()
-
-    def _unchanged(self, before: Sequence[Any], now: Sequence[Any]) -> bool:
-        return all(_text(before, column) == _text(now, column) for column in self._inputs)
+def _union(group: Sequence[RowTask]) -> EnrichmentTypes:
+    return EnrichmentTypes.of(name for task in group for name in task.types)
 
 
 @dataclass
 class _Tally:
     rows_total: int = 0
     rows_done: int = 0
-    writer: _Writer | None = None
+    writer: ResultWriter | None = None
     failing: int = 0  # distinct contacts in a row that came back `failed`
     last_failure: str = ""
 
@@ -553,7 +232,8 @@ class SheetFiller:
 
     `clock` and `sleep` pace the writes (tests inject their own); `progress` is called
     after every chunk of results and every write; `deadline_s` stops a run in time to
-    write what it has (a Cloud Function has an hour).
+    answer (a request's own `deadline_s` is used when shorter); `write_margin_s` is kept
+    before it for the last write.
     """
 
     def __init__(
@@ -569,6 +249,7 @@ class SheetFiller:
         min_write_gap_s: float = 1.0,
         chunk_contacts: int = CHUNK_CONTACTS,
         deadline_s: float | None = None,
+        write_margin_s: float = 30.0,
         drain_grace_s: float = 30.0,
     ) -> None:
         self.enricher = enricher
@@ -581,141 +262,121 @@ class SheetFiller:
         self.min_write_gap_s = min_write_gap_s
         self.chunk_contacts = chunk_contacts
         self.deadline_s = deadline_s
+        self.write_margin_s = write_margin_s
         self.drain_grace_s = drain_grace_s
 
     async def fill(self, request: FillRequest) -> FillSummary:
         """Run one fill; see the module docstring for what it does and raises."""
         started = self.clock()
+        limits = [s for s in (self.deadline_s, request.deadline_s) if s is not None]
+        deadline = started + min(limits) if limits else None
         summary = FillSummary(spreadsheet_id=request.spreadsheet_id, dry_run=request.dry_run)
-        sheet = await asyncio.to_thread(_Sheet, self.client, request.spreadsheet_id, request.sheet)
+        sheet = await run_blocking(Worksheet, self.client, request.spreadsheet_id, request.sheet)
         summary.sheet = sheet.title
         try:
-            values = await asyncio.to_thread(sheet.read_values)
+            values = await run_blocking(sheet.read_values)
         finally:
             summary.sheets_reads = sheet.reads
-        try:
-            column_map = detect_columns(values, request.columns)
-        except ColumnMappingError as exc:
-            raise SheetUnmappable(str(exc)) from exc
-
-        rows = self._rows_to_enrich(values, column_map, request, summary)
-        if request.max_rows is not None and len(rows) > request.max_rows:
-            summary.remaining = len(rows) - request.max_rows
-            rows = rows[: request.max_rows]
-        summary.to_enrich = len(rows)
-        plan = self.enricher.plan([row.contact for row in rows], request.types)
-        summary.invalid = plan.invalid
-        summary.duplicates = plan.duplicates
+        plan = await asyncio.to_thread(plan_fill, values, request)
+        summary.rows = plan.counts["rows"]
+        summary.skipped_filled = plan.counts["skipped_filled"]
+        summary.remaining = plan.counts["remaining"]
+        summary.to_enrich = len(plan.rows)
+        summary.invalid = plan.counts["invalid"]
+        summary.duplicates = summary.to_enrich - summary.invalid - len(plan.groups)
         if request.dry_run:
+            estimate = self.enricher.estimate(plan.wanted)
+            summary.needs_linkedin = plan.counts["needs_linkedin"]
             summary.plan = {
-                "unique": plan.unique,
-                "cached": plan.cached,
-                "to_call": plan.to_call,
-                "estimated_credits": plan.estimated_credits,
+                "unique": len(plan.groups),
+                "cached": estimate.cached,
+                "to_call": estimate.to_call,
+                "estimated_credits": estimate.estimated_credits,
             }
             summary.seconds = self.clock() - started
             return summary
-        if rows:
-            await self._enrich_and_write(sheet, values, column_map, rows, request, summary)
+        if plan.rows:
+            await self._enrich_and_write(sheet, values, plan, request, summary, deadline)
         summary.sheets_reads = sheet.reads
         summary.sheets_writes = sheet.writes
         summary.seconds = self.clock() - started
         return summary
 
-    def _rows_to_enrich(
-        self,
-        values: Sequence[Sequence[Any]],
-        column_map: ColumnMap,
-        request: FillRequest,
-        summary: FillSummary,
-    ) -> list[_Row]:
-        rows: list[_Row] = []
-        start = column_map.header_row + 1
-        if request.first_row is not None:
-            start = max(start, request.first_row - 1)
-        end = len(values) if request.last_row is None else min(len(values), request.last_row)
-        for index in range(start, end):
-            row = values[index]
-            if column_map.is_blank(row):
-                continue
-            summary.rows += 1
-            if not request.overwrite and row_is_done(column_map, row):
-                summary.skipped_filled += 1
-                continue
-            contact = Contact.from_mapping(column_map.contact_fields(row))
-            rows.append(_Row(index + 1, contact, row))
-        return rows
-
     def _output_columns(
-        self, values: Sequence[Sequence[Any]], column_map: ColumnMap
-    ) -> tuple[dict[OutputField, int], dict[OutputField, str]]:
-        """Every output column's index, and the headers of those to append."""
-        columns = dict(column_map.outputs)
+        self, values: Sequence[Sequence[Any]], column_map: ColumnMap, types: EnrichmentTypes
+    ) -> tuple[dict[str, int], dict[str, str]]:
+        """The output columns this run writes (those of the requested types, and Pronto
+        status), each found or appended after the last used column, with the headers of
+        those to append."""
+        columns: dict[str, int] = {}
+        appended: dict[str, str] = {}
         next_free = max((len(row) for row in values), default=0)
-        next_free = max(next_free, *(index + 1 for index in columns.values()), 0)
-        appended: dict[OutputField, str] = {}
-        for name in OutputField:
-            if name not in columns:
-                columns[name] = next_free
-                appended[name] = OUTPUT_HEADERS[name]
+        next_free = max(next_free, *(index + 1 for index in column_map.outputs.values()), 0)
+        for column in vocabulary().output_columns:
+            if column.type is not None and column.type not in types:
+                continue
+            if column.field in column_map.outputs:
+                columns[column.field] = column_map.outputs[column.field]
+            else:
+                columns[column.field] = next_free
+                appended[column.field] = column.header
                 next_free += 1
         return columns, appended
 
     async def _enrich_and_write(
         self,
-        sheet: _Sheet,
+        sheet: Worksheet,
         values: Sequence[Sequence[Any]],
-        column_map: ColumnMap,
-        rows: list[_Row],
+        plan: FillPlan,
         request: FillRequest,
         summary: FillSummary,
+        deadline: float | None,
     ) -> None:
-        columns, appended = self._output_columns(values, column_map)
-        tally = _Tally(rows_total=len(rows))
+        column_map = plan.column_map
+        columns, appended = self._output_columns(values, column_map, request.types)
+        tally = _Tally(rows_total=len(plan.rows))
         policy = FlushPolicy(self.flush_rows, self.flush_interval_s, self.min_write_gap_s)
-        writer = _Writer(
+        writer = ResultWriter(
             sheet,
             columns,
             list(column_map.inputs.values()),
-            request.types,
             policy,
             self.clock,
             self.sleep,
             on_write=lambda: self._report(tally, summary, sheet),
         )
         tally.writer = writer
-        groups: dict[str, list[_Row]] = {}
-        for row in rows:
-            if not row.contact.invalid_reason():
-                groups.setdefault(row.contact.identity(request.types), []).append(row)
         writer_task: asyncio.Task[None] | None = None
         try:
             if appended:
                 needed = max(columns.values()) + 1
                 if needed > sheet.column_count:  # a write of its own, paced like the others
-                    await asyncio.to_thread(sheet.ensure_columns, needed)
+                    await run_blocking(sheet.ensure_columns, needed)
                     policy.last_write = self.clock()
                 header_row = column_map.header_row
                 writer.name_columns(header_row + 1, values[header_row], appended)
-            for row in rows:
-                reason = row.contact.invalid_reason()
-                if reason:
-                    self._record(RowResult(Status.INVALID, message=reason), [row], writer, summary)
+            for task in plan.rows:
+                if not task.identity:
+                    reason = task.contact.invalid_reason() or ""
+                    result = RowResult.invalid_row(reason, task.types.names, None)
+                    self._record(result, [task], writer, summary)
                     tally.rows_done += 1
             self._report(tally, summary, sheet)
             writer_task = asyncio.create_task(writer.run())
             try:
                 await self._enrich_groups(
-                    list(groups.values()), request, writer, writer_task, tally, summary, sheet
+                    plan.groups, writer, writer_task, tally, summary, sheet, deadline
                 )
                 writer.close()
-                await asyncio.shield(writer_task)
+                await self._finish_writes(writer_task, deadline)
             except asyncio.CancelledError:
                 # Interrupted: what was paid for is still written (within the grace time).
                 summary.stopped = "The run was interrupted; run the fill again to continue."
                 writer.close()
                 await asyncio.wait({writer_task}, timeout=self.drain_grace_s)
                 raise
+        except SpreadsheetPermissionDenied:
+            raise  # unshared while filling: its message says who to share it with
         except SheetsError as exc:
             raise self._write_failed(exc, writer, summary, sheet) from exc
         finally:
@@ -725,27 +386,39 @@ class SheetFiller:
         summary.remaining += writer.rows_changed
         self._report(tally, summary, sheet)
 
+    async def _finish_writes(self, writer_task: asyncio.Task[None], deadline: float | None) -> None:
+        """Let the writer write what is left, within the deadline when there is one."""
+        if deadline is None:
+            await asyncio.shield(writer_task)
+            return
+        done, _ = await asyncio.wait({writer_task}, timeout=max(0.0, deadline - self.clock()))
+        if writer_task in done:
+            writer_task.result()  # raises the write error, if any
+
     async def _enrich_groups(
         self,
-        groups: list[list[_Row]],
-        request: FillRequest,
-        writer: _Writer,
+        groups: list[list[RowTask]],
+        writer: ResultWriter,
         writer_task: asyncio.Task[None],
         tally: _Tally,
         summary: FillSummary,
-        sheet: _Sheet,
+        sheet: Worksheet,
+        deadline: float | None,
     ) -> None:
         """Send distinct contacts in overlapping chunks; hand each result to the writer."""
         chunks = deque(
             groups[i : i + self.chunk_contacts] for i in range(0, len(groups), self.chunk_contacts)
         )
         window = max(2, -(-4 * self.enricher.gate.max_in_flight // self.chunk_contacts))
-        deadline = None if self.deadline_s is None else self.clock() + self.deadline_s
-        running: dict[asyncio.Task[EnrichOutcome], list[list[_Row]]] = {}
+        stop_at = None
+        if deadline is not None:
+            margin = min(self.write_margin_s, (deadline - self.clock()) / 4)
+            stop_at = deadline - margin
+        running: dict[asyncio.Task[EnrichOutcome], list[list[RowTask]]] = {}
         try:
             while chunks or running:
                 stop: str | None = None
-                if deadline is not None and self.clock() >= deadline:
+                if stop_at is not None and self.clock() >= stop_at:
                     stop = "Stopped before the time limit; run the fill again to continue."
                 elif tally.failing >= FAILING_STREAK_LIMIT:
                     # A rejected key or an outage: don't mark the whole sheet failed.
@@ -753,8 +426,16 @@ class SheetFiller:
                         f"Stopped because Pronto kept failing ({tally.last_failure}) "
                         "Run the fill again later to continue."
                     )
-                if stop and chunks:
-                    summary.remaining += sum(len(group) for chunk in chunks for group in chunk)
+                if stop:
+                    left = [g for chunk in chunks for g in chunk]
+                    if stop_at is not None and self.clock() >= stop_at:
+                        # Out of time: stop waiting too. The lookups go on in the enricher
+                        # and their answers are cached; the next run writes them for free.
+                        left += [g for chunk in running.values() for g in chunk]
+                        for task in running:
+                            task.cancel()
+                        running.clear()
+                    summary.remaining += sum(len(group) for group in left)
                     summary.stopped = stop
                     chunks.clear()
                 while chunks and len(running) < window:
@@ -762,7 +443,7 @@ class SheetFiller:
                     task = asyncio.create_task(
                         self.enricher.enrich(
                             [group[0].contact for group in chunk],
-                            request.types,
+                            [_union(group) for group in chunk],
                             priority=Priority.BACKGROUND,
                         )
                     )
@@ -770,7 +451,10 @@ class SheetFiller:
                 if not running:
                     break
                 waiting: set[asyncio.Future[Any]] = {*running, writer_task}
-                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                timeout = None if stop_at is None else max(0.0, stop_at - self.clock())
+                done, _ = await asyncio.wait(
+                    waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
                 for finished in [task for task in running if task in done]:
                     self._take(finished.result(), running.pop(finished), writer, tally, summary)
                 if writer_task.done():
@@ -792,13 +476,15 @@ class SheetFiller:
     def _take(
         self,
         outcome: EnrichOutcome,
-        chunk: list[list[_Row]],
-        writer: _Writer,
+        chunk: list[list[RowTask]],
+        writer: ResultWriter,
         tally: _Tally,
         summary: FillSummary,
     ) -> None:
         summary.credits += outcome.stats.credits_spent
         summary.upstream_calls += outcome.stats.upstream_calls
+        for notice in outcome.notices:
+            summary.notices.setdefault(notice.code, notice.message)
         for result, group in zip(outcome.results, chunk, strict=True):
             self._record(result, group, writer, summary)
             tally.rows_done += len(group)
@@ -809,23 +495,35 @@ class SheetFiller:
                 tally.failing = 0
 
     @staticmethod
-    def _record(result: RowResult, rows: list[_Row], writer: _Writer, summary: FillSummary) -> None:
-        count = len(rows)
-        match result.status:
-            case Status.SUCCESS:
-                summary.found += count
-            case Status.NOT_FOUND:
-                summary.not_found += count
-            case Status.FAILED:
-                summary.failed += count
-            case Status.OVER_BUDGET:
-                summary.over_budget += count
-        if result.status.is_answer:
-            summary.enriched += count
-        for row in rows:
-            writer.add(row.number, result, row.values)
+    def _record(
+        result: RowResult, rows: list[RowTask], writer: ResultWriter, summary: FillSummary
+    ) -> None:
+        for task in rows:
+            # Each row gets the types it asked, and its status from those alone.
+            mine: dict[str, TypeResult] = {
+                name: result.types[name] for name in task.types if name in result.types
+            }
+            own = result if mine == dict(result.types) else RowResult.combine(mine)
+            match own.status:
+                case Status.SUCCESS:
+                    summary.found += 1
+                case Status.NOT_FOUND:
+                    summary.not_found += 1
+                case Status.FAILED:
+                    summary.failed += 1
+                case Status.OVER_BUDGET:
+                    summary.over_budget += 1
+                case Status.PENDING:
+                    summary.pending += 1
+            statuses = {r.status for r in own.types.values()}
+            summary.enriched += all(status.is_answer for status in statuses)
+            summary.needs_linkedin += Status.NEEDS_LINKEDIN in statuses
+            for name, type_result in own.types.items():
+                if type_result.status is Status.SUCCESS:
+                    summary.found_by_type[name] = summary.found_by_type.get(name, 0) + 1
+            writer.add(task.number, output_cells(own, task.done_before), task.values)
 
-    def _report(self, tally: _Tally, summary: FillSummary, sheet: _Sheet) -> None:
+    def _report(self, tally: _Tally, summary: FillSummary, sheet: Worksheet) -> None:
         summary.sheets_writes = sheet.writes
         if self.progress is not None:
             self.progress(
@@ -841,14 +539,26 @@ class SheetFiller:
 
     @staticmethod
     def _write_failed(
-        exc: SheetsError, writer: _Writer, summary: FillSummary, sheet: _Sheet
+        exc: SheetsError, writer: ResultWriter, summary: FillSummary, sheet: Worksheet
     ) -> SheetWriteFailed:
         summary.sheets_writes = sheet.writes
         summary.sheets_reads = sheet.reads
-        reason = getattr(exc, "message", None) or str(exc)
         return SheetWriteFailed(
-            f"Google Sheets kept refusing to save results ({reason}), so the fill stopped "
+            f"Google Sheets kept refusing to save results ({exc.message}), so the fill stopped "
             f"after writing {writer.rows_written} rows. Those rows are kept; run the fill "
             "again later and it will continue where it stopped without paying twice.",
             summary,
+            code="sheet_write_failed",
         )
+
+
+__all__ = [
+    "PRONTO_STATUS",
+    "FillPlan",
+    "FillProgress",
+    "FillRequest",
+    "FillSummary",
+    "RowTask",
+    "SheetFiller",
+    "plan_fill",
+]
