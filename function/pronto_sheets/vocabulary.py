@@ -26,6 +26,8 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 WHITESPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _SPACES = re.compile(f"[{WHITESPACE}]+")
 _EDGE_SPACES = re.compile(f"^[{WHITESPACE}]+|[{WHITESPACE}]+$")
+# Anything squeeze_spaces would change: most cells have none, and skip the two rewrites.
+_ODD_SPACE = re.compile(f"[{WHITESPACE.replace(' ', '')}]|  |^ | $")
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ def fold_text(text: str) -> str:
     Unicode tables: NFKD, drop marks (general category M*, JavaScript's `\p{M}`),
     `lower()` (= `toLowerCase()`; not `casefold()`, which JavaScript lacks: ß stays ß).
     """
+    if text.isascii():  # nothing to decompose: the common case, kept fast for big sheets
+        return squeeze_spaces(text.lower())
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
     return squeeze_spaces(plain.lower())
@@ -140,6 +144,8 @@ def fold_text(text: str) -> str:
 
 def squeeze_spaces(text: str) -> str:
     """Runs of white space as one space, none at either end (JavaScript's rule, see WHITESPACE)."""
+    if not _ODD_SPACE.search(text):
+        return text
     return _EDGE_SPACES.sub("", _SPACES.sub(" ", text))
 
 

@@ -19,7 +19,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from pronto_sheets.errors import ContactError
@@ -36,6 +35,8 @@ _DOMAIN_OK = re.compile(rf"^(?:{_LABEL}\.)+{_LABEL}$")
 _LABEL_EDGES = re.compile(r"(^|\.)-|-(\.|$)")
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*)://([^/?#]*)([^?#]*)", re.IGNORECASE)
 _HAS_ALNUM = re.compile(r"[^\W_]")
+# The identity text's JSON, as JavaScript's JSON.stringify writes it (no spaces, UTF-8).
+_IDENTITY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def clean_text(value: object) -> str:
@@ -51,7 +52,7 @@ def clean_text(value: object) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise ContactError("A contact field is not text; send names, company and domain as text.")
-    return squeeze_spaces(unicodedata.normalize("NFC", value))
+    return squeeze_spaces(value if value.isascii() else unicodedata.normalize("NFC", value))
 
 
 def normalize_domain(value: str) -> str:
@@ -172,17 +173,18 @@ class Contact:
             self.domain,
             self.linkedin_url,
         ]
-        payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-        return f"v{vocabulary().identity['version']}:{payload}"
+        return f"v{vocabulary().identity['version']}:{_IDENTITY_JSON.encode(fields)}"
 
     def identity(self) -> str:
-        """A stable key for "same person": dedupe, single-flight, the cache (with a type)."""
-        return self._identity
+        """A stable key for "same person": dedupe, single-flight, the cache (with a type).
 
-    @cached_property
-    def _identity(self) -> str:
-        # Computed once per contact: a 100,000-row sheet hashes each row once, not thrice.
-        return hashlib.sha256(self.identity_text().encode("utf-8")).hexdigest()[:32]
+        Computed once per contact (kept beside the frozen fields): a 100,000-row sheet
+        hashes each row once, not once per use."""
+        cached: str | None = self.__dict__.get("_identity")
+        if cached is None:
+            cached = hashlib.sha256(self.identity_text().encode("utf-8")).hexdigest()[:32]
+            self.__dict__["_identity"] = cached
+        return cached
 
     def pronto_body(self, types: EnrichmentTypes) -> dict[str, Any]:
         """The request body for Pronto: only non-empty fields, never our `custom`."""

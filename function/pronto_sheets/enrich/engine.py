@@ -254,6 +254,22 @@ class Enricher:
             estimated_credits=estimate.estimated_credits,
         )
 
+    async def estimate_in_slices(
+        self, wanted: Mapping[str, Collection[str]], *, slice_size: int = 2_000
+    ) -> Estimate:
+        """`estimate` for a big sheet, giving the event loop back between slices."""
+        total = Estimate(0, 0, 0)
+        items = list(wanted.items())
+        for start in range(0, len(items), slice_size):
+            part = self.estimate(dict(items[start : start + slice_size]))
+            total = Estimate(
+                total.cached + part.cached,
+                total.to_call + part.to_call,
+                total.estimated_credits + part.estimated_credits,
+            )
+            await asyncio.sleep(0)
+        return total
+
     def estimate(self, wanted: Mapping[str, Collection[str]]) -> Estimate:
         """Calls and worst-case credits to ask each identity its types, cache aside."""
         cached = to_call = credits = 0

@@ -33,6 +33,7 @@ from pronto_sheets.enrich.engine import Enricher, EnrichOutcome
 from pronto_sheets.enrich.gate import Priority
 from pronto_sheets.enrich.results import RowResult, Status, TypeResult
 from pronto_sheets.errors import SheetsError, SheetWriteFailed, SpreadsheetPermissionDenied
+from pronto_sheets.sheets.bulk import bulk_allocation
 from pronto_sheets.sheets.cells import PRONTO_STATUS, output_cells, types_to_do
 from pronto_sheets.sheets.client import SheetsClient, run_blocking
 from pronto_sheets.sheets.columns import ColumnMap, detect_columns
@@ -42,8 +43,11 @@ from pronto_sheets.vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
-# A few contacts per `enrich` call; several calls in flight keep every Pronto slot busy.
-CHUNK_CONTACTS = 10
+# A few contacts per `enrich` call; several calls in flight keep every Pronto slot busy,
+# and a chunk cut short by a deadline loses little (its answers are cached anyway).
+CHUNK_CONTACTS = 5
+# Planning runs in a thread; it hands the GIL to the event loop this often.
+YIELD_EVERY_ROWS = 100
 # This many distinct contacts failing in a row stops the run (a rejected key, an outage).
 FAILING_STREAK_LIMIT = 30
 
@@ -172,7 +176,13 @@ class FillPlan:
 
 
 def plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan:
-    """Map the columns and list each row's work: pure CPU, run in a thread for big sheets."""
+    """Map the columns and list each row's work: pure CPU, run in a thread for big sheets
+    (its objects kept out of the garbage collector's scans: see bulk.py)."""
+    with bulk_allocation():
+        return _plan_fill(values, request)
+
+
+def _plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan:
     column_map = detect_columns(values, request.columns)
     counts: Counter[str] = Counter()
     rows: list[RowTask] = []
@@ -181,6 +191,8 @@ def plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan
         start = max(start, request.first_row - 1)
     end = len(values) if request.last_row is None else min(len(values), request.last_row)
     for index in range(start, end):
+        if index % YIELD_EVERY_ROWS == 0:
+            time.sleep(0)  # let the event loop's thread take the GIL: formulas stay quick
         row = values[index]
         if column_map.is_blank(row):
             continue
@@ -269,7 +281,8 @@ class SheetFiller:
         """Run one fill; see the module docstring for what it does and raises."""
         started = self.clock()
         limits = [s for s in (self.deadline_s, request.deadline_s) if s is not None]
-        deadline = started + min(limits) if limits else None
+        # A little slack (2%, at most a second) for the answer itself to reach the caller.
+        deadline = started + min(limits) - min(1.0, 0.02 * min(limits)) if limits else None
         summary = FillSummary(spreadsheet_id=request.spreadsheet_id, dry_run=request.dry_run)
         sheet = await run_blocking(Worksheet, self.client, request.spreadsheet_id, request.sheet)
         summary.sheet = sheet.title
@@ -285,7 +298,7 @@ class SheetFiller:
         summary.invalid = plan.counts["invalid"]
         summary.duplicates = summary.to_enrich - summary.invalid - len(plan.groups)
         if request.dry_run:
-            estimate = self.enricher.estimate(plan.wanted)
+            estimate = await self.enricher.estimate_in_slices(plan.wanted)
             summary.needs_linkedin = plan.counts["needs_linkedin"]
             summary.plan = {
                 "unique": len(plan.groups),

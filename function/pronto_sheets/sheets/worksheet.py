@@ -17,6 +17,7 @@ from gspread.http_client import ParamsType
 
 from pronto_sheets.errors import WorksheetNotFound
 from pronto_sheets.sheets.a1 import column_letters
+from pronto_sheets.sheets.bulk import bulk_allocation
 from pronto_sheets.sheets.client import SheetsClient, sheets_errors
 
 READ_CHUNK_ROWS = 10_000
@@ -73,7 +74,12 @@ class Worksheet:
         return self._client.counters.snapshot().writes - self._baseline.writes
 
     def read_values(self) -> list[list[Any]]:
-        """The used range, row by row (one request, or one per 10,000 rows)."""
+        """The used range, row by row (one request, or one per 10,000 rows); a big sheet's
+        rows are kept out of the garbage collector's scans (bulk.py)."""
+        with bulk_allocation():
+            return self._read_values()
+
+    def _read_values(self) -> list[list[Any]]:
         quoted = quote_sheet_title(self.title)
         params: ParamsType = {"valueRenderOption": "FORMATTED_VALUE"}
         if self.row_count <= READ_CHUNK_ROWS:
