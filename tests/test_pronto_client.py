@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import email.utils
+import json
+import math
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -260,3 +268,84 @@ async def test_broken_connections_are_retried(sim: Simulator, fault: str) -> Non
     finally:
         await client.aclose()
     assert sim.stats()["calls"] == 2
+
+
+class _OnceLimited(BaseHTTPRequestHandler):
+    """A stand-in Pronto that answers its first call 429 with Retry-After, every later call
+    200 at once: its own limits never force a wait, so any wait is the client's doing."""
+
+    arrivals: ClassVar[list[float]] = []
+    retry_after: ClassVar[str] = "1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        first = not self.arrivals
+        self.arrivals.append(time.monotonic())
+        if first:
+            self._send(429, {"message": "Too many requests"}, {"Retry-After": self.retry_after})
+        else:
+            self._send(200, {"status": "success", "email": "ada@acme.io", "email_status": "valid"})
+
+    def _send(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in {"content-type": "application/json", **(headers or {})}.items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def once_limited() -> Iterator[type[_OnceLimited]]:
+    _OnceLimited.arrivals = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OnceLimited)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _OnceLimited.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    try:
+        yield _OnceLimited
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+async def test_retry_after_is_honoured_by_the_retry_and_by_the_whole_gate(
+    once_limited: type[_OnceLimited], form: str
+) -> None:
+    """After a 429 with Retry-After (1 s, or the HTTP date 2 s ahead), neither the retry nor
+    another contact's call reaches Pronto before that time, though Pronto would accept them."""
+    _OnceLimited.retry_after = (
+        "1"
+        if form == "seconds"
+        else email.utils.formatdate(math.ceil(time.time()) + 2, usegmt=True)
+    )
+    gate = Gate(50, 5)
+    client = ProntoClient(
+        api_key="k",
+        base_url=once_limited.url,  # type: ignore[attr-defined]
+        gate=gate,
+        budget=_budget(),
+        timeout_s=10,
+        retry_attempts=3,
+        retry_total_s=30,
+    )
+    first = Contact.from_mapping(people(2, f"honour-{form}")[0])
+    other = Contact.from_mapping(people(2, f"honour-{form}")[1])
+    try:
+        retried = asyncio.create_task(client.enrich(first, EMAIL, Ticket(Priority.BATCH)))
+        await asyncio.sleep(0.2)  # the 429 has come back: the gate is paused
+        meanwhile = await client.enrich(other, EMAIL, Ticket(Priority.INTERACTIVE))
+        answer = await retried
+    finally:
+        await client.aclose()
+    arrivals = once_limited.arrivals
+    assert answer.types["email"].value == meanwhile.types["email"].value == "ada@acme.io"
+    assert len(arrivals) == 3
+    assert min(arrivals[1:]) - arrivals[0] >= 0.95  # seconds: 1; HTTP date: at least 1
