@@ -10,6 +10,7 @@ import httpx
 
 from tests.support.people import expected, observed, people
 from tests.support.stack import Function, Simulator
+from tests.test_sheet_filler import sim_key
 
 
 def test_every_row_is_right_and_in_order(function: Function, sim: Simulator) -> None:
@@ -135,6 +136,29 @@ def test_interactive_goes_ahead_of_a_queued_batch(function: Function, sim: Simul
     # It overtook the queue: most of the batch was still waiting when it was answered.
     # (bench/bench_enrich.py measures its latency: the must-show "well under 1.5 s").
     assert served_when_answered < 150, served_when_answered
+
+
+def test_an_interactive_request_promotes_the_queued_lookup_it_shares(
+    function: Function, sim: Simulator
+) -> None:
+    """A formula asking for a contact that bulk work has queued near the back does not wait
+    behind the bulk: the queued lookup itself moves up, and it is still one call."""
+    sim.reset(latency_ms=100)
+    batch = people(300, "promoted-batch")
+    wanted = batch[-1]  # the last of the queue
+    with function.client() as http, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        bulk = pool.submit(http.post, "/enrich", json={"contacts": batch, "priority": "batch"})
+        deadline = time.monotonic() + 10
+        while sim.stats()["served"] < 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        typed = http.post("/enrich", json={"contacts": [wanted], "priority": "interactive"})
+        served_when_answered = sim.stats()["served"]
+        assert bulk.result().status_code == 200
+    body = typed.json()
+    assert body["stats"]["joined_in_flight"] == 1  # it joined the queued lookup, no new call
+    assert body["results"][0]["status"] in ("success", "not_found")
+    assert served_when_answered < 150, served_when_answered
+    assert sim.stats()["by_contact"][sim_key(wanted)] == 1
 
 
 def test_limits_hold_under_load(function: Function, sim: Simulator) -> None:
