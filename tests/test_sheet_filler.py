@@ -720,6 +720,37 @@ async def test_overwrite_replaces_results_without_paying_again(
     assert grid[missing + 1][3] == "kept@by-hand.example"
 
 
+async def test_an_overwrite_that_fails_keeps_the_answers_there(
+    gspread_client: SheetsClient, sheets_emulator: SheetsEmulator, fast_sim: Simulator
+) -> None:
+    """Re-asked with overwrite while Pronto fails, rows keep their Email and Email status;
+    only Pronto status says the lookup failed (a data cell only holds Pronto's values)."""
+    people = [person(i, "keep") for i in range(12)]
+    rows = [["First name", "Last name", "Website"]] + [
+        [p["firstname"], p["lastname"], p["domain"]] for p in people
+    ]
+    sid = sheets_emulator.create_spreadsheet({"Sheet1": rows})
+    first = Enricher.from_settings(fast_settings(fast_sim.url))
+    try:
+        await SheetFiller(first, gspread_client).fill(FillRequest(sid))
+    finally:
+        await first.aclose()
+    before = padded(sheets_emulator.cells(sid)["rows"], 6, 13)
+
+    fast_sim.configure(fault_503=1.0)
+    failing = Enricher.from_settings(fast_settings(fast_sim.url, retry_attempts=1))
+    try:
+        redone = await SheetFiller(failing, gspread_client).fill(FillRequest(sid, overwrite=True))
+    finally:
+        await failing.aclose()
+
+    assert redone.failed == 12
+    after = padded(sheets_emulator.cells(sid)["rows"], 6, 13)
+    for r in range(1, 13):
+        assert after[r][3:5] == before[r][3:5], f"row {r + 1}"
+        assert after[r][5].startswith("failed: ")
+
+
 async def test_a_sheet_without_name_columns_is_refused_with_its_headers(
     enricher: Enricher, gspread_client: SheetsClient, sheets_emulator: SheetsEmulator
 ) -> None:

@@ -419,6 +419,16 @@ class Enricher:
         self, identity: str, contact: Contact, types: EnrichmentTypes, ticket: Ticket
     ) -> tuple[TypeResults, int]:
         """One contact upstream, start to finish; never raises (errors become statuses)."""
+        try:
+            return await self._ask(identity, contact, types, ticket)
+        finally:
+            # Cancelled or not, a probe this lookup held is given back (no-op otherwise),
+            # so lookups waiting for its answer never wait forever.
+            self.consent.inconclusive()
+
+    async def _ask(
+        self, identity: str, contact: Contact, types: EnrichmentTypes, ticket: Ticket
+    ) -> tuple[TypeResults, int]:
         results: TypeResults = {}
         asked = types
         credits = 0
