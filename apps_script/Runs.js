@@ -99,6 +99,7 @@ const RUN_COUNTS = ['found', 'notFound', 'invalid', 'pending', 'failed', 'overBu
  * @property {?number} creditsSpentToday
  * @property {?number} creditBudget
  * @property {number} waitingForTomorrow
+ * @property {number} finishedAt When it ended (ms; 0 while going).
  * @property {string} message
  * @property {?{message: string, fix: string}} error
  */
@@ -869,7 +870,8 @@ function runView_(run) {
     firstRow: run.firstRow, lastRow: run.lastRow, types: run.types, mapping: run.mapping,
     done: done, total: total, percent: total ? Math.round(done * 100 / total) : 100,
     counts: counts, creditsSpentToday: run.creditsSpentToday, creditBudget: run.creditBudget,
-    waitingForTomorrow: run.waitingForTomorrow, message: run.message, error: run.error,
+    waitingForTomorrow: run.waitingForTomorrow, finishedAt: run.finishedAt, message: run.message,
+    error: run.error,
   };
 }
 
