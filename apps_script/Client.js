@@ -110,7 +110,7 @@ function callFunction_(method, path, body, options) {
   const problem = functionUrlProblem_(config.url);
   if (problem) {
     throw prontoError_('The function URL in Pronto ▸ Settings is not usable. ' + problem,
-        0, urlAllowed_(config.url + '/') ? 'bad_url' : 'not_allowed');
+        0, 'bad_url');
   }
   const url = config.url + path;
   /** @type {GoogleAppsScript.URL_Fetch.URLFetchRequestOptions} */
@@ -130,11 +130,12 @@ function callFunction_(method, path, body, options) {
   try {
     response = UrlFetchApp.fetch(url, request);
   } catch (e) {
-    if (/whitelist|allowlist/i.test(String(/** @type {Error} */ (e).message))) {
-      // The manifest changed without ALLOWED_URL_PREFIXES: say so rather than "unreachable".
-      throw prontoError_('Apps Script refused to call ' + config.url + ': the address is not ' +
-          'in the urlFetchWhitelist of appsscript.json. Use the URL deploy.sh printed, or ask ' +
-          'your admin to add this address there.', 0, 'not_allowed');
+    const refusal = String(/** @type {Error} */ (e).message);
+    if (/whitelist|allowlist|not allowed/i.test(refusal) ||
+        (!urlAllowed_(url) && !/timeout|timed out/i.test(refusal))) {
+      // Apps Script refused the address (manifest urlFetchWhitelist): say so, not "unreachable".
+      throw prontoError_('The function URL in Pronto ▸ Settings is not usable. ' +
+          allowlistProblem_(config.url), 0, 'not_allowed');
     }
     // UrlFetchApp gives up after about a minute ("Timeout"): the function goes on with the work.
     if (Date.now() - started >= FETCH_GIVES_UP_MS ||

@@ -153,13 +153,21 @@ function functionUrlProblem_(url) {
     return 'The function URL must start with https:// — copy it from the deployment ' +
         'output (for example https://europe-west1-my-project.cloudfunctions.net/pronto).';
   }
-  if (!urlAllowed_(url + '/')) {
-    return 'The add-in may only call addresses its manifest allows (' +
-        ALLOWED_URL_PREFIXES.join(' and ') + ', the urlFetchWhitelist of appsscript.json), ' +
-        'and ' + url + ' is not one of them. Use the URL deploy.sh printed, or ask your ' +
-        'admin to add this address to urlFetchWhitelist.';
-  }
   return '';
+}
+
+/**
+ * What to say when UrlFetchApp refuses a URL: the manifest's urlFetchWhitelist does
+ * not allow it. Not checked before calling: deploy.sh may add the function's own
+ * address to the manifest it pushes, which ALLOWED_URL_PREFIXES cannot know.
+ * @param {string} url The base URL.
+ * @return {string} The sentence.
+ */
+function allowlistProblem_(url) {
+  return 'The add-in may only call addresses its manifest allows (' +
+      ALLOWED_URL_PREFIXES.join(' and ') + ', the urlFetchWhitelist of appsscript.json), ' +
+      'and ' + url + ' is not one of them. Use the URL deploy.sh printed, or ask your ' +
+      'admin to add this address to urlFetchWhitelist.';
 }
 
 /**
@@ -379,6 +387,6 @@ function formatCount_(n) {
 
 if (typeof module === 'object') {
   /** @type {{exports: Object}} */ (module).exports = {getConfig_, normaliseFunctionUrl_,
-    functionUrlProblem_, urlAllowed_, getSettings, saveSettings, clearToken, testConnection,
+    functionUrlProblem_, urlAllowed_, allowlistProblem_, getSettings, saveSettings, clearToken, testConnection,
     checkConnection_, creditCosts_, formatCount_};
 }

@@ -33,9 +33,10 @@ test('Settings: the URL and a token for me or for everyone, never shown back; Te
   await snapshot(page, 'settings-empty');
 
   await page.fill('#url', 'https://pronto.example.com');
-  await page.click('#save');
+  await page.fill('#token', 'anything');
+  await page.click('#test');
   await page.waitForFunction(() => document.getElementById('message').className === 'error');
-  assert.match(await text(page, '#message'), /^The add-in may only call addresses its manifest allows \(https:\/\/\*\.cloudfunctions\.net\/ and https:\/\/\*\.run\.app\//);
+  assert.match(await text(page, '#message'), /^The function URL in Pronto ▸ Settings is not usable\. The add-in may only call addresses its manifest allows \(https:\/\/\*\.cloudfunctions\.net\/ and https:\/\/\*\.run\.app\//);
   await snapshot(page, 'settings-error');
 
   await page.fill('#url', `${stack.functionUrl}/enrich`);

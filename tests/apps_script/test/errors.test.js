@@ -113,10 +113,11 @@ test('a URL outside the manifest\'s allowlist says so (and where to change it), 
 
   const [formula] = gas.recalculate('Leads');
   assert.equal(formula.error, `The function URL in Pronto ▸ Settings is not usable. ${sentence}`);
-  assert.equal(gas.execute('script', 'saveSettings', [{url: 'https://pronto.example.com', token: 't'}]).error, sentence);
   assert.equal(gas.execute('script', 'testConnection', [{url: 'https://evil.cloudfunctions.net.example.com/x', token: 't'}]).error,
       'The function URL in Pronto ▸ Settings is not usable. ' + sentence.replace('https://pronto.example.com', 'https://evil.cloudfunctions.net.example.com/x'));
-  assert.equal(gas.fetches.length, 0);
+  const check = gas.call('getSidebarPlan', {check: true}).connection;
+  assert.deepEqual([check.ok, check.fix], [false, 'settings']);
+  assert.equal(gas.fetches.length, 0, 'Apps Script refused each call before it left');
   // The code's copy of the allowlist is the manifest's.
   assert.deepEqual(JSON.parse(JSON.stringify(gas.global('ALLOWED_URL_PREFIXES'))), gas.manifest.urlFetchWhitelist);
 });
