@@ -88,6 +88,8 @@ test('Schedule: one per spreadsheet in its time zone, with the trigger quota sho
   assert.equal(await text(page, '#current'), 'No refresh scheduled.');
   assert.equal(await text(page, '#time-zone'), '(Europe/Paris, the spreadsheet\'s time zone)');
   assert.match(await text(page, '#quota'), /^Trigger time: Google gives a Google account 90 minutes a day \(6 hours with Google Workspace\); this choice uses at most 4 and the Pronto timer keeps 15 for its own checks\.$/);
+  assert.ok(await page.$$eval('input[type=radio], input[type=checkbox]', (inputs) => inputs.every((input) =>
+    input.closest('fieldset') && input.closest('fieldset').querySelector('legend'))), 'every group has a fieldset and a legend');
   await snapshot(page, 'schedule-none');
 
   await page.check('#frequency-daily');

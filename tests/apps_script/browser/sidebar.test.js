@@ -85,6 +85,12 @@ test('the sidebar estimates the selection and the whole sheet, and Start fills e
       [['type-email', true], ['type-phone', false]], 'one checkbox per enrichment type');
   assert.equal(await page.isEnabled('#start'), true);
   assert.equal(gas.enrichRequests().length, 0, 'nothing spent before Start');
+  assert.equal(await page.getAttribute('#progress-bar', 'aria-label'), 'Enrichment progress');
+  assert.deepEqual([await page.getAttribute('#summary', 'role'), await page.getAttribute('#summary', 'aria-live')], ['status', 'polite']);
+  assert.deepEqual(await page.$$eval('input[type=radio], input[type=checkbox]', (inputs) => inputs.map((input) => {
+    const legend = input.closest('fieldset') && input.closest('fieldset').querySelector('legend');
+    return legend ? legend.textContent : null;
+  })), ['Rows', 'Rows', 'Find', 'Find'], 'every radio and checkbox group has a fieldset and a legend');
   await snapshot(page, 'sidebar-estimate');
 
   await watchProgress(page);
