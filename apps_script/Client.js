@@ -35,14 +35,21 @@ const FETCH_GIVES_UP_MS = 55000;
 /**
  * How a call authenticates and how long the function may take.
  * @typedef {Object} CallOptions
- * @property {string} [auth] 'token' (formulas: the shared token only) or 'auto'.
+ * @property {string} [auth] 'token' (formulas: the shared token, never User
+ *     Properties nor an identity token), 'auto' (a token, else the person's Google
+ *     ID token) or 'none' (GET /healthz).
  * @property {string} [priority] interactive, batch or background.
  * @property {number} [timeoutS] Seconds the function may spend before answering pending.
+ * @property {ProntoConfig} [config] Settings to use instead of those saved (Test connection).
  */
 
+/** Error codes whose fix is in Pronto ▸ Settings. */
+const SETTINGS_CODES = ['no_url', 'bad_url', 'not_allowed', 'no_token', 'unauthenticated',
+  'auth_not_configured', 'forbidden', 'not_found', 'not_pronto', 'unreachable'];
+
 /**
- * Makes an Error whose message a person can act on, remembering the HTTP status
- * and the function's error code for callers that branch on them.
+ * Makes an Error whose message a person can act on, remembering the HTTP status,
+ * the function's error code, and whether the fix is in Settings ("fix").
  * @param {string} message The sentence.
  * @param {number} httpStatus The HTTP status (0 when there was no answer).
  * @param {string} code The function's error code, or a local one.
@@ -52,6 +59,7 @@ function prontoError_(message, httpStatus, code) {
   const error = new Error(message);
   /** @type {*} */ (error).httpStatus = httpStatus;
   /** @type {*} */ (error).code = code;
+  /** @type {*} */ (error).fix = SETTINGS_CODES.indexOf(code) === -1 ? '' : 'settings';
   return error;
 }
 
@@ -66,8 +74,10 @@ function authorization_(config, auth) {
     return 'Bearer ' + config.token;
   }
   if (auth === 'token') {
-    throw prontoError_('Set the access token in Pronto ▸ Settings (ask your admin for it): ' +
-        'formulas need it to reach the Pronto function.', 0, 'no_token');
+    // Custom functions cannot read the person's own token (User Properties).
+    throw prontoError_('Formulas need a token shared with this spreadsheet: in Pronto ▸ ' +
+        'Settings, save the token for everyone editing it (ask your admin for the token).', 0,
+    'no_token');
   }
   let identityToken = null;
   try {
@@ -92,7 +102,7 @@ function authorization_(config, auth) {
  * @return {*} The parsed answer.
  */
 function callFunction_(method, path, body, options) {
-  const config = getConfig_();
+  const config = options.config || getConfig_({personal: options.auth !== 'token'});
   if (!config.url) {
     throw prontoError_('Set the function URL in Pronto ▸ Settings (ask your admin for it).',
         0, 'no_url');
@@ -107,8 +117,10 @@ function callFunction_(method, path, body, options) {
   const request = {
     method: method === 'GET' ? 'get' : 'post',
     muteHttpExceptions: true,
-    headers: {Authorization: authorization_(config, options.auth || 'auto')},
   };
+  if (options.auth !== 'none') {
+    request.headers = {Authorization: authorization_(config, options.auth || 'auto')};
+  }
   if (body) {
     request.contentType = 'application/json';
     request.payload = JSON.stringify(body);
@@ -117,8 +129,17 @@ function callFunction_(method, path, body, options) {
   const started = Date.now();
   try {
     response = UrlFetchApp.fetch(url, request);
-  } catch {
-    if (Date.now() - started >= FETCH_GIVES_UP_MS) {
+  } catch (e) {
+    const refusal = String(/** @type {Error} */ (e).message);
+    if (/whitelist|allowlist|not allowed/i.test(refusal) ||
+        (!urlAllowed_(url) && !/timeout|timed out/i.test(refusal))) {
+      // Apps Script refused the address (manifest urlFetchWhitelist): say so, not "unreachable".
+      throw prontoError_('The function URL in Pronto ▸ Settings is not usable. ' +
+          allowlistProblem_(config.url), 0, 'not_allowed');
+    }
+    // UrlFetchApp gives up after about a minute ("Timeout"): the function goes on with the work.
+    if (Date.now() - started >= FETCH_GIVES_UP_MS ||
+        /timeout|timed out/i.test(String(/** @type {Error} */ (e).message))) {
       throw prontoError_('The Pronto function is taking longer than Apps Script waits (one ' +
           'minute); it keeps working on its side. Check again in a few minutes.', 0, 'timeout');
     }

@@ -1,8 +1,78 @@
 /**
- * Columns: finding which column holds what from the header row, in English or
- * French, whatever the case, accents, spaces or punctuation ("Prénom", "NOM",
- * "Company Website"), and the five output columns results go to.
+ * Columns: the sheet vocabulary. Which enrichment types exist, which column holds
+ * what (from the header row, in English or French, whatever the case, accents,
+ * spaces or punctuation: "Prénom", "NOM", "Company Website"), and the output
+ * columns results go to.
+ *
+ * Every such rule lives here, in Contacts.js or in Rows.js's constants, so that one
+ * generated vocabulary file can replace them (issue 8).
  */
+
+/**
+ * One kind of lookup Pronto does.
+ * @typedef {Object} EnrichmentType
+ * @property {string} id What POST /enrich takes in enrichment_type.
+ * @property {string} label What the sidebar and the schedule call it.
+ * @property {Array<string>} words How a formula's types argument may name it (folded).
+ * @property {string} creditsField The /healthz field giving its cost per answer found.
+ * @property {number} defaultCredits Its cost when the function does not say.
+ */
+
+/**
+ * The enrichment types, in the order the sidebar and the schedule offer them (their
+ * checkboxes are generated from this list; adding a type is one entry here).
+ * @type {Array<EnrichmentType>}
+ */
+const ENRICHMENT_TYPES = [
+  {id: 'email', label: 'Email', words: ['email', 'emails', 'e-mail', 'e-mails', 'mail'],
+    creditsField: 'credits_per_email', defaultCredits: 3},
+  {id: 'phone', label: 'Phone', words: ['phone', 'phones', 'tel', 'telephone', 'mobile'],
+    creditsField: 'credits_per_phone', defaultCredits: 30},
+];
+
+/**
+ * The enrichment type ids.
+ * @return {Array<string>} e.g. ['email', 'phone'].
+ */
+function enrichmentTypeIds_() {
+  return ENRICHMENT_TYPES.map(function(type) {
+    return type.id;
+  });
+}
+
+/**
+ * The known types among those asked, in the list's order; throws when none is left,
+ * so that nothing is ever sent with a type the person did not choose.
+ * @param {*} types The types asked (an array of ids).
+ * @return {Array<string>} The types, at least one.
+ */
+function checkedTypes_(types) {
+  const asked = Array.isArray(types) ? types.map(String) : [];
+  const known = enrichmentTypeIds_().filter(function(id) {
+    return asked.indexOf(id) !== -1;
+  });
+  if (!known.length) {
+    throw new Error('Tick at least one of ' + ENRICHMENT_TYPES.map(function(type) {
+      return type.label;
+    }).join(' or ') + ' to look something up: nothing was sent.');
+  }
+  return known;
+}
+
+/**
+ * A list of type ids in words ("email and phone").
+ * @param {Array<string>} types The ids.
+ * @return {string} The labels, lower case, joined.
+ */
+function typesInWords_(types) {
+  const labels = ENRICHMENT_TYPES.filter(function(type) {
+    return types.indexOf(type.id) !== -1;
+  }).map(function(type) {
+    return type.label.toLowerCase();
+  });
+  return labels.length > 1 ? labels.slice(0, -1).join(', ') + ' and ' + labels[labels.length - 1] :
+    labels.join('');
+}
 
 /** Input roles, in the order the sidebar shows them. */
 const INPUT_ROLES = ['first', 'last', 'full', 'company', 'domain', 'linkedin'];
@@ -23,6 +93,12 @@ const HEADER_SYNONYMS = {
 
 /** Output columns, in the order they are appended when missing. */
 const OUTPUT_HEADERS = ['Email', 'Email status', 'Phone', 'Phone status', 'Pronto status'];
+
+/** The field names POST /fill's "columns" takes for each input role. */
+const FILL_COLUMN_FIELDS = {
+  first: 'firstname', last: 'lastname', full: 'full_name', company: 'company_name',
+  domain: 'domain', linkedin: 'linkedin_url',
+};
 
 /** Folded output headers to the field each one receives. */
 const OUTPUT_FIELDS = {
@@ -163,7 +239,7 @@ function columnLetter_(index) {
 
 if (typeof module === 'object') {
   /** @type {{exports: Object}} */ (module).exports = {
-    INPUT_ROLES, OUTPUT_HEADERS, headerKey_, detectColumns_, mappingProblem_,
-    findHeaderRow_, findOutputColumns_, columnLetter_,
+    ENRICHMENT_TYPES, INPUT_ROLES, OUTPUT_HEADERS, enrichmentTypeIds_, checkedTypes_, typesInWords_,
+    headerKey_, detectColumns_, mappingProblem_, findHeaderRow_, findOutputColumns_, columnLetter_,
   };
 }

@@ -5,7 +5,8 @@
  * /enrich call (more only past 1,000 contacts), answers in the same shape, and
  * is cached so that recalculation is free. A custom function must answer within
  * 30 seconds: the function is asked to answer by about 25 s, and rows it has not
- * finished show "searching… recalculates later" instead of an error.
+ * finished show "searching… recalculates later" instead of an error; the cell is
+ * recorded and fills itself once Pronto answers (Pending.js).
  */
 
 /** Seconds the function may take before answering pending. */
@@ -43,13 +44,13 @@ function PRONTO_EMAIL(first, last, company_or_domain, linkedin) {
  * @param {string|Array<Array<string>>} last Last name, or a column of last names.
  * @param {string|Array<Array<string>>} company_or_domain Company name or website (a value with a dot is a domain).
  * @param {string|Array<Array<string>>} [linkedin] LinkedIn profile URL (optional).
- * @return {string|Array<Array<string>>} The first phone number, or empty when none was found.
+ * @return {string|Array<Array<string>>} The phone numbers (comma-separated), or empty when none was found.
  * @customfunction
  */
 function PRONTO_PHONE(first, last, company_or_domain, linkedin) {
   return runFormula_('PRONTO_PHONE', [first, last, company_or_domain, linkedin], ['phone'],
       function(result) {
-        return [result.status === 'success' ? firstPhone_(result) : ''];
+        return [result.status === 'success' ? phoneNumbers_(result) : ''];
       });
 }
 
@@ -68,8 +69,10 @@ function PRONTO_ENRICH(first, last, company_or_domain, linkedin, types) {
   let profile = linkedin;
   let asked = types;
   if ((asked === undefined || asked === '') && typeof profile === 'string' &&
-      /^\s*(e-?mails?|phones?|both|all)(\s*[,;+ ]\s*(e-?mails?|phones?))?\s*$/i.test(profile)) {
-    // =PRONTO_ENRICH(A2, B2, C2, "phone"): the types given without a LinkedIn argument.
+      profile.trim() && !looksLikeLinkedIn_(profile)) {
+    // =PRONTO_ENRICH(A2, B2, C2, "phone"): the types given in place of the LinkedIn
+    // argument. Anything there that is not a LinkedIn URL is read as types, so a typo
+    // ("emial") is refused with a sentence instead of being sent as a profile.
     asked = profile;
     profile = undefined;
   }
@@ -77,38 +80,59 @@ function PRONTO_ENRICH(first, last, company_or_domain, linkedin, types) {
   return runFormula_('PRONTO_ENRICH', [first, last, company_or_domain, profile], wanted,
       function(result) {
         const email = result.status === 'success' ? result.email || '' : '';
-        const phone = result.status === 'success' ? firstPhone_(result) : '';
+        const phone = result.status === 'success' ? phoneNumbers_(result) : '';
         return [
           email,
           wanted.indexOf('email') === -1 ? '' : email ? result.email_status || '' : 'not_found',
           phone,
-          wanted.indexOf('phone') === -1 ? '' : phone ? result.phone_status || '' : 'not_found',
+          wanted.indexOf('phone') === -1 ? '' : phone ? phoneStatusText_(result) : 'not_found',
         ];
       }, 4);
 }
 
 /**
- * Reads the types argument of PRONTO_ENRICH.
- * @param {*} types "email", "phone", "email,phone", "both" or empty.
+ * Whether a value looks like a LinkedIn profile URL rather than a word.
+ * @param {string} text The value.
+ * @return {boolean} True for "https://www.linkedin.com/in/ada", "linkedin.com/in/ada", "/in/ada".
+ */
+function looksLikeLinkedIn_(text) {
+  return /linkedin|\/in\/|\/pub\//i.test(text);
+}
+
+/**
+ * Reads the types argument of PRONTO_ENRICH: type names (see ENRICHMENT_TYPES)
+ * separated by commas, semicolons, "+" or spaces; "both" or "all" for every type.
+ * @param {*} types e.g. "email", "phone", "email,phone", "both" or empty.
  * @return {Array<string>} The enrichment types.
  */
 function parseTypes_(types) {
   const text = foldText_(cellText_(types));
   if (!text || text === 'both' || text === 'all') {
-    return ['email', 'phone'];
+    return enrichmentTypeIds_();
   }
+  /** @type {Array<string>} */
   const wanted = [];
-  if (/e-?mail/.test(text)) {
-    wanted.push('email');
+  /** @type {Array<string>} */
+  const unknown = [];
+  text.split(/[\s,;+&]+/).filter(Boolean).forEach(function(word) {
+    const type = ENRICHMENT_TYPES.filter(function(candidate) {
+      return candidate.words.indexOf(word) !== -1;
+    })[0];
+    if (!type) {
+      unknown.push(word);
+    } else if (wanted.indexOf(type.id) === -1) {
+      wanted.push(type.id);
+    }
+  });
+  if (unknown.length || !wanted.length) {
+    throw new Error('The types argument must be ' + enrichmentTypeIds_().map(function(id) {
+      return '"' + id + '"';
+    }).join(', ') + ' or several of them separated by commas, like "' +
+        enrichmentTypeIds_().join(',') + '" (you gave "' + cellText_(types) + '").');
   }
-  if (/phone|tel/.test(text)) {
-    wanted.push('phone');
-  }
-  if (!wanted.length) {
-    throw new Error('The types argument must be "email", "phone" or "email,phone" (you gave "' +
-        cellText_(types) + '").');
-  }
-  return wanted;
+  return enrichmentTypeIds_().filter(function(id) {
+    return wanted.indexOf(id) !== -1;
+  });
 }
 
 /**
@@ -194,6 +218,13 @@ function runFormula_(name, args, types, render, width) {
     deadline: started + FORMULA_BUDGET_MS,
     auth: 'token',
   });
+  /** @type {Object<string, boolean>} */
+  const noted = {};
+  notePendingCell_(types, items.filter(function(item) {
+    const pending = lookup.results[item.key].status === 'pending' && !noted[item.key];
+    noted[item.key] = true;
+    return pending;
+  }));
   failIfNothingWorked_(lookup.results);
   const blank = new Array(cellsPerAnswer).fill('');
   const output = entries.map(function(rowEntries) {
@@ -274,5 +305,5 @@ function failIfNothingWorked_(results) {
 
 if (typeof module === 'object') {
   /** @type {{exports: Object}} */ (module).exports = {PRONTO_EMAIL, PRONTO_PHONE, PRONTO_ENRICH, parseTypes_, formulaGrid_,
-    PENDING_TEXT};
+    looksLikeLinkedIn_, PENDING_TEXT};
 }

@@ -1,20 +1,25 @@
 /**
- * Menu: the "Pronto" menu and the actions that need no page of their own —
- * filling the sheet on the server and freezing formulas to values.
+ * Menu: the add-on menu (Extensions ▸ Pronto enrichment) and the actions that need
+ * no page of their own — filling the sheet on the server, refreshing pending
+ * cells (Pending.js) and freezing formulas to values.
  */
 
 /** Matches a cell formula calling one of our formulas. */
 const PRONTO_FORMULA = /^=\s*(PRONTO_EMAIL|PRONTO_PHONE|PRONTO_ENRICH)\s*\((.*)\)\s*$/i;
 
 /**
- * Adds the Pronto menu when the spreadsheet opens.
- * @param {Object} [event] The open event (unused).
+ * Adds the menu when the spreadsheet opens. As an Editor add-on the menu goes under
+ * Extensions (createAddonMenu); for an add-on not yet used in this spreadsheet
+ * onOpen runs in AuthMode.NONE and may only add menu items, which is all it does
+ * (developers.google.com/workspace/add-ons/concepts/editor-auth-lifecycle).
+ * @param {{authMode?: *}} [event] The open event.
  */
 function onOpen(event) { // eslint-disable-line no-unused-vars
   SpreadsheetApp.getUi()
-      .createMenu('Pronto')
-      .addItem('Enrich selected rows', 'showEnrichSidebar')
+      .createAddonMenu()
+      .addItem('Enrich rows…', 'showEnrichSidebar')
       .addItem('Fill this sheet on the server', 'fillSheetOnServer')
+      .addItem('Refresh pending cells', 'refreshPendingCellsNow')
       .addItem('Freeze formulas to values', 'freezeFormulasInSelection')
       .addSeparator()
       .addItem('Schedule refresh…', 'showScheduleDialog')
@@ -23,18 +28,22 @@ function onOpen(event) { // eslint-disable-line no-unused-vars
 }
 
 /**
- * Adds the menu right after installation as an add-on.
- * @param {Object} [event] The install event.
+ * Runs once when the add-on is installed, with full authorization: adds the menu
+ * (onOpen does not run for a spreadsheet already open) and starts the Pronto timer,
+ * which custom functions cannot start themselves.
+ * @param {{authMode?: *}} [event] The install event.
  */
 function onInstall(event) {
   onOpen(event);
+  ensureTimerQuietly_();
 }
 
 /**
  * Menu "Settings…": opens the dialog.
  */
 function showSettingsDialog() {
-  const html = page_('Settings').setWidth(460).setHeight(360);
+  ensureTimerQuietly_();
+  const html = page_('Settings').setWidth(480).setHeight(560);
   SpreadsheetApp.getUi().showModalDialog(html, 'Pronto settings');
 }
 
@@ -68,7 +77,7 @@ function fillSheetOnServer() {
   } catch (e) {
     message = /** @type {Error} */ (e).message;
     if (/** @type {*} */ (e).code === 'sheet_not_shared') {
-      message += ' Or use Pronto ▸ Enrich selected rows, which works without sharing.';
+      message += ' Or use Pronto ▸ Enrich rows, which works without sharing.';
     }
   }
   ui.alert('Pronto', message, ui.ButtonSet.OK);
@@ -166,5 +175,5 @@ function columnNumber_(letters) {
 
 if (typeof module === 'object') {
   /** @type {{exports: Object}} */ (module).exports = {onOpen, onInstall, showSettingsDialog, fillSheetOnServer,
-    freezeFormulasInSelection, spillSize_};
+    freezeFormulasInSelection, spillSize_, PRONTO_FORMULA};
 }

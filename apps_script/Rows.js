@@ -12,10 +12,12 @@
 const HEADER_SEARCH_ROWS = 10;
 /** Statuses after which a row is done. */
 const DONE_STATUSES = ['success', 'not_found'];
-/** Credits the function charges by default per email and per phone found (see its settings). */
-const DEFAULT_CREDITS = {email: 3, phone: 30};
 /** What the Pronto status column says of a row still being searched. */
 const PENDING_STATUS_TEXT = 'pending: still searching; run again in a minute to collect it (no extra credit)';
+/** What it says of a row handed to the function's own fill (POST /fill), until the fill writes it. */
+const QUEUED_STATUS_TEXT = 'pending: queued for the Pronto function';
+/** Between the phone numbers of one row. */
+const PHONE_SEPARATOR = ', ';
 
 /**
  * A sheet whose header row and columns are known.
@@ -63,6 +65,7 @@ const PENDING_STATUS_TEXT = 'pending: still searching; run again in a minute to 
  * @property {number} changed Rows edited or moved meanwhile, left for the next run.
  * @property {number} calls POST /enrich calls made.
  * @property {number} cacheHits Contacts answered from the cache.
+ * @property {Array<number>} pendingRows The rows still being searched.
  * @property {?number} creditsSpentToday The function's count after this chunk.
  * @property {?number} creditBudget The function's daily budget.
  * @property {string} stop A sentence when the run should stop (a rejected key), else ''.
@@ -202,7 +205,7 @@ function readRows_(table, firstRow, lastRow) {
  * Counts what enriching these rows would do, before anything is spent.
  * @param {Array<RowState>} rows The rows.
  * @param {Array<string>} types The enrichment types.
- * @param {{email: number, phone: number}} credits Credits per email and per phone.
+ * @param {Object<string, number>} credits Credits per answer found, by type id.
  * @return {Estimate} The estimate.
  */
 function estimateRows_(rows, types, credits) {
@@ -226,8 +229,9 @@ function estimateRows_(rows, types, credits) {
       estimate.toEnrich++;
     }
   });
-  const perContact = (types.indexOf('email') === -1 ? 0 : credits.email) +
-      (types.indexOf('phone') === -1 ? 0 : credits.phone);
+  const perContact = types.reduce(function(total, type) {
+    return total + (credits[type] || 0);
+  }, 0);
   estimate.credits = estimate.toEnrich * perContact;
   return estimate;
 }
@@ -305,10 +309,40 @@ function outputValues_(result, types) {
     values.emailStatus = values.email ? result.email_status || '' : 'not_found';
   }
   if (types.indexOf('phone') !== -1) {
-    values.phone = result.status === 'success' ? firstPhone_(result) : '';
-    values.phoneStatus = values.phone ? result.phone_status || '' : 'not_found';
+    values.phone = result.status === 'success' ? phoneNumbers_(result) : '';
+    values.phoneStatus = values.phone ? phoneStatusText_(result) : 'not_found';
   }
   return values;
+}
+
+/**
+ * Every phone number of a result, in Pronto's order ('' when none): the Phone cell.
+ * @param {EnrichResult} result The result.
+ * @return {string} e.g. "+33612345678, +33145678901".
+ */
+function phoneNumbers_(result) {
+  return (result.phones || []).map(function(phone) {
+    return phone.number;
+  }).join(PHONE_SEPARATOR);
+}
+
+/**
+ * The Phone status cell: Pronto's verdict, then each number's type when Pronto gives it.
+ * @param {EnrichResult} result The result.
+ * @return {string} e.g. "valid (mobile, work)".
+ */
+function phoneStatusText_(result) {
+  const phones = result.phones || [];
+  const kinds = phones.some(function(phone) {
+    return phone.type;
+  }) ? phones.map(function(phone) {
+      return phone.type || 'unknown type';
+    }) : [];
+  const status = result.phone_status || '';
+  if (!kinds.length) {
+    return status;
+  }
+  return (status ? status + ' ' : '') + '(' + kinds.join(', ') + ')';
 }
 
 /**
@@ -380,7 +414,8 @@ function writeSameFields_(table, writes) {
  * @param {number} firstRow The first 1-based row.
  * @param {number} lastRow The last 1-based row.
  * @param {Array<string>} types The enrichment types.
- * @param {{priority: string, timeoutS: number, overwrite?: boolean}} options How to ask.
+ * @param {{priority: string, timeoutS: number, overwrite?: boolean, onlyRows?: Array<number>}} options
+ *     How to ask; onlyRows: look at these rows only (the others are not counted).
  * @return {RowsSummary} What was done.
  */
 function enrichRows_(table, firstRow, lastRow, types, options) {
@@ -388,7 +423,7 @@ function enrichRows_(table, firstRow, lastRow, types, options) {
   /** @type {RowsSummary} */
   const summary = {
     rows: 0, enriched: 0, found: 0, notFound: 0, filled: 0, duplicates: 0, invalid: 0,
-    pending: 0, failed: 0, overBudget: 0, changed: 0, calls: 0, cacheHits: 0,
+    pending: 0, failed: 0, overBudget: 0, changed: 0, calls: 0, cacheHits: 0, pendingRows: [],
     creditsSpentToday: null, creditBudget: null, stop: '',
   };
   /** @type {Array<RowState>} */
@@ -396,7 +431,7 @@ function enrichRows_(table, firstRow, lastRow, types, options) {
   /** @type {Object<string, boolean>} */
   const seen = {};
   rows.forEach(function(state) {
-    if (state.entry.blank) {
+    if (state.entry.blank || (options.onlyRows && options.onlyRows.indexOf(state.row) === -1)) {
       return;
     }
     summary.rows++;
@@ -446,6 +481,9 @@ function enrichRows_(table, firstRow, lastRow, types, options) {
         message: state.entry.invalidReason,
       };
       countResult_(summary, result);
+      if (result.status === 'pending') {
+        summary.pendingRows.push(state.row);
+      }
       writes.push({row: state.row, values: outputValues_(result, types)});
     });
     writeOutputs_(table, writes);
@@ -496,5 +534,5 @@ function countResult_(summary, result) {
 
 if (typeof module === 'object') {
   /** @type {{exports: Object}} */ (module).exports = {openTable_, readRows_, estimateRows_, enrichRows_, plainText_, statusText_,
-    isRowDone_, ensureOutputColumns_};
+    isRowDone_, ensureOutputColumns_, phoneNumbers_, phoneStatusText_, QUEUED_STATUS_TEXT};
 }

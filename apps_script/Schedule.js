@@ -1,51 +1,80 @@
 /**
- * Schedule: a time-driven trigger (hourly or daily) that refreshes one sheet.
+ * Schedule: one scheduled refresh per spreadsheet, saved in Document Properties so
+ * that every editor sees it and who owns it. The Pronto timer (Timer.js) of its
+ * owner runs it when due: saving a schedule makes the person's timer the
+ * spreadsheet's, so there is never a second trigger refreshing the same sheet.
  *
  * Each run first asks the function to fill the sheet itself (POST /fill), which
- * works when the sheet is shared with the function's service account. When it
- * is not, the run enriches the rows without results here, in chunks, stops well
- * inside Apps Script's 6-minute limit and remembers the next row, so the next
- * run resumes where this one stopped.
+ * works when the sheet is shared with the function's service account. When it is
+ * not, the run enriches the rows without results here, in chunks, within the
+ * tick's time, and saves the next row, so the next run resumes there. Runs use
+ * the columns picked in the sidebar for that sheet, count in the spreadsheet's time
+ * zone, and are logged (last ten, with counts) for every editor to see.
  */
 
-/** The function the trigger runs. */
-const SCHEDULE_HANDLER = 'runScheduledRefresh';
-/** Document property holding the schedule and its progress (JSON). */
+/** Document property holding the schedule (JSON). */
 const SCHEDULE_PROPERTY = 'PRONTO_SCHEDULE';
-/** Frequencies offered in the dialog. */
-const SCHEDULE_FREQUENCIES = ['hourly', 'daily'];
-/** Hour of day (script time zone) of a daily refresh. */
-const DAILY_HOUR = 5;
+/** Document property holding the recent runs (JSON, newest first). */
+const LOG_PROPERTY = 'PRONTO_LOG';
+/** Runs the log keeps. */
+const LOG_ENTRIES = 10;
 /** Rows per chunk of an in-script refresh. */
 const SCHEDULE_CHUNK_ROWS = 100;
-/** Seconds the function may take per chunk (UrlFetchApp gives up after 60 s). */
+/** Seconds the function may take per chunk (UrlFetchApp gives up after about 60 s). */
 const SCHEDULE_TIMEOUT_S = 40;
-/** No chunk starts after this many milliseconds: a chunk lasts at most about a minute, runs 6. */
-const RUN_BUDGET_MS = 270000;
+/** How long "Run now" may work (ms): a chunk started by then ends inside the 6-minute limit. */
+const RUN_NOW_BUDGET_MS = 270000;
+/** Longest a scheduled run lasts (ms): the timer's tick budget. */
+const SCHEDULED_RUN_MAX_MS = 4 * 60000;
+/**
+ * The frequencies offered. Each fits the 90 minutes of trigger time a consumer
+ * account gets per day with the longest runs (runs a day × 4 minutes, plus the
+ * timer's own checks); hourly would not (24 × 4 = 96 minutes).
+ */
+const SCHEDULE_FREQUENCIES = [
+  {id: 'every2h', label: 'Every 2 hours', hours: 2},
+  {id: 'every4h', label: 'Every 4 hours', hours: 4},
+  {id: 'every6h', label: 'Every 6 hours', hours: 6},
+  {id: 'every12h', label: 'Every 12 hours', hours: 12},
+  {id: 'daily', label: 'Every day at', hours: 24},
+];
+/** How early a tick may run a due refresh (ms). */
+const SCHEDULE_SLACK_MS = 30000;
+/** Default hour of a daily refresh, in the spreadsheet's time zone. */
+const DAILY_HOUR = 5;
 
 /**
  * The saved schedule of this spreadsheet.
  * @typedef {Object} ScheduleState
+ * @property {string} owner Whose timer runs it.
  * @property {string} sheetName The sheet refreshed.
- * @property {string} frequency 'hourly' or 'daily'.
+ * @property {number} sheetId Its id (survives a rename).
+ * @property {string} frequency An id of SCHEDULE_FREQUENCIES.
+ * @property {number} hour The hour of a daily refresh (spreadsheet time zone).
  * @property {Array<string>} types The enrichment types.
+ * @property {boolean} paused
+ * @property {number} nextDueAt When it runs next (ms).
  * @property {number} nextRow Where the next in-script run starts (0: from the top).
- * @property {?Object} lastRun What the last run did ({at, mode, message, ...counts}).
+ * @property {string} timeZone The spreadsheet's time zone when saved.
  */
 
 /**
- * What the Schedule dialog shows.
- * @typedef {Object} ScheduleView
- * @property {Array<string>} sheets The spreadsheet's sheet names.
- * @property {?ScheduleState} schedule The schedule, or null.
- * @property {number} triggers Installed refresh triggers (0 or 1).
+ * One line of the log.
+ * @typedef {Object} LogEntry
+ * @property {number} at When (ms).
+ * @property {string} by Who ran it.
+ * @property {string} how 'schedule', 'run now', 'pause', 'resume' or 'skipped'.
+ * @property {string} level 'ok', 'warning' or 'error'.
+ * @property {string} message What happened.
+ * @property {?Object<string, number>} counts Rows by outcome.
  */
 
 /**
  * Menu "Schedule refresh…": opens the dialog.
  */
 function showScheduleDialog() {
-  const html = page_('Schedule').setWidth(420).setHeight(380);
+  ensureTimerQuietly_();
+  const html = page_('Schedule').setWidth(460).setHeight(560);
   SpreadsheetApp.getUi().showModalDialog(html, 'Schedule refresh');
 }
 
@@ -75,152 +104,382 @@ function writeSchedule_(schedule) {
 }
 
 /**
- * The refresh triggers installed for this script and user.
- * @return {Array<GoogleAppsScript.Script.Trigger>} The triggers.
+ * The log of recent runs, newest first.
+ * @return {Array<LogEntry>} The entries.
  */
-function refreshTriggers_() {
-  return ScriptApp.getProjectTriggers().filter(function(trigger) {
-    return trigger.getHandlerFunction() === SCHEDULE_HANDLER;
-  });
+function readLog_() {
+  try {
+    const entries = JSON.parse(PropertiesService.getDocumentProperties().getProperty(LOG_PROPERTY) ||
+        '[]');
+    return Array.isArray(entries) ? entries : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
- * Schedule dialog: what is scheduled now.
- * @return {ScheduleView} The view.
+ * Adds a line to the log (keeping the last LOG_ENTRIES).
+ * @param {LogEntry} entry The line.
+ */
+function addLog_(entry) {
+  const entries = [entry].concat(readLog_()).slice(0, LOG_ENTRIES);
+  PropertiesService.getDocumentProperties().setProperty(LOG_PROPERTY, JSON.stringify(entries));
+}
+
+/**
+ * The frequency of an id.
+ * @param {string} id The id.
+ * @return {?{id: string, label: string, hours: number}} The frequency.
+ */
+function frequencyOf_(id) {
+  return SCHEDULE_FREQUENCIES.filter(function(frequency) {
+    return frequency.id === id;
+  })[0] || null;
+}
+
+/**
+ * The next time a local clock in `timeZone` shows hour:00, after `from`.
+ * @param {number} from The time to start from (ms).
+ * @param {number} hour The hour (0–23).
+ * @param {string} timeZone An IANA time zone.
+ * @return {number} The time (ms).
+ */
+function nextDailyAt_(from, hour, timeZone) {
+  const quarter = 15 * 60000;
+  const wanted = (hour < 10 ? '0' : '') + hour + ':00';
+  let at = Math.floor(from / quarter) * quarter;
+  for (let step = 0; step < 4 * 49; step++) {
+    at += quarter;
+    if (Utilities.formatDate(new Date(at), timeZone, 'HH:mm') === wanted) {
+      return at;
+    }
+  }
+  return from + 86400000;
+}
+
+/**
+ * When a schedule runs next after a run (or a save) at `from`.
+ * @param {ScheduleState} schedule The schedule.
+ * @param {number} from The time (ms).
+ * @param {boolean} first Whether it was just saved (an interval schedule then runs at once).
+ * @return {number} The time (ms).
+ */
+function nextDueAt_(schedule, from, first) {
+  if (schedule.frequency === 'daily') {
+    return nextDailyAt_(from, schedule.hour, schedule.timeZone);
+  }
+  const frequency = frequencyOf_(schedule.frequency);
+  return first ? from : from + (frequency ? frequency.hours : 24) * 3600000;
+}
+
+/**
+ * Whether the schedule should run now.
+ * @param {?ScheduleState} schedule The schedule.
+ * @param {number} now The time (ms).
+ * @return {boolean} True when due.
+ */
+function scheduleDue_(schedule, now) {
+  // For "every N hours", half a tick early is on time: ticks are a minute apart, and a
+  // due time a few milliseconds after one must not wait for the next. "At 05:00" is not early.
+  const slack = schedule !== null && schedule.frequency !== 'daily' ? SCHEDULE_SLACK_MS : 0;
+  return schedule !== null && !schedule.paused && now >= schedule.nextDueAt - slack;
+}
+
+/**
+ * Schedule dialog: what is scheduled, by whom, what it may cost in trigger time,
+ * and the recent runs.
+ * @return {Object} The view.
  */
 function getScheduleView() {
+  const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
+  const me = currentUserEmail_();
+  const schedule = readSchedule_();
+  const timeZone = spreadsheet.getSpreadsheetTimeZone();
+  /** @type {Object<string, boolean>} */
+  const picked = {};
+  spreadsheet.getSheets().forEach(function(sheet) {
+    picked[sheet.getName()] = Boolean(savedMapping_(sheet));
+  });
   return {
-    sheets: SpreadsheetApp.getActiveSpreadsheet().getSheets().map(function(sheet) {
+    me: me,
+    sheets: spreadsheet.getSheets().map(function(sheet) {
       return sheet.getName();
     }),
-    schedule: readSchedule_(),
-    triggers: refreshTriggers_().length,
+    mappingsPicked: picked,
+    timeZone: timeZone,
+    typeOptions: ENRICHMENT_TYPES.map(function(type) {
+      return {id: type.id, label: type.label};
+    }),
+    frequencies: SCHEDULE_FREQUENCIES.map(function(frequency) {
+      return {id: frequency.id, label: frequency.label, hours: frequency.hours,
+        maxMinutesPerDay: Math.round(24 / frequency.hours * SCHEDULED_RUN_MAX_MS / 60000)};
+    }),
+    quota: {minutesPerDay: TRIGGER_DAY_MS / 60000, workspaceHoursPerDay: 6,
+      reservedMinutes: TIMER_RESERVE_MS / 60000},
+    schedule: schedule ? {
+      owner: schedule.owner, mine: schedule.owner === me, sheetName: schedule.sheetName,
+      frequency: schedule.frequency, hour: schedule.hour, types: schedule.types,
+      paused: schedule.paused, nextDue: schedule.paused ? '' :
+        Utilities.formatDate(new Date(schedule.nextDueAt), timeZone, 'EEE dd HH:mm z'),
+      nextRow: schedule.nextRow,
+    } : null,
+    timer: timerView_(readTimer_()),
+    log: readLog_().map(function(entry) {
+      return Object.assign({when: Utilities.formatDate(new Date(entry.at), timeZone,
+          'EEE dd HH:mm')}, entry);
+    }),
   };
 }
 
 /**
- * Schedule dialog "Save": installs the one refresh trigger (replacing any
- * earlier one, so scheduling twice still leaves one).
- * @param {{sheetName: string, frequency: string, types?: Array<string>}} request The choice.
- * @return {ScheduleView} The view after saving.
+ * Schedule dialog "Save": one schedule per spreadsheet. Only its owner may change
+ * it; saving makes the person's timer the spreadsheet's.
+ * @param {{sheetName: string, frequency: string, hour?: number, types?: Array<string>}} request The choice.
+ * @return {Object} The view after saving.
  */
-function scheduleRefresh(request) {
-  const frequency = request && request.frequency;
-  if (SCHEDULE_FREQUENCIES.indexOf(frequency) === -1) {
-    throw new Error('Choose how often to refresh: hourly or daily.');
+function saveSchedule(request) {
+  const me = currentUserEmail_();
+  const existing = readSchedule_();
+  if (existing && existing.owner && existing.owner !== me) {
+    throw new Error('This spreadsheet\'s schedule belongs to ' + existing.owner + ': only they ' +
+        'can change or remove it (anyone can pause it or run it now). Ask them, or have them ' +
+        'remove it so you can set your own.');
   }
-  const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(request.sheetName);
+  const frequency = frequencyOf_(request && request.frequency);
+  if (!frequency) {
+    throw new Error('Choose how often to refresh: ' + SCHEDULE_FREQUENCIES.map(function(f) {
+      return f.label.replace(/ at$/, '').toLowerCase();
+    }).join(', ') + '.');
+  }
+  const hour = Number(request.hour === undefined ? DAILY_HOUR : request.hour);
+  if (frequency.id === 'daily' && !(Number.isInteger(hour) && hour >= 0 && hour <= 23)) {
+    throw new Error('Choose the hour of the daily refresh, from 0 to 23.');
+  }
+  const types = checkedTypes_(request.types);
+  const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
+  const sheet = spreadsheet.getSheetByName(request.sheetName);
   if (!sheet) {
     throw new Error('There is no sheet named "' + request.sheetName + '": pick one from the list.');
   }
-  openTable_(sheet);
-  const lock = LockService.getScriptLock();
-  lock.waitLock(20000);
-  try {
-    refreshTriggers_().forEach(function(trigger) {
-      ScriptApp.deleteTrigger(trigger);
-    });
-    const builder = ScriptApp.newTrigger(SCHEDULE_HANDLER).timeBased();
-    if (frequency === 'hourly') {
-      builder.everyHours(1).create();
-    } else {
-      builder.everyDays(1).atHour(DAILY_HOUR).create();
-    }
-    const previous = readSchedule_();
-    writeSchedule_({
-      sheetName: sheet.getName(),
-      frequency: frequency,
-      types: request.types && request.types.length ? request.types : ['email'],
-      nextRow: previous && previous.sheetName === sheet.getName() ? previous.nextRow : 0,
-      lastRun: previous ? previous.lastRun : null,
-    });
-  } finally {
-    lock.releaseLock();
+  const table = openTable_(sheet, savedMapping_(sheet), true);
+  if (table.problem) {
+    throw new Error(table.problem.replace(/rename the columns, or pick them in the sidebar\.$/,
+        'rename the columns, or pick them in Pronto ▸ Enrich rows (the schedule uses the ' +
+        'columns picked there for this sheet).'));
   }
+  ensureTimer_({takeOver: true});
+  /** @type {ScheduleState} */
+  const schedule = {
+    owner: me, sheetName: sheet.getName(), sheetId: sheet.getSheetId(), frequency: frequency.id,
+    hour: hour, types: types, paused: false, nextDueAt: 0,
+    nextRow: existing && existing.sheetId === sheet.getSheetId() ? existing.nextRow : 0,
+    timeZone: spreadsheet.getSpreadsheetTimeZone(),
+  };
+  schedule.nextDueAt = nextDueAt_(schedule, Date.now(), true);
+  writeSchedule_(schedule);
   return getScheduleView();
 }
 
 /**
- * Schedule dialog "Remove": deletes the refresh trigger and the schedule.
- * @return {ScheduleView} The view after removing.
+ * Schedule dialog "Pause" / "Resume": anyone may (it never spends anything).
+ * @param {boolean} paused Whether to pause.
+ * @return {Object} The view.
  */
-function unscheduleRefresh() {
-  refreshTriggers_().forEach(function(trigger) {
-    ScriptApp.deleteTrigger(trigger);
-  });
+function pauseSchedule(paused) {
+  const schedule = readSchedule_();
+  if (!schedule) {
+    throw new Error('Nothing is scheduled: there is nothing to pause.');
+  }
+  schedule.paused = Boolean(paused);
+  if (!schedule.paused) {
+    schedule.nextDueAt = Math.max(schedule.nextDueAt, Date.now());
+  }
+  writeSchedule_(schedule);
+  addLog_({at: Date.now(), by: currentUserEmail_(), how: paused ? 'pause' : 'resume', level: 'ok',
+    message: paused ? 'Paused.' : 'Resumed.', counts: null});
+  return getScheduleView();
+}
+
+/**
+ * Schedule dialog "Remove": only the owner (the timer stays for pending cells and runs).
+ * @return {Object} The view.
+ */
+function removeSchedule() {
+  const schedule = readSchedule_();
+  const me = currentUserEmail_();
+  if (schedule && schedule.owner && schedule.owner !== me) {
+    throw new Error('This spreadsheet\'s schedule belongs to ' + schedule.owner + ': only they ' +
+        'can remove it. You can pause it.');
+  }
   PropertiesService.getDocumentProperties().deleteProperty(SCHEDULE_PROPERTY);
   return getScheduleView();
 }
 
 /**
- * The trigger's function: refreshes the scheduled sheet, on the server when it
- * can, else here, resuming where the last run stopped.
- * @param {Object} [event] The time-driven event (unused).
- * @return {?Object} What the run did (also saved as the schedule's lastRun).
+ * Schedule dialog "Run now": one refresh now, as the person, logged like the others.
+ * @return {Object} The view.
  */
-function runScheduledRefresh(event) { // eslint-disable-line no-unused-vars
-  const started = Date.now();
-  const runLock = LockService.getScriptLock();
-  if (!runLock.tryLock(1000)) {
-    return null;
+function runScheduleNow() {
+  const schedule = readSchedule_();
+  if (!schedule) {
+    throw new Error('Nothing is scheduled: save a schedule first.');
   }
-  try {
-    const schedule = readSchedule_();
-    if (!schedule) {
-      refreshTriggers_().forEach(function(trigger) {
-        ScriptApp.deleteTrigger(trigger);
-      });
-      return null;
-    }
-    /** @type {Object} */
-    let outcome;
-    try {
-      const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(schedule.sheetName);
-      if (!sheet) {
-        throw new Error('The scheduled sheet "' + schedule.sheetName + '" was renamed or ' +
-            'deleted: choose it again in Pronto ▸ Schedule refresh….');
-      }
-      outcome = fillOnServer_(sheet, schedule) || refreshHere_(sheet, schedule, started);
-    } catch (e) {
-      const latest = readSchedule_() || schedule;
-      latest.lastRun = {at: new Date().toISOString(), mode: 'error',
-        message: /** @type {Error} */ (e).message};
-      writeSchedule_(latest);
-      throw e;
-    }
-    const latest = readSchedule_() || schedule;
-    latest.lastRun = outcome;
-    writeSchedule_(latest);
-    if (/** @type {*} */ (outcome).mode === 'error') {
-      // A failed trigger run makes Apps Script e-mail its owner this sentence.
-      throw new Error(/** @type {*} */ (outcome).message);
-    }
-    return outcome;
-  } finally {
-    runLock.releaseLock();
+  refreshOnce_(schedule, Date.now() + RUN_NOW_BUDGET_MS, 'run now');
+  return getScheduleView();
+}
+
+/**
+ * The timer's part: runs the schedule when it is due, within the day's trigger time.
+ * A failed run is logged, then thrown, so that Apps Script e-mails its sentence to
+ * the timer's owner.
+ * @param {number} deadline No chunk starts after this (ms).
+ * @return {string} What was done, in words.
+ */
+function runScheduleIfDue_(deadline) {
+  const schedule = readSchedule_();
+  const now = Date.now();
+  if (!scheduleDue_(schedule, now)) {
+    return 'schedule not due';
+  }
+  const due = /** @type {ScheduleState} */ (schedule);
+  if (!triggerTimeLeft_(SCHEDULED_RUN_MAX_MS)) {
+    addLog_({at: now, by: currentUserEmail_(), how: 'skipped', level: 'warning',
+      message: 'Skipped: the Pronto timer used the trigger time Google gives it for today; ' +
+        'the next run is at the usual time.', counts: null});
+    updateSchedule_(function(saved) {
+      saved.nextDueAt = nextDueAt_(saved, Math.max(now, saved.nextDueAt), false);
+    });
+    return 'schedule skipped (trigger time)';
+  }
+  const entry = refreshOnce_(due, deadline, 'schedule');
+  if (entry.level === 'error') {
+    throw new Error(entry.message);
+  }
+  return 'schedule ' + entry.level;
+}
+
+/**
+ * Changes the saved schedule, if there still is one.
+ * @param {function(ScheduleState): void} change Changes it in place.
+ */
+function updateSchedule_(change) {
+  const saved = readSchedule_();
+  if (saved) {
+    change(saved);
+    writeSchedule_(saved);
   }
 }
 
 /**
- * Asks the function to fill the sheet itself (POST /fill).
+ * Logs that a due run could not start (the previous tick was still working), once an hour at most.
+ * @param {string} reason Why, in words.
+ */
+function noteScheduleSkipped_(reason) {
+  const schedule = readSchedule_();
+  const now = Date.now();
+  if (!scheduleDue_(schedule, now)) {
+    return;
+  }
+  const last = readLog_()[0];
+  if (last && last.how === 'skipped' && now - last.at < 3600000) {
+    return;
+  }
+  addLog_({at: now, by: currentUserEmail_(), how: 'skipped', level: 'warning',
+    message: 'Delayed: ' + reason + '; it runs at the next minute the timer is free.', counts: null});
+}
+
+/**
+ * One refresh of the scheduled sheet: on the server when it can, else here until
+ * the deadline. Logs it, and sets when the next one is due.
+ * @param {ScheduleState} schedule The schedule.
+ * @param {number} deadline No chunk starts after this (ms).
+ * @param {string} how 'schedule' or 'run now'.
+ * @return {LogEntry} The log line.
+ */
+function refreshOnce_(schedule, deadline, how) {
+  const started = Date.now();
+  /** @type {LogEntry} */
+  let entry;
+  try {
+    const sheet = scheduledSheet_(schedule);
+    entry = fillOnServer_(sheet, schedule) || refreshHere_(sheet, schedule, deadline);
+  } catch (e) {
+    entry = {at: started, by: '', how: '', level: 'error',
+      message: /** @type {Error} */ (e).message, counts: null};
+  }
+  entry.at = started;
+  entry.by = currentUserEmail_();
+  entry.how = how;
+  addLog_(entry);
+  updateSchedule_(function(saved) {
+    if (how === 'schedule') {
+      // From the due time, not the start: a run started a little early keeps the cadence.
+      saved.nextDueAt = nextDueAt_(saved, Math.max(started, saved.nextDueAt), false);
+    }
+  });
+  return entry;
+}
+
+/**
+ * The scheduled sheet, found by id, else by name.
+ * @param {ScheduleState} schedule The schedule.
+ * @return {GoogleAppsScript.Spreadsheet.Sheet} The sheet; throws a sentence when it is gone.
+ */
+function scheduledSheet_(schedule) {
+  const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
+  const byId = spreadsheet.getSheets().filter(function(sheet) {
+    return sheet.getSheetId() === schedule.sheetId;
+  })[0];
+  const sheet = byId || spreadsheet.getSheetByName(schedule.sheetName);
+  if (!sheet) {
+    throw new Error('The scheduled sheet "' + schedule.sheetName + '" was deleted: choose a ' +
+        'sheet again in Pronto ▸ Schedule refresh….');
+  }
+  return sheet;
+}
+
+/**
+ * Asks the function to fill the sheet itself (POST /fill), with the columns picked
+ * in the sidebar.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
  * @param {ScheduleState} schedule The schedule.
- * @return {?Object} What the run did, or null when the function cannot open the
+ * @return {?LogEntry} What the run did, or null when the function cannot open the
  *     sheet (not shared with its service account) and the rows are done here instead.
  */
 function fillOnServer_(sheet, schedule) {
+  /** @type {Object<string, *>} */
+  const body = {
+    spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId(),
+    sheet: sheet.getName(),
+    enrichment_type: schedule.types,
+  };
+  const mapping = savedMapping_(sheet);
+  if (mapping) {
+    /** @type {Object<string, string>} */
+    const columns = {};
+    INPUT_ROLES.forEach(function(role) {
+      const index = mapping[/** @type {keyof ColumnMapping} */ (role)];
+      if (index !== -1) {
+        columns[FILL_COLUMN_FIELDS[/** @type {keyof FILL_COLUMN_FIELDS} */ (role)]] =
+            columnLetter_(index);
+      }
+    });
+    body.columns = columns;
+  }
   try {
-    const summary = callFunction_('POST', '/fill', {
-      spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId(),
-      sheet: sheet.getName(),
-      enrichment_type: schedule.types,
-    }, {auth: 'auto'});
-    return {at: new Date().toISOString(), mode: 'server', message: 'Filled on the server.',
-      summary: summary};
+    const summary = callFunction_('POST', '/fill', body, {auth: 'auto'});
+    const counts = {found: summary.found || 0, notFound: summary.not_found || 0,
+      invalid: summary.invalid || 0, failed: summary.failed || 0,
+      overBudget: summary.over_budget || 0, filled: summary.skipped_filled || 0};
+    return {at: 0, by: '', how: '', level: counts.overBudget ? 'warning' : 'ok',
+      message: 'Filled by the Pronto function' + (counts.overBudget ? ': the daily credit ' +
+        'budget ran out, ' + formatCount_(counts.overBudget + (summary.remaining || 0)) +
+        ' row(s) wait for tomorrow.' : '.'), counts: counts};
   } catch (e) {
     const error = /** @type {*} */ (e);
     if (error.code === 'timeout') {
-      return {at: new Date().toISOString(), mode: 'server', message: error.message};
+      return {at: 0, by: '', how: '', level: 'ok', message: 'Handed to the Pronto function, ' +
+        'which goes on filling the sheet after Apps Script stopped waiting.', counts: null};
     }
     if (error.code === 'sheet_not_shared' || error.httpStatus === 404 || error.httpStatus >= 500) {
       return null;
@@ -231,30 +490,32 @@ function fillOnServer_(sheet, schedule) {
 
 /**
  * Enriches the rows without results here, chunk by chunk from the saved row,
- * saving progress after each chunk and stopping before the 6-minute limit.
+ * saving progress after each chunk and starting no chunk after the deadline.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
  * @param {ScheduleState} schedule The schedule.
- * @param {number} started When the run started (Date.now()).
- * @return {Object} What the run did.
+ * @param {number} deadline No chunk starts after this (ms).
+ * @return {LogEntry} What the run did.
  */
-function refreshHere_(sheet, schedule, started) {
-  const table = openTable_(sheet);
+function refreshHere_(sheet, schedule, deadline) {
+  const table = openTable_(sheet, savedMapping_(sheet));
   const firstRow = table.headerRow + 1;
   const lastRow = sheet.getLastRow();
-  const totals = {rows: 0, enriched: 0, found: 0, notFound: 0, invalid: 0, pending: 0,
-    failed: 0, overBudget: 0, calls: 0};
+  /** @type {Object<string, number>} */
+  const counts = {found: 0, notFound: 0, invalid: 0, pending: 0, failed: 0, overBudget: 0,
+    filled: 0};
   let cursor = schedule.nextRow >= firstRow && schedule.nextRow <= lastRow ?
     schedule.nextRow : firstRow;
   const startRow = cursor;
   let wrapped = false;
   let complete = lastRow < firstRow;
-  let message = '';
-  while (!complete && Date.now() - started < RUN_BUDGET_MS) {
+  let stop = '';
+  let level = 'ok';
+  while (!complete && Date.now() < deadline) {
     const end = Math.min(cursor + SCHEDULE_CHUNK_ROWS - 1, wrapped ? startRow - 1 : lastRow);
     const summary = enrichRows_(table, cursor, end, schedule.types,
         {priority: 'background', timeoutS: SCHEDULE_TIMEOUT_S});
-    Object.keys(totals).forEach(function(name) {
-      /** @type {*} */ (totals)[name] += /** @type {*} */ (summary)[name] || 0;
+    Object.keys(counts).forEach(function(name) {
+      counts[name] += /** @type {*} */ (summary)[name] || 0;
     });
     cursor = end + 1;
     if (!wrapped && cursor > lastRow) {
@@ -264,37 +525,45 @@ function refreshHere_(sheet, schedule, started) {
     } else if (wrapped && cursor >= startRow) {
       complete = true;
     }
-    saveProgress_(complete ? 0 : cursor);
+    updateSchedule_(function(saved) {
+      saved.nextRow = complete ? 0 : cursor;
+    });
+    if (summary.overBudget) {
+      level = 'warning';
+      stop = 'The daily credit budget ran out: ' + formatCount_(summary.overBudget +
+          rowsToEnrich_(table, cursor, lastRow)) + ' row(s) wait for tomorrow.';
+      break;
+    }
     if (summary.stop) {
-      message = summary.stop;
+      level = 'error';
+      stop = summary.stop;
       break;
     }
   }
   return {
-    at: new Date().toISOString(),
-    mode: message ? 'error' : 'script',
-    message: message || (complete ? 'Every row was looked at.' :
-      'Stopped at row ' + cursor + ' to stay inside the 6-minute limit; the next run ' +
-      'continues from there.'),
-    complete: complete,
-    nextRow: complete ? 0 : cursor,
-    counts: totals,
+    at: 0, by: '', how: '', level: level, counts: counts,
+    message: stop || (complete ? 'Every row was looked at.' :
+      'Stopped at row ' + cursor + ' to stay inside the time Apps Script gives a run; the ' +
+      'next run continues from there.'),
   };
 }
 
 /**
- * Saves where the next run starts (0: from the top).
- * @param {number} nextRow The row.
+ * After a take-over of the timer: the schedule now runs from the new owner's timer.
+ * @param {string} owner The timer's new owner.
  */
-function saveProgress_(nextRow) {
-  const schedule = readSchedule_();
-  if (schedule) {
-    schedule.nextRow = nextRow;
-    writeSchedule_(schedule);
-  }
+function adoptSchedule_(owner) {
+  updateSchedule_(function(saved) {
+    if (saved.owner !== owner) {
+      addLog_({at: Date.now(), by: owner, how: 'resume', level: 'warning',
+        message: 'The Pronto timer of ' + saved.owner + ' had stopped running; ' + owner +
+          '\'s timer runs the schedule from now on.', counts: null});
+      saved.owner = owner;
+    }
+  });
 }
 
 if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {showScheduleDialog, getScheduleView, scheduleRefresh, unscheduleRefresh,
-    runScheduledRefresh};
+  /** @type {{exports: Object}} */ (module).exports = {showScheduleDialog, getScheduleView,
+    saveSchedule, pauseSchedule, removeSchedule, runScheduleNow, readSchedule_, nextDailyAt_};
 }

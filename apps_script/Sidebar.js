@@ -1,139 +1,130 @@
 /**
- * Sidebar (server side): "Enrich selected rows". The page asks for a plan of
- * the selection (column mapping and an estimate, nothing spent), then sends the
- * rows chunk by chunk, one google.script.run call per chunk, each well inside
- * the 6-minute limit; Cancel simply stops sending chunks.
+ * Sidebar (server side): "Enrich rows". The page asks for a plan (columns, the
+ * selected rows and the whole sheet with an estimate for each, nothing spent) and
+ * checks the settings with a call that spends nothing; Start then hands the rows
+ * to a run (Runs.js), which outlives the page.
  */
 
-/** Rows per chunk: one google.script.run call and one /enrich call each. */
-const SIDEBAR_CHUNK_ROWS = 50;
-/** Seconds the function may take per chunk (UrlFetchApp gives up after 60 s). */
-const SIDEBAR_TIMEOUT_S = 40;
+/**
+ * Rows the sidebar may enrich, with what that would do.
+ * @typedef {Object} RowsChoice
+ * @property {boolean} available Whether there are such rows.
+ * @property {string} label e.g. "A2:D51" or "rows 2–501".
+ * @property {number} firstRow
+ * @property {number} lastRow
+ * @property {Estimate} estimate
+ */
 
 /**
  * What the sidebar needs to show before Start.
  * @typedef {Object} SidebarPlan
  * @property {string} sheetName The sheet.
- * @property {string} selection The selection in A1 notation.
  * @property {number} headerRow The 1-based header row.
- * @property {number} firstRow First data row of the selection.
- * @property {number} lastRow Last data row of the selection.
  * @property {Array<string>} headers Header texts, for the mapping pickers.
  * @property {ColumnMapping} mapping The mapping in use.
- * @property {Array<string>} types The enrichment types.
- * @property {Estimate} estimate What Start would do.
- * @property {number} chunkRows Rows per chunk.
- * @property {string} warning A sentence when something needs attention, else ''.
+ * @property {string} mappingProblem What columns are missing, in a sentence ('' when none).
+ * @property {Array<{id: string, label: string}>} typeOptions The enrichment types offered.
+ * @property {Array<string>} types The types ticked.
+ * @property {Object<string, number>} costs Credits per answer found, by type.
+ * @property {{selection: RowsChoice, sheet: RowsChoice}} choices Selected rows and whole sheet.
+ * @property {string} scope The choice to show ticked: 'selection' or 'sheet'.
+ * @property {?ConnectionCheck} connection The settings check, when asked.
+ * @property {?RunView} run The current or last run.
  */
 
 /**
- * Menu "Enrich selected rows": opens the sidebar.
+ * Menu "Enrich rows…": opens the sidebar (and makes sure the Pronto timer runs,
+ * so that a run goes on when the sidebar is closed).
  */
 function showEnrichSidebar() {
+  ensureTimerQuietly_();
   const html = page_('Sidebar').setTitle('Pronto enrichment');
   SpreadsheetApp.getUi().showSidebar(html);
 }
 
 /**
- * The plan for the current selection (or for the rows given back by the page).
- * @param {{mapping?: ColumnMapping, types?: Array<string>, sheetName?: string, firstRow?: number, lastRow?: number, selection?: string}} [request]
- *     What the person changed in the sidebar (the rows it already shows, to keep them).
+ * The plan for the active sheet (or the sheet the page shows).
+ * @param {{sheetName?: string, selection?: {firstRow: number, lastRow: number, label: string}, mapping?: ColumnMapping, types?: Array<string>, scope?: string, check?: boolean}} [request]
+ *     What the page shows and the person changed; check: verify the settings too.
  * @return {SidebarPlan} The plan.
  */
 function getSidebarPlan(request) {
   const asked = request || {};
   const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
   let sheet = spreadsheet.getActiveSheet();
-  let firstRow = 0;
-  let lastRow = 0;
-  let selection = '';
-  if (asked.sheetName && asked.firstRow && asked.lastRow) {
+  if (asked.sheetName) {
     const named = spreadsheet.getSheetByName(asked.sheetName);
     if (!named) {
-      throw new Error('The sheet "' + asked.sheetName + '" no longer exists: select rows ' +
-          'again and reopen Pronto ▸ Enrich selected rows.');
+      throw new Error('The sheet "' + asked.sheetName + '" no longer exists: reopen Pronto ▸ ' +
+          'Enrich rows.');
     }
     sheet = named;
-    firstRow = asked.firstRow;
-    lastRow = asked.lastRow;
-    selection = asked.selection || '';
-  } else {
+  }
+  const table = openTable_(sheet, asked.mapping || savedMapping_(sheet), true);
+  const dataFirst = table.headerRow + 1;
+  const dataLast = Math.max(sheet.getLastRow(), table.headerRow);
+  let selected = asked.selection || null;
+  if (!selected) {
     const range = sheet.getActiveRange();
-    if (range) {
-      firstRow = range.getRow();
-      lastRow = range.getLastRow();
-      selection = range.getA1Notation();
+    if (range && range.getSheet().getName() === sheet.getName()) {
+      selected = {firstRow: range.getRow(), lastRow: range.getLastRow(),
+        label: range.getA1Notation()};
     }
   }
-  const table = openTable_(sheet, asked.mapping || null, true);
-  if (!firstRow || lastRow <= table.headerRow) {
-    firstRow = table.headerRow + 1;
-    lastRow = Math.max(sheet.getLastRow(), firstRow);
-    selection = selection || 'all rows';
+  const types = Array.isArray(asked.types) ? enrichmentTypeIds_().filter(function(id) {
+    return /** @type {Array<string>} */ (asked.types).indexOf(id) !== -1;
+  }) : [ENRICHMENT_TYPES[0].id];
+  const costs = asked.check ? null : creditCosts_();
+  const connection = asked.check ? checkConnection_() : null;
+  const usedCosts = connection ? connection.costs : /** @type {Object<string, number>} */ (costs);
+  const rows = table.problem || dataLast < dataFirst ? [] : readRows_(table, dataFirst, dataLast);
+  /**
+   * @param {number} first The first row asked.
+   * @param {number} last The last row asked.
+   * @param {string} label How to name them.
+   * @return {RowsChoice} The choice.
+   */
+  function choice(first, last, label) {
+    const from = Math.max(first, dataFirst);
+    const to = Math.min(last, dataLast);
+    return {
+      available: to >= from,
+      label: label,
+      firstRow: from,
+      lastRow: Math.max(to, from),
+      estimate: estimateRows_(rows.filter(function(state) {
+        return state.row >= from && state.row <= to;
+      }), types, usedCosts),
+    };
   }
-  firstRow = Math.max(firstRow, table.headerRow + 1);
-  lastRow = Math.min(lastRow, Math.max(sheet.getLastRow(), firstRow));
-  const types = asked.types && asked.types.length ? asked.types : ['email'];
-  const credits = creditCosts_();
-  const rows = table.problem ? [] : readRows_(table, firstRow, lastRow);
+  const whole = choice(dataFirst, dataLast, 'rows ' + dataFirst + '–' + dataLast);
+  const selection = selected ? choice(selected.firstRow, selected.lastRow, selected.label) :
+    {available: false, label: '', firstRow: 0, lastRow: 0, estimate: estimateRows_([], types, usedCosts)};
+  // One cell selected is where the cursor happens to be, not a choice of rows.
+  const meant = selection.available && selection.lastRow > selection.firstRow;
+  let scope = asked.scope === 'sheet' || asked.scope === 'selection' ? asked.scope :
+    meant ? 'selection' : 'sheet';
+  if (scope === 'selection' && !selection.available) {
+    scope = 'sheet';
+  }
   return {
     sheetName: sheet.getName(),
-    selection: selection || 'rows ' + firstRow + '–' + lastRow,
     headerRow: table.headerRow,
-    firstRow: firstRow,
-    lastRow: lastRow,
     headers: table.headers,
     mapping: table.mapping,
+    mappingProblem: table.problem,
+    typeOptions: ENRICHMENT_TYPES.map(function(type) {
+      return {id: type.id, label: type.label};
+    }),
     types: types,
-    estimate: estimateRows_(rows, types, credits.costs),
-    chunkRows: SIDEBAR_CHUNK_ROWS,
-    warning: table.problem || credits.warning,
+    costs: usedCosts,
+    choices: {selection: selection, sheet: whole},
+    scope: scope,
+    connection: connection,
+    run: getRunView(),
   };
 }
 
-/**
- * Credits per email and phone: from the function's /healthz when it says, else
- * its defaults; the health check also surfaces a wrong URL before Start.
- * @return {{costs: {email: number, phone: number}, warning: string}} The costs and any warning.
- */
-function creditCosts_() {
-  const costs = {email: DEFAULT_CREDITS.email, phone: DEFAULT_CREDITS.phone};
-  try {
-    const health = callFunction_('GET', '/healthz', null, {auth: 'auto'});
-    if (health && typeof health.credits_per_email === 'number') {
-      costs.email = health.credits_per_email;
-    }
-    if (health && typeof health.credits_per_phone === 'number') {
-      costs.phone = health.credits_per_phone;
-    }
-    return {costs: costs, warning: ''};
-  } catch (e) {
-    return {costs: costs, warning: /** @type {Error} */ (e).message};
-  }
-}
-
-/**
- * Enriches one chunk of the sidebar's rows and writes the results.
- * @param {{sheetName: string, firstRow: number, lastRow: number, mapping: ColumnMapping, types: Array<string>}} request
- *     The chunk.
- * @return {RowsSummary} What the chunk did.
- */
-function enrichSidebarChunk(request) {
-  const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(request.sheetName);
-  if (!sheet) {
-    throw new Error('The sheet "' + request.sheetName + '" no longer exists; nothing more ' +
-        'was written.');
-  }
-  if (request.lastRow - request.firstRow + 1 > SIDEBAR_CHUNK_ROWS * 4) {
-    throw new Error('A chunk of ' + (request.lastRow - request.firstRow + 1) + ' rows is too ' +
-        'large: reopen the sidebar and start again.');
-  }
-  const table = openTable_(sheet, request.mapping);
-  return enrichRows_(table, Math.max(request.firstRow, table.headerRow + 1), request.lastRow,
-      request.types && request.types.length ? request.types : ['email'],
-      {priority: 'batch', timeoutS: SIDEBAR_TIMEOUT_S});
-}
-
 if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {showEnrichSidebar, getSidebarPlan, enrichSidebarChunk};
+  /** @type {{exports: Object}} */ (module).exports = {showEnrichSidebar, getSidebarPlan};
 }

@@ -146,29 +146,148 @@ class LockRegistry {
 
 const EventType = Object.freeze({CLOCK: 'CLOCK', ON_OPEN: 'ON_OPEN', ON_EDIT: 'ON_EDIT', ON_FORM_SUBMIT: 'ON_FORM_SUBMIT', ON_CHANGE: 'ON_CHANGE'});
 const VALID_HOURS = [1, 2, 4, 6, 8, 12];
+const VALID_MINUTES = [1, 5, 10, 15, 30];
+const MINUTE = 60000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+// developers.google.com/apps-script/guides/services/quotas: "Triggers: 20 / user / script".
+const MAX_TRIGGERS_PER_USER = 20;
+// Same page, "Triggers total runtime": 90 min / day (consumer), 6 hr / day (Google Workspace).
+const TRIGGER_RUNTIME_MS = {consumer: 90 * MINUTE, workspace: 6 * HOUR};
+const QUOTA_EXCEEDED = 'Exception: Service using too much computer time for one day. Try again later.';
+
+/** The local hour and minute of an instant in a time zone (IANA name). */
+function localTime(ms, timeZone) {
+  const parts = new Intl.DateTimeFormat('en-GB', {timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23'})
+      .formatToParts(new Date(ms));
+  const get = (type) => Number(parts.find((part) => part.type === type).value);
+  return {hour: get('hour'), minute: get('minute')};
+}
+
+/**
+ * Installable triggers of every user of one script, on the harness's clock.
+ *
+ * What it models, from developers.google.com/apps-script/guides/triggers/installable:
+ * triggers run as the account that created them, and "a given account cannot see
+ * triggers installed from a second account"; time-driven triggers run "as frequently as
+ * every minute", an add-on's "once per hour at most", and a daily trigger at a time
+ * "between 9 a.m. and 10 a.m." for atHour(9) (here: on the hour, or at nearMinute),
+ * counted in the time zone given by inTimezone (the script's otherwise). From
+ * workspace/add-ons/concepts/editor-triggers: an add-on has "one trigger of each type,
+ * per user, per document". From guides/services/quotas: 20 triggers per user per script
+ * and a daily total trigger runtime per user.
+ */
+class TriggerRegistry {
+  constructor({clock, addon = false, account = 'consumer', scriptTimeZone = 'Etc/UTC'}) {
+    this.clock = clock;
+    this.addon = addon;
+    this.runtimeLimitMs = TRIGGER_RUNTIME_MS[account];
+    this.scriptTimeZone = scriptTimeZone;
+    this.triggers = [];
+    this.nextId = 1;
+    this.usage = new Map();
+  }
+
+  ofUser(user) { return this.triggers.filter((trigger) => trigger.owner === user); }
+
+  add(owner, document, spec) {
+    if (this.ofUser(owner).length >= MAX_TRIGGERS_PER_USER) {
+      throw new Error('Exception: This script has too many triggers. Triggers must be deleted from the script before more can be added.');
+    }
+    if (this.addon && this.triggers.some((t) => t.owner === owner && t.document === document && t.eventType === EventType.CLOCK)) {
+      throw new Error('Exception: An add-on can have only one trigger of each type, per user, per document.');
+    }
+    if (this.addon && spec.everyMinutes) {
+      throw new Error('Exception: Add-ons cannot create time-based triggers that run more often than once per hour.');
+    }
+    const trigger = {
+      id: String(this.nextId++), owner, document, spec: {...spec}, eventType: EventType.CLOCK,
+      createdAt: this.clock.now(), runs: 0,
+    };
+    trigger.nextAt = this.after(trigger, trigger.createdAt);
+    this.triggers.push(trigger);
+    return trigger;
+  }
+
+  remove(id) { this.triggers = this.triggers.filter((trigger) => trigger.id !== id); }
+
+  /** When a trigger runs next, strictly after `from`. */
+  after(trigger, from) {
+    const {everyMinutes, everyHours, everyDays, atHour, nearMinute, timeZone} = trigger.spec;
+    if (everyMinutes) return from + everyMinutes * MINUTE;
+    if (everyHours) return from + everyHours * HOUR;
+    if (atHour === null) return from + everyDays * DAY;
+    const zone = timeZone || this.scriptTimeZone;
+    const minute = nearMinute === null ? 0 : nearMinute;
+    // The next quarter hour whose local time is atHour:minute (zones offset by 30 or 45 minutes included).
+    let at = Math.floor(from / (15 * MINUTE)) * 15 * MINUTE;
+    for (let step = 0; step < 4 * 24 * 2; step++) {
+      at += 15 * MINUTE;
+      const local = localTime(at, zone);
+      if (local.hour === atHour && local.minute === minute - (minute % 15)) {
+        return at + (minute % 15) * MINUTE + (everyDays - 1) * DAY;
+      }
+    }
+    throw new Error(`fake: no ${atHour}:00 found in ${zone}`);
+  }
+
+  /** The earliest trigger due at or before `until`, or null. */
+  nextDue(until) {
+    const due = this.triggers.filter((trigger) => trigger.nextAt <= until)
+        .sort((a, b) => a.nextAt - b.nextAt || Number(a.id) - Number(b.id));
+    return due[0] || null;
+  }
+
+  /** Whether `user` may start a trigger run now; the window resets 24 hours after its first run. */
+  allows(user, now) {
+    const usage = this.usage.get(user);
+    if (!usage || now >= usage.since + DAY) return true;
+    return usage.ms < this.runtimeLimitMs;
+  }
+
+  charge(user, started, ms) {
+    let usage = this.usage.get(user);
+    if (!usage || started >= usage.since + DAY) {
+      usage = {since: started, ms: 0};
+      this.usage.set(user, usage);
+    }
+    usage.ms += ms;
+  }
+
+  usedMs(user) {
+    const usage = this.usage.get(user);
+    return usage && this.clock.now() < usage.since + DAY ? usage.ms : 0;
+  }
+}
 
 class FakeScriptApp {
-  constructor(execution, {identityToken = null} = {}) {
+  constructor(execution, registry, {identityToken = null, documentId = 'document'} = {}) {
     this.execution = execution;
+    this.registry = registry;
     this.identityToken = identityToken;
-    this.triggers = [];
-    this.nextTriggerId = 1;
+    this.documentId = documentId;
     this.EventType = EventType;
     this.TriggerSource = Object.freeze({SPREADSHEETS: 'SPREADSHEETS', CLOCK: 'CLOCK', FORMS: 'FORMS', DOCUMENTS: 'DOCUMENTS', CALENDAR: 'CALENDAR'});
     this.AuthMode = Object.freeze({NONE: 'NONE', CUSTOM_FUNCTION: 'CUSTOM_FUNCTION', LIMITED: 'LIMITED', FULL: 'FULL'});
     this.WeekDay = Object.freeze({MONDAY: 'MONDAY'});
   }
 
+  /** Custom functions and simple triggers run without authorization: no trigger management, no identity. */
   checkAuthorized(what) {
-    if (this.execution().kind === 'custom') {
-      throw new Error(`Exception: You do not have permission to call ScriptApp.${what}`);
+    const {kind} = this.execution();
+    if (kind === 'custom' || kind === 'simple') {
+      throw new Error(`Exception: You do not have permission to call ScriptApp.${what}. Required permissions: https://www.googleapis.com/auth/script.scriptapp`);
     }
+  }
+
+  get triggers() {
+    return this.registry.triggers.map((trigger) => this.wrap(trigger));
   }
 
   newTrigger(functionName) {
     this.checkAuthorized('newTrigger');
     const app = this;
-    const spec = {functionName, kind: null, everyHours: null, everyDays: null, atHour: null, everyMinutes: null};
+    const spec = {functionName, everyHours: null, everyDays: null, atHour: null, everyMinutes: null, nearMinute: null, timeZone: null};
     const clock = {
       everyHours(n) {
         if (!VALID_HOURS.includes(n)) throw new Error('Exception: Invalid argument: hours. Should be one of: 1, 2, 4, 6, 8 or 12');
@@ -177,13 +296,25 @@ class FakeScriptApp {
       },
       everyDays(n) { spec.everyDays = n; return clock; },
       everyMinutes(n) {
-        if (![1, 5, 10, 15, 30].includes(n)) throw new Error('Exception: Invalid argument: minutes');
+        if (!VALID_MINUTES.includes(n)) throw new Error('Exception: Invalid argument: minutes. Should be one of: 1, 5, 10, 15 or 30');
         spec.everyMinutes = n;
         return clock;
       },
-      atHour(hour) { spec.atHour = hour; return clock; },
-      nearMinute() { return clock; },
-      inTimezone() { return clock; },
+      atHour(hour) {
+        if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new Error('Exception: Invalid argument: hour');
+        spec.atHour = hour;
+        return clock;
+      },
+      nearMinute(minute) { spec.nearMinute = minute; return clock; },
+      inTimezone(timeZone) {
+        try {
+          new Intl.DateTimeFormat('en', {timeZone});
+        } catch {
+          throw new Error(`Exception: Invalid argument: timezone ${timeZone}`);
+        }
+        spec.timeZone = timeZone;
+        return clock;
+      },
       create() {
         if (!spec.everyHours && !spec.everyDays && !spec.everyMinutes) {
           throw new Error('Exception: Trigger has no schedule: call everyHours, everyDays or everyMinutes.');
@@ -191,9 +322,7 @@ class FakeScriptApp {
         if (spec.atHour !== null && !spec.everyDays) {
           throw new Error('Exception: atHour only applies to daily or weekly triggers.');
         }
-        const trigger = app.makeTrigger({...spec, kind: 'clock'});
-        app.triggers.push(trigger);
-        return trigger;
+        return app.wrap(app.registry.add(app.execution().user, app.documentId, spec));
       },
     };
     return {
@@ -202,27 +331,36 @@ class FakeScriptApp {
     };
   }
 
-  makeTrigger(spec) {
-    const id = String(this.nextTriggerId++);
+  wrap(trigger) {
     return {
-      spec,
-      getUniqueId: () => id,
-      getHandlerFunction: () => spec.functionName,
-      getEventType: () => EventType.CLOCK,
+      spec: trigger.spec,
+      owner: trigger.owner,
+      getUniqueId: () => trigger.id,
+      getHandlerFunction: () => trigger.spec.functionName,
+      getEventType: () => trigger.eventType,
       getTriggerSource: () => this.TriggerSource.CLOCK,
       getTriggerSourceId: () => null,
     };
   }
 
+  /** "Gets all installable triggers associated with the current project and current user." */
   getProjectTriggers() {
     this.checkAuthorized('getProjectTriggers');
-    return this.triggers.slice();
+    return this.registry.ofUser(this.execution().user).map((trigger) => this.wrap(trigger));
+  }
+
+  getUserTriggers() {
+    this.checkAuthorized('getUserTriggers');
+    const user = this.execution().user;
+    return this.registry.triggers.filter((t) => t.owner === user && t.document === this.documentId).map((t) => this.wrap(t));
   }
 
   deleteTrigger(trigger) {
     this.checkAuthorized('deleteTrigger');
     const id = trigger.getUniqueId();
-    this.triggers = this.triggers.filter((t) => t.getUniqueId() !== id);
+    const own = this.registry.ofUser(this.execution().user).some((t) => t.id === id);
+    if (!own) throw new Error('Exception: No such trigger for this user.');
+    this.registry.remove(id);
   }
 
   getIdentityToken() {
@@ -269,15 +407,44 @@ function makeUtilities(clock, execution) {
       clock.advance(milliseconds);
       execution().checkTime();
     },
+    formatDate: formatDate,
   };
 }
 
-function makeSession(email) {
-  const user = {getEmail: () => email};
+/**
+ * Utilities.formatDate for the SimpleDateFormat letters this project uses
+ * (yyyy MM dd HH mm ss, EEE, z, and quoted text), in an IANA time zone.
+ */
+function formatDate(date, timeZone, pattern) {
+  if (!(date instanceof Date) && !(date && typeof date.getTime === 'function')) {
+    throw new Error('Exception: Invalid argument: date');
+  }
+  let parts;
+  try {
+    parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+      timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+      second: '2-digit', weekday: 'short', timeZoneName: 'short', hourCycle: 'h23',
+    }).formatToParts(new Date(date.getTime())).map((part) => [part.type, part.value]));
+  } catch {
+    throw new Error(`Exception: Invalid argument: timeZone ${timeZone}`);
+  }
+  const letters = {yyyy: parts.year, MM: parts.month, dd: parts.day, HH: parts.hour, mm: parts.minute,
+    ss: parts.second, EEE: parts.weekday, z: parts.timeZoneName};
+  return pattern.replace(/'([^']*)'|yyyy|MM|dd|HH|mm|ss|EEE|z/g, (token, quoted) => (
+    quoted !== undefined ? quoted : letters[token]));
+}
+
+/**
+ * Session for whoever runs the current execution: the person at the keyboard, or the
+ * trigger's owner in a trigger run (triggers "run under the account of the person who
+ * created them"). A trigger of a consumer account sees no active user.
+ */
+function makeSession(execution, scriptTimeZone) {
+  const user = (email) => ({getEmail: () => email});
   return {
-    getActiveUser: () => user,
-    getEffectiveUser: () => user,
-    getScriptTimeZone: () => 'Etc/UTC',
+    getActiveUser: () => user(execution().kind === 'trigger' ? '' : execution().user),
+    getEffectiveUser: () => user(execution().user),
+    getScriptTimeZone: () => scriptTimeZone,
     getActiveUserLocale: () => 'en',
   };
 }
@@ -408,10 +575,13 @@ function allowedByManifest(url, prefixes) {
  * UrlFetchApp making real, blocking HTTP calls. Loopback http URLs are allowed for
  * tests; any other URL must match the manifest's urlFetchWhitelist.
  */
-function makeUrlFetchApp({http, manifest, execution, clock, record, onFetch}) {
+function makeUrlFetchApp({http, manifest, execution, clock, record, onFetch, beforeFetch, timeoutMs = URL_FETCH_TIMEOUT_MS}) {
   const whitelist = manifest.urlFetchWhitelist || [];
   return {
     fetch(url, params = {}) {
+      if (execution().kind === 'simple') {
+        throw new Error('Exception: You do not have permission to call UrlFetchApp.fetch. Required permissions: https://www.googleapis.com/auth/script.external_request');
+      }
       const loopback = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(url);
       if (!loopback && !allowedByManifest(url, whitelist)) {
         throw new Error(`Exception: Access to URL ${url} is not allowed by the urlFetchWhitelist of the manifest.`);
@@ -426,8 +596,9 @@ function makeUrlFetchApp({http, manifest, execution, clock, record, onFetch}) {
       }
       const entry = {url, method, headers, payload: params.payload === undefined ? null : params.payload, execution: execution().id, status: null};
       record(entry);
+      if (beforeFetch) beforeFetch(entry);
       const limit = execution().deadline - clock.now();
-      const wait = Math.min(URL_FETCH_TIMEOUT_MS, Math.max(limit, 0));
+      const wait = Math.min(timeoutMs, Math.max(limit, 0));
       const answer = http.request({url, method, headers, body}, wait);
       if (onFetch) onFetch(entry);
       execution().checkTime();
@@ -455,6 +626,7 @@ function makeUrlFetchApp({http, manifest, execution, clock, record, onFetch}) {
 }
 
 module.exports = {
-  FakeCache, FakeProperties, FakeLock, LockRegistry, FakeScriptApp, makeUtilities, makeSession,
+  FakeCache, FakeProperties, FakeLock, LockRegistry, FakeScriptApp, TriggerRegistry, makeUtilities, makeSession, formatDate,
+  QUOTA_EXCEEDED,
   makeHtmlService, compileTemplate, makeUrlFetchApp, allowedByManifest, MAX_ITEMS,
 };

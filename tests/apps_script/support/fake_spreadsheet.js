@@ -69,6 +69,10 @@ class FakeRange {
   }
 
   getSheet() { return this.sheet; }
+  getCell(row, column) {
+    if (row < 1 || column < 1 || row > this.numRows || column > this.numColumns) throw new Error('Exception: Cell reference out of range');
+    return new FakeRange(this.sheet, this.row + row - 1, this.column + column - 1, 1, 1);
+  }
   getRow() { return this.row; }
   getColumn() { return this.column; }
   getLastRow() { return this.row + this.numRows - 1; }
@@ -117,7 +121,7 @@ class FakeRange {
     this.checkShape(values, 'setValues');
     this.sheet.spreadsheet.counters.writes++;
     values.forEach((line, r) => line.forEach((value, c) => {
-      this.sheet.put(this.row + r, this.column + c, parseWritten(value));
+      this.sheet.enter(this.row + r, this.column + c, parseWritten(value));
     }));
     return this;
   }
@@ -127,7 +131,7 @@ class FakeRange {
     this.checkShape(formulas, 'setFormulas');
     this.sheet.spreadsheet.counters.writes++;
     formulas.forEach((line, r) => line.forEach((formula, c) => {
-      this.sheet.put(this.row + r, this.column + c, formula ? {v: '', f: formula} : {v: ''});
+      this.sheet.enter(this.row + r, this.column + c, formula ? {v: '', f: formula} : {v: ''});
     }));
     return this;
   }
@@ -136,7 +140,7 @@ class FakeRange {
   clearContent() {
     this.sheet.spreadsheet.checkWritable('clearContent');
     for (let r = 0; r < this.numRows; r++) {
-      for (let c = 0; c < this.numColumns; c++) this.sheet.put(this.row + r, this.column + c, {v: ''});
+      for (let c = 0; c < this.numColumns; c++) this.sheet.enter(this.row + r, this.column + c, {v: ''});
     }
     return this;
   }
@@ -167,6 +171,30 @@ class FakeSheet {
   put(row, column, cell) {
     while (this.rows.length < row) this.rows.push([]);
     this.rows[row - 1][column - 1] = cell;
+  }
+
+  /**
+   * What a script writing a cell does: a formula written replaces the cell's old
+   * answer (and the cells it spilled into) and is calculated again once the
+   * script's execution ends, as typing the formula would; plain values just land.
+   */
+  enter(row, column, cell) {
+    this.clearSpill(row, column);
+    this.put(row, column, cell);
+    if (cell.f) this.spreadsheet.dirty.push({sheet: this, row, column});
+  }
+
+  /** Empties the cells a formula at (row, column) spilled into, as Sheets does when it changes. */
+  clearSpill(row, column) {
+    const anchor = this.cell(row, column);
+    if (!anchor || !anchor.spill) return;
+    const {rows, columns} = anchor.spill;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < columns; c++) {
+        if (r || c) this.put(row + r, column + c, {v: ''});
+      }
+    }
+    delete anchor.spill;
   }
 
   getName() { return this.name; }
@@ -264,7 +292,9 @@ class FakeSheet {
 }
 
 class FakeUi {
-  constructor() {
+  constructor(addonName) {
+    // An add-on's menu is titled with its name; a bound script's with the project's name.
+    this.addonName = addonName || 'Untitled project';
     this.menus = [];
     this.shown = [];
     this.alerts = [];
@@ -286,6 +316,13 @@ class FakeUi {
     return menu;
   }
 
+  /** Extensions ▸ <add-on or project name> ▸ items. */
+  createAddonMenu() {
+    const menu = this.createMenu(this.addonName);
+    menu.addon = true;
+    return menu;
+  }
+
   showSidebar(html) { this.shown.push({kind: 'sidebar', html}); }
   showModalDialog(html, title) { this.shown.push({kind: 'modal', html, title}); }
   showModelessDialog(html, title) { this.shown.push({kind: 'modeless', html, title}); }
@@ -298,21 +335,27 @@ class FakeUi {
 }
 
 class FakeSpreadsheet {
-  constructor({id = '1FakeSpreadsheetId0123456789abcdefghijkl', name = 'Contacts', execution}) {
+  constructor({id = '1FakeSpreadsheetId0123456789abcdefghijkl', name = 'Contacts', execution, timeZone = 'Etc/UTC', addonName = null}) {
     this.id = id;
     this.name = name;
+    this.timeZone = timeZone;
     this.sheets = [];
     this.activeSheet = null;
     this.toasts = [];
-    this.ui = new FakeUi();
+    this.ui = new FakeUi(addonName);
     this.execution = execution;
     this.counters = {reads: 0, writes: 0, flushes: 0};
+    /** Formula cells written by a script, calculated when its execution ends. */
+    this.dirty = [];
+    /** Set when a script writes: the harness copies the sheets to the Sheets emulator when linked. */
+    this.written = false;
   }
 
   checkWritable(what) {
     if (this.execution().kind === 'custom') {
       throw new Error(`Exception: You do not have permission to call ${what}`);
     }
+    this.written = true;
   }
 
   insertSheet(name, options) {
@@ -329,8 +372,14 @@ class FakeSpreadsheet {
   getSheetByName(name) { return this.sheets.find((sheet) => sheet.name === name) || null; }
   getActiveSheet() { return this.activeSheet; }
   setActiveSheet(sheet) { this.activeSheet = sheet; return sheet; }
-  getActiveRange() { return this.activeSheet ? this.activeSheet.activeRange : null; }
-  getSpreadsheetTimeZone() { return 'Etc/UTC'; }
+  getActiveRange() {
+    // developers.google.com/apps-script/guides/sheets/functions: in a custom function the
+    // active range is the cell that calls it.
+    const calling = this.execution().callingCell;
+    if (calling) return calling.sheet.getRange(calling.row, calling.column);
+    return this.activeSheet ? this.activeSheet.activeRange : null;
+  }
+  getSpreadsheetTimeZone() { return this.timeZone; }
   toast(message, title, timeoutSeconds) { this.toasts.push({message, title, timeoutSeconds}); }
 
   getRange(a1) {
@@ -345,7 +394,11 @@ class FakeSpreadsheet {
 function makeSpreadsheetApp(spreadsheet) {
   return {
     getActiveSpreadsheet: () => spreadsheet,
-    getActiveSheet: () => spreadsheet.getActiveSheet(),
+    getActive: () => spreadsheet,
+    getActiveSheet: () => {
+      const calling = spreadsheet.execution().callingCell;
+      return calling ? calling.sheet : spreadsheet.getActiveSheet();
+    },
     getActiveRange: () => spreadsheet.getActiveRange(),
     getUi: () => {
       const kind = spreadsheet.execution().kind;

@@ -140,6 +140,7 @@ async function startStack(options = {}) {
     token,
     functionUrl: fn.url,
     simulatorUrl: simulator.url,
+    sheetsUrl: sheets ? sheets.url : null,
     simulatorStats: () => control('GET', '/_simulator/stats'),
     resetSimulator: () => control('POST', '/_simulator/reset'),
     configureSimulator: (changes) => control('POST', '/_simulator/config', changes),
@@ -159,7 +160,8 @@ async function startStack(options = {}) {
  * (pronto_sheets_dev.simulator.outcomes.simulated_outcome), for contacts as the
  * function forwards them.
  * @param {Array<{firstname: string, lastname: string, domain?: string, company_name?: string, linkedin_url?: string}>} contacts
- * @return {Array<{email: ?string, email_status: ?string, phones: Array<string>}>}
+ * @return {Array<{email: ?string, email_status: ?string, phones: Array<string>, phone_shape: string}>}
+ *     phone_shape: "object" when Pronto sends the phone with its type (mobile), else "string".
  */
 function simulatedOutcomes(contacts) {
   const script = [
@@ -170,7 +172,7 @@ function simulatedOutcomes(contacts) {
     'for raw in json.load(sys.stdin):',
     '    c = Contact.from_mapping(raw)',
     '    o = simulated_outcome(c.firstname, c.lastname, c.domain or None, c.company_name or None, c.linkedin_url or None)',
-    '    out.append({"email": o.email, "email_status": o.email_status, "phones": list(o.phones)})',
+    '    out.append({"email": o.email, "email_status": o.email_status, "phones": list(o.phones), "phone_shape": o.phone_shape})',
     'json.dump(out, sys.stdout)',
   ].join('\n');
   const result = spawnSync(PYTHON, ['-c', script], {

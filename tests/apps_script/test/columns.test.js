@@ -47,3 +47,23 @@ test('two rows describing the same person the same way share one key', () => {
   assert.notEqual(key({first: 'Ada', last: 'Lovelace', domain: 'acme.io'}),
       key({first: 'Ada', last: 'Lovelace', domain: 'acme.com'}));
 });
+
+test('the enrichment types are one list: ids, labels and the words formulas accept come from it, and unknown types are dropped', () => {
+  const ids = JSON.parse(JSON.stringify(gas.global('enrichmentTypeIds_')()));
+  assert.deepEqual(ids, ['email', 'phone']);
+  const checked = (types) => JSON.parse(JSON.stringify(gas.global('checkedTypes_')(types)));
+  assert.deepEqual(checked(['phone', 'fax', 'email']), ['email', 'phone'], 'in the list\'s order, unknown ones dropped');
+  assert.throws(() => gas.global('checkedTypes_')(['fax']), {message: 'Tick at least one of Email or Phone to look something up: nothing was sent.'});
+  const parse = (text) => JSON.parse(JSON.stringify(gas.global('parseTypes_')(text)));
+  assert.deepEqual(parse('Phones; E-mail'), ['email', 'phone']);
+  assert.deepEqual(parse(''), ['email', 'phone']);
+  assert.equal(gas.global('typesInWords_')(['email', 'phone']), 'email and phone');
+});
+
+test('a phone cell holds every number; its status cell, Pronto\'s verdict and each number\'s type', () => {
+  const phones = [{number: '+33612345678', type: 'mobile'}, {number: '+33145678901', type: null}];
+  const result = {status: 'success', phones, phone_status: 'valid'};
+  assert.equal(gas.global('phoneNumbers_')(result), '+33612345678, +33145678901');
+  assert.equal(gas.global('phoneStatusText_')(result), 'valid (mobile, unknown type)');
+  assert.equal(gas.global('phoneStatusText_')({...result, phones: [{number: '+1', type: null}]}), 'valid');
+});

@@ -1,10 +1,11 @@
 'use strict';
-// Every failure reaches the person as a sentence saying what to do.
+// Settings and failures: tokens (personal, shared, admin), checks that spend nothing, and
+// every failure reaching the person as a sentence saying what to do (and where).
 const assert = require('node:assert/strict');
 const {after, before, test} = require('node:test');
-const {AppsScript} = require('../support/apps_script');
+const {AppsScript, DEFAULT_USER} = require('../support/apps_script');
 const {people} = require('../support/data');
-const {freePort, simulatedOutcomes, startStack} = require('../support/servers');
+const {freePort, startStack} = require('../support/servers');
 
 let stack;
 let rejectedKeyStack;
@@ -24,6 +25,7 @@ after(async () => {
 const NO_URL = 'Set the function URL in Pronto ▸ Settings (ask your admin for it).';
 const BAD_TOKEN = 'The access token is not valid. Copy the current token into Pronto ▸ Settings.';
 const KEY_REJECTED = 'The Pronto lookup failed: The Pronto API key was rejected. Ask your admin to check PRONTO_API_KEY where the function runs.';
+const MAPPING = {first: 0, last: 1, full: -1, company: 2, domain: -1, linkedin: -1};
 
 /** Three people on "Leads"; with `formula`, =PRONTO_EMAIL over them in column J. */
 function leadsSheet(properties, options = {}, formula = true) {
@@ -37,11 +39,11 @@ function leadsSheet(properties, options = {}, formula = true) {
   return gas;
 }
 
-function chunk(gas) {
-  return gas.execute('script', 'enrichSidebarChunk', [{
-    sheetName: 'Leads', firstRow: 2, lastRow: 4, types: ['email'],
-    mapping: {first: 0, last: 1, full: -1, company: 2, domain: -1, linkedin: -1},
-  }]);
+/** Starts a run on the three rows and sends its first chunk, as the sidebar does. */
+function runOnce(gas) {
+  const started = gas.execute('script', 'startRun', [{sheetName: 'Leads', scope: 'sheet', firstRow: 2, lastRow: 4, types: ['email'], mapping: MAPPING}]);
+  if (started.error) return {error: started.error};
+  return gas.execute('script', 'stepRun', [started.value.id]);
 }
 
 test('with no function URL, the formula, the sidebar and Test connection all say to set it in Settings', () => {
@@ -50,33 +52,34 @@ test('with no function URL, the formula, the sidebar and Test connection all say
   const [formula] = gas.recalculate('Leads');
   assert.equal(formula.error, NO_URL);
   assert.equal(gas.sheet('Leads').value('J2'), '#ERROR!');
-  assert.equal(chunk(gas).error, NO_URL);
-  assert.equal(gas.execute('script', 'testConnection').error, NO_URL);
-  gas.select('Leads', 'A2:C4');
-  assert.equal(gas.call('getSidebarPlan').warning, NO_URL, 'the sidebar warns before Start');
+  const check = gas.call('getSidebarPlan', {check: true}).connection;
+  assert.deepEqual([check.ok, check.message, check.fix], [false, NO_URL, 'settings'], 'the sidebar says so once, when it opens');
+  const run = runOnce(gas).value;
+  assert.deepEqual([run.status, run.error], ['failed', {message: NO_URL, fix: 'settings'}]);
+  assert.equal(gas.execute('script', 'testConnection', [{}]).error, NO_URL);
   assert.equal(gas.fetches.length, 0);
 });
 
-test('a wrong access token is refused with the function\'s sentence, in a formula and in the sidebar', async () => {
+test('a wrong access token is refused with the function\'s sentence, in a formula and in a run, and costs nothing', async () => {
   await stack.resetSimulator();
   const gas = leadsSheet({PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: 'stale-token'});
 
   const [formula] = gas.recalculate('Leads');
 
   assert.equal(formula.error, BAD_TOKEN);
-  assert.equal(chunk(gas).error, BAD_TOKEN);
-  assert.deepEqual(gas.fetches.map((f) => f.status), [401, 401]);
+  assert.deepEqual(runOnce(gas).value.error, {message: BAD_TOKEN, fix: 'settings'});
+  assert.deepEqual(gas.fetches.map((f) => f.status), [401, 401, 401], 'the formula, the dry run of /fill, the chunk');
   assert.equal((await stack.simulatorStats()).calls, 0);
 });
 
 test('without a token the sidebar sends the person\'s Google ID token, and its refusal is explained', () => {
   const gas = leadsSheet({PRONTO_FUNCTION_URL: stack.functionUrl}, {identityToken: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln'}, false);
 
-  const result = chunk(gas);
+  const check = gas.call('getSidebarPlan', {check: true}).connection;
 
   assert.equal(gas.fetches[0].headers.Authorization, 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln');
   assert.equal(gas.fetches[0].status, 401);
-  assert.equal(result.error, BAD_TOKEN, 'this function accepts no Google sign-in, so it asks for a token');
+  assert.deepEqual([check.ok, check.message], [false, BAD_TOKEN], 'this function accepts no Google sign-in, so it asks for a token');
 });
 
 test('a Pronto key the API rejects reaches the person as a sentence naming what the admin must fix', () => {
@@ -86,10 +89,8 @@ test('a Pronto key the API rejects reaches the person as a sentence naming what 
   assert.equal(formula.error, KEY_REJECTED);
 
   const rows = leadsSheet({PRONTO_FUNCTION_URL: rejectedKeyStack.functionUrl, PRONTO_FUNCTION_TOKEN: rejectedKeyStack.token}, {}, false);
-  const sidebar = chunk(rows);
-  assert.equal(sidebar.error, null);
-  assert.equal(sidebar.value.stop, KEY_REJECTED, 'the sidebar stops and shows the sentence');
-  assert.equal(sidebar.value.failed, 3);
+  const run = runOnce(rows).value;
+  assert.deepEqual([run.status, run.error, run.counts.failed], ['stopped', {message: KEY_REJECTED, fix: ''}, 3]);
   const sheet = rows.sheet('Leads');
   assert.equal(sheet.value('H1'), 'Pronto status');
   assert.deepEqual(sheet.getRange('H2:H4').getValues().map((r) => r[0]),
@@ -106,21 +107,55 @@ test('a function URL where nothing answers says to check the URL', async () => {
   assert.equal(formula.error, `Could not reach the Pronto function at http://127.0.0.1:${port}. Check the URL in Pronto ▸ Settings, then try again in a minute.`);
 });
 
-test('Settings refuses a plain-http URL, keeps the token out of the dialog, and Test connection confirms a working setup', async () => {
+test('a URL outside the manifest\'s allowlist says so (and where to change it), instead of "could not reach"', () => {
+  const gas = leadsSheet({PRONTO_FUNCTION_URL: 'https://pronto.example.com', PRONTO_FUNCTION_TOKEN: 'x'});
+  const sentence = 'The add-in may only call addresses its manifest allows (https://*.cloudfunctions.net/ and https://*.run.app/, the urlFetchWhitelist of appsscript.json), and https://pronto.example.com is not one of them. Use the URL deploy.sh printed, or ask your admin to add this address to urlFetchWhitelist.';
+
+  const [formula] = gas.recalculate('Leads');
+  assert.equal(formula.error, `The function URL in Pronto ▸ Settings is not usable. ${sentence}`);
+  assert.equal(gas.execute('script', 'testConnection', [{url: 'https://evil.cloudfunctions.net.example.com/x', token: 't'}]).error,
+      'The function URL in Pronto ▸ Settings is not usable. ' + sentence.replace('https://pronto.example.com', 'https://evil.cloudfunctions.net.example.com/x'));
+  const check = gas.call('getSidebarPlan', {check: true}).connection;
+  assert.deepEqual([check.ok, check.fix], [false, 'settings']);
+  assert.equal(gas.fetches.length, 0, 'Apps Script refused each call before it left');
+  // The code's copy of the allowlist is the manifest's.
+  assert.deepEqual(JSON.parse(JSON.stringify(gas.global('ALLOWED_URL_PREFIXES'))), gas.manifest.urlFetchWhitelist);
+});
+
+test('Test connection checks what is typed, not what is saved, and spends nothing', async () => {
+  await stack.resetSimulator();
+  const gas = new AppsScript({sheets: {Leads: [['First name']]}, documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token}});
+
+  assert.equal(gas.execute('script', 'testConnection', [{url: stack.functionUrl, token: 'typed-wrong'}]).error, BAD_TOKEN);
+  const answer = gas.call('testConnection', {url: `${stack.functionUrl}/healthz`, token: ''});
+
+  assert.equal(answer, `Connected: ${stack.functionUrl} accepts the shared token. Credits spent today: 0 of 10,000,000.`);
+  assert.deepEqual(gas.fetches.map((f) => [f.url.replace(stack.functionUrl, ''), f.headers.Authorization || null]), [
+    ['/enrich', 'Bearer typed-wrong'], ['/enrich', `Bearer ${stack.token}`], ['/healthz', null],
+  ]);
+  assert.equal(gas.enrichRequests().length, 0, 'no lookup: the checks send no contact');
+  assert.equal((await stack.simulatorStats()).calls, 0);
+  assert.equal(gas.documentProperties.getProperty('PRONTO_FUNCTION_TOKEN'), stack.token, 'testing saves nothing');
+});
+
+test('a personal token wins over the shared one for the person; formulas keep the shared one; either can be cleared', () => {
   const gas = new AppsScript({sheets: {Leads: [['First name']]}});
+  gas.call('saveSettings', {url: stack.functionUrl, token: 'shared-secret', tokenScope: 'shared'});
+  const view = gas.call('saveSettings', {url: stack.functionUrl, token: stack.token, tokenScope: 'personal'});
 
-  assert.equal(gas.execute('script', 'saveSettings', [{url: 'http://example.com/pronto', token: 't'}]).error,
-      'The function URL must start with https:// — copy it from the deployment output (for example https://europe-west1-my-project.cloudfunctions.net/pronto).');
-  const saved = gas.call('saveSettings', {url: `${stack.functionUrl}/enrich/`, token: stack.token});
-  assert.deepEqual(saved, {url: stack.functionUrl, urlSource: 'document', tokenSet: true, tokenSource: 'document'});
-  assert.equal(gas.documentProperties.getProperty('PRONTO_FUNCTION_URL'), stack.functionUrl);
+  assert.deepEqual(view, {url: stack.functionUrl, urlSource: 'document', tokens: {personal: true, shared: true, admin: false},
+    tokenInUse: 'personal', formulasToken: 'shared', me: DEFAULT_USER});
+  assert.equal(gas.userProperties(DEFAULT_USER).getProperty('PRONTO_FUNCTION_TOKEN'), stack.token);
+  assert.equal(gas.userProperties('bob@example.com').getProperty('PRONTO_FUNCTION_TOKEN'), null, 'another editor does not get it');
+  assert.equal(gas.call('getConfig_').token, stack.token);
+  assert.equal(gas.callAs('bob@example.com', 'getConfig_').token, 'shared-secret');
+  assert.equal(gas.call('getConfig_', {personal: false}).token, 'shared-secret', 'what formulas use');
 
-  const answer = gas.call('testConnection');
-
-  const [sample] = simulatedOutcomes([{firstname: 'Mathieu', lastname: 'Brun-Picard', company_name: 'Pronto', domain: 'prontohq.com'}]);
-  const status = sample.email ? 'success' : 'not_found';
-  assert.equal(answer, `Connected: the function answers and a test lookup came back "${status}". Daily credit budget: 10000000.`);
-  assert.deepEqual(gas.fetches.map((f) => f.url), [`${stack.functionUrl}/healthz`, `${stack.functionUrl}/enrich`]);
+  const cleared = gas.call('clearToken', 'personal');
+  assert.deepEqual([cleared.tokens, cleared.tokenInUse], [{personal: false, shared: true, admin: false}, 'shared']);
+  const none = gas.call('clearToken', 'shared');
+  assert.deepEqual([none.tokens, none.tokenInUse, none.formulasToken], [{personal: false, shared: false, admin: false}, '', '']);
+  assert.throws(() => gas.call('clearToken', 'everyone'), /Say which token to clear/);
 });
 
 test('Script Properties set by an admin apply when the spreadsheet has none of its own', () => {
@@ -131,7 +166,18 @@ test('Script Properties set by an admin apply when the spreadsheet has none of i
   });
 
   assert.deepEqual(gas.call('getSettings'), {
-    url: 'https://europe-west1-demo.cloudfunctions.net/pronto', urlSource: 'script', tokenSet: true, tokenSource: 'document',
+    url: 'https://europe-west1-demo.cloudfunctions.net/pronto', urlSource: 'script',
+    tokens: {personal: false, shared: true, admin: true}, tokenInUse: 'shared', formulasToken: 'shared', me: DEFAULT_USER,
   });
-  assert.deepEqual(gas.manifest.urlFetchWhitelist, ['https://*.cloudfunctions.net/', 'https://*.run.app/']);
+});
+
+test('saving settings starts the Pronto timer once; a plain-http URL is refused', () => {
+  const gas = new AppsScript({sheets: {Leads: [['First name']]}});
+
+  assert.equal(gas.execute('script', 'saveSettings', [{url: 'http://example.com/pronto', token: 't'}]).error,
+      'The function URL must start with https:// — copy it from the deployment output (for example https://europe-west1-my-project.cloudfunctions.net/pronto).');
+  gas.call('saveSettings', {url: stack.functionUrl, token: 't'});
+  gas.call('saveSettings', {url: stack.functionUrl, token: 't'});
+
+  assert.deepEqual(gas.triggers.map((t) => [t.owner, t.spec.functionName, t.spec.everyMinutes]), [[DEFAULT_USER, 'onProntoTimer', 1]]);
 });

@@ -16,6 +16,12 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
+/** The Phone status cell of a simulated outcome: the status, then the phone's type when Pronto gave one. */
+function phoneStatus(o) {
+  if (!o.phones.length) return 'not_found';
+  return o.phone_shape === 'object' ? 'valid (mobile)' : 'valid';
+}
+
 /** A spreadsheet whose script properties point at the served function. */
 function sheetWith(rows, extra = {}) {
   return new AppsScript({
@@ -116,7 +122,7 @@ test('PRONTO_PHONE keeps the + of the number and PRONTO_ENRICH spills email, sta
   assert.deepEqual(outcomes.map((o) => o.error), [null, null, null]);
   const expected = simulatedOutcomes(leads.map((p) => p.contact));
   const phones = gas.sheet('Leads').getRange('E2:E41').getValues().map((row) => row[0]);
-  assert.deepEqual(phones, expected.map((o) => o.phones[0] || ''));
+  assert.deepEqual(phones, expected.map((o) => o.phones.join(', ')));
   assert.ok(phones.some((phone) => phone.startsWith('+336')), 'phones keep their international +');
   const enriched = gas.sheet('Leads').getRange('F2:I41').getValues();
   enriched.forEach((row, i) => {
@@ -124,13 +130,14 @@ test('PRONTO_PHONE keeps the + of the number and PRONTO_ENRICH spills email, sta
     assert.deepEqual(row, [
       o.email || '',
       o.email ? o.email_status : 'not_found',
-      o.phones[0] || '',
-      o.phones.length ? 'valid' : 'not_found',
+      o.phones.join(', '),
+      phoneStatus(o),
     ], `row ${i + 2}`);
   });
+  assert.ok(enriched.some((row) => row[3] === 'valid (mobile)'), 'a phone Pronto typed shows its type');
   const second = expected[1];
   assert.deepEqual(gas.sheet('Leads').getRange('J2:M2').getValues()[0],
-      ['', '', second.phones[0] || '', second.phones.length ? 'valid' : 'not_found'], 'types given in place of the LinkedIn argument');
+      ['', '', second.phones.join(', '), phoneStatus(second)], 'types given in place of the LinkedIn argument');
   assert.equal(gas.enrichRequests().length, 2, 'row 3\'s phone came from the cache PRONTO_PHONE filled');
 });
 
@@ -162,6 +169,26 @@ test('a contact whose cache key would pass 250 characters is cached under a dige
   assert.equal(gas.sheet('Leads').value('E2'), expected.email || '');
 });
 
+test('a typo in PRONTO_ENRICH\'s types is refused with a sentence, never sent as a LinkedIn URL; a real LinkedIn URL still is one', async () => {
+  await stack.resetSimulator();
+  const [ada] = people(1, 'typo');
+  const gas = sheetWith([[ada.first, ada.last, ada.companyOrDomain, 'https://www.linkedin.com/in/ada-typo']]);
+  gas.typeFormula('Leads', 'E2', '=PRONTO_ENRICH(A2, B2, C2, "emial")');
+  gas.typeFormula('Leads', 'J2', '=PRONTO_ENRICH(A2, B2, C2, D2, "email")');
+  gas.typeFormula('Leads', 'O2', '=PRONTO_ENRICH(A2, B2, C2, "phones + e-mail")');
+
+  const [typo, withProfile, both] = gas.recalculate('Leads');
+
+  assert.equal(typo.error, 'The types argument must be "email", "phone" or several of them separated by commas, like "email,phone" (you gave "emial").');
+  assert.equal(withProfile.error, null);
+  assert.equal(both.error, null);
+  const sent = gas.enrichRequests().map((request) => JSON.parse(request.payload));
+  assert.deepEqual(sent.map((body) => [body.contacts[0].linkedin_url || null, body.enrichment_type]), [
+    ['https://www.linkedin.com/in/ada-typo', ['email']],
+    [null, ['email', 'phone']],
+  ], 'the typo sent nothing; no word ever went as a profile');
+});
+
 test('a formula never asks for an identity token or writes to the sheet (custom functions cannot)', async () => {
   const leads = people(3, 'noauth');
   const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain]), {identityToken: 'not-for-formulas'});
@@ -170,6 +197,12 @@ test('a formula never asks for an identity token or writes to the sheet (custom 
 
   const [outcome] = gas.recalculate('Leads');
 
-  assert.equal(outcome.error, 'Set the access token in Pronto ▸ Settings (ask your admin for it): formulas need it to reach the Pronto function.');
+  assert.equal(outcome.error, 'Formulas need a token shared with this spreadsheet: in Pronto ▸ Settings, save the token for everyone editing it (ask your admin for the token).');
+  assert.equal(gas.fetches.length, 0);
+
+  // The person's own token does not help formulas: they cannot read it.
+  gas.userProperties('person@example.com').setProperty('PRONTO_FUNCTION_TOKEN', stack.token);
+  const [again] = gas.recalculate('Leads');
+  assert.equal(again.error, outcome.error);
   assert.equal(gas.fetches.length, 0);
 });

@@ -1,8 +1,8 @@
 'use strict';
-// The Pronto menu, its dialogs, "Fill this sheet on the server" and "Freeze formulas to values".
+// The add-on menu, its dialogs, "Fill this sheet on the server" and "Freeze formulas to values".
 const assert = require('node:assert/strict');
 const {after, before, test} = require('node:test');
-const {AppsScript} = require('../support/apps_script');
+const {AppsScript, DEFAULT_USER} = require('../support/apps_script');
 const {people, person} = require('../support/data');
 const {startStack} = require('../support/servers');
 
@@ -30,20 +30,55 @@ function sixRows() {
   return rows;
 }
 
-test('opening the spreadsheet adds the Pronto menu, and every item runs an existing function', () => {
+test('opening the spreadsheet adds the add-on menu under Extensions, and every item runs an existing function', () => {
   const gas = new AppsScript();
 
-  gas.call('onOpen', {});
+  const opened = gas.open('LIMITED');
 
+  assert.equal(opened.error, null);
   const [menu] = gas.spreadsheet.ui.menus;
-  assert.equal(menu.caption, 'Pronto');
+  assert.equal(menu.addon, true, 'createAddonMenu: Extensions ▸ <name>');
   assert.deepEqual(menu.items.map((item) => item.label || '—'), [
-    'Enrich selected rows', 'Fill this sheet on the server', 'Freeze formulas to values', '—',
+    'Enrich rows…', 'Fill this sheet on the server', 'Refresh pending cells', 'Freeze formulas to values', '—',
     'Schedule refresh…', 'Settings…',
   ]);
   menu.items.filter((item) => item.functionName).forEach((item) => {
     assert.equal(typeof gas.global(item.functionName), 'function', item.functionName);
   });
+  assert.equal(gas.triggers.length, 0, 'onOpen is a simple trigger: it cannot create triggers, and does not try');
+});
+
+test('as an add-on not yet used in this spreadsheet (AuthMode.NONE), onOpen only adds menu items', () => {
+  const gas = new AppsScript({addon: true});
+
+  const opened = gas.open('NONE');
+
+  assert.equal(opened.error, null, 'it touched no property, cache or trigger (they throw in AuthMode.NONE)');
+  assert.equal(gas.spreadsheet.ui.menus[0].caption, 'Pronto enrichment');
+  assert.equal(gas.spreadsheet.ui.menus[0].items.length, 7);
+});
+
+test('installing the add-on adds the menu at once and starts the Pronto timer (hourly: the most an add-on gets)', () => {
+  const gas = new AppsScript({addon: true});
+
+  const installed = gas.install();
+
+  assert.equal(installed.error, null);
+  assert.equal(gas.spreadsheet.ui.menus.length, 1);
+  assert.deepEqual(gas.triggersOf(DEFAULT_USER).map((t) => [t.spec.functionName, t.spec.everyMinutes, t.spec.everyHours]),
+      [['onProntoTimer', null, 1]]);
+  assert.equal(gas.call('getScheduleView').timer.everyMinutes, 60);
+});
+
+test('the manifest names the add-on for Google Workspace (addOns.common, addOns.sheets) and keeps the narrow scopes', () => {
+  const gas = new AppsScript();
+  const {addOns, oauthScopes} = gas.manifest;
+
+  assert.equal(addOns.common.name, 'Pronto enrichment');
+  assert.match(addOns.common.logoUrl, /^https:\/\//);
+  assert.deepEqual(addOns.sheets, {});
+  assert.ok(oauthScopes.includes('https://www.googleapis.com/auth/spreadsheets.currentonly'));
+  assert.ok(!oauthScopes.some((scope) => scope.endsWith('/auth/spreadsheets')), 'never every spreadsheet of the person');
 });
 
 test('the menu opens the sidebar and the two dialogs from their HTML files', () => {
@@ -57,9 +92,10 @@ test('the menu opens the sidebar and the two dialogs from their HTML files', () 
   assert.deepEqual(shown.map((s) => [s.kind, s.html.getTitle() || s.title]), [
     ['sidebar', 'Pronto enrichment'], ['modal', 'Pronto settings'], ['modal', 'Schedule refresh'],
   ]);
-  assert.match(shown[0].html.getContent(), /<button id="start"/);
+  assert.match(shown[0].html.getContent(), /<button type="button" id="start"/);
   assert.match(shown[1].html.getContent(), /Test connection/);
   assert.match(shown[2].html.getContent(), /Save schedule/);
+  shown.forEach((page) => assert.match(page.html.getContent(), /<link rel="stylesheet" href="https:\/\/ssl\.gstatic\.com\/docs\/script\/css\/add-ons1\.css">/));
   const shared = gas.context.HtmlService.createHtmlOutputFromFile('Shared').getContent();
   shown.forEach((s) => {
     const page = s.html.getContent();
@@ -138,7 +174,7 @@ test('Fill this sheet on the server on a sheet not shared with the function says
   const refusal = JSON.parse(gas.fetches[0].body).error;
   assert.equal(refusal.code, 'sheet_not_shared');
   assert.match(refusal.message, /^Share the spreadsheet with .+ as an editor/);
-  assert.equal(message, `${refusal.message} Or use Pronto ▸ Enrich selected rows, which works without sharing.`);
+  assert.equal(message, `${refusal.message} Or use Pronto ▸ Enrich rows, which works without sharing.`);
   assert.equal(gas.spreadsheet.ui.alerts.length, 1);
   assert.equal(gas.fetches.length, 1, 'nothing more after the refusal');
 });

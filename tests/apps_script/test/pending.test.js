@@ -1,39 +1,171 @@
 'use strict';
-// A formula facing a slow Pronto answers "searching…" inside the 30-second limit of custom functions.
+// Formula cells answered "searching…" fill themselves: recorded by the formula, checked
+// and entered again by the Pronto timer, on the harness clock (nothing waits a minute).
 const assert = require('node:assert/strict');
 const {after, before, test} = require('node:test');
-const {AppsScript} = require('../support/apps_script');
+const {AppsScript, DEFAULT_USER} = require('../support/apps_script');
 const {people} = require('../support/data');
-const {startStack} = require('../support/servers');
+const {simulatedOutcomes, startStack} = require('../support/servers');
+const {waitFor} = require('../support/wait');
+
+const PENDING = 'searching… recalculates later';
+const HEADER = ['First name', 'Last name', 'Company or website'];
 
 let stack;
 
 before(async () => {
-  stack = await startStack();
+  // Pronto may hold 250 lookups at once here, so that 200 slow ones all end together.
+  stack = await startStack({rate: 500, functionEnv: {PRONTO_MAX_IN_FLIGHT: '250'}});
 });
 
 after(async () => {
   if (stack) await stack.stop();
 });
 
-test('with Pronto answering in 40 s, PRONTO_EMAIL shows the pending text instead of #ERROR', async (t) => {
-  await stack.configureSimulator({latency_ms: 40000});
-  const leads = people(3, 'slow');
-  const gas = new AppsScript({
-    sheets: {Leads: [['First name', 'Last name', 'Company'], ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]},
-    scriptProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+/** A spreadsheet of `leads` where the person saved the settings (which starts the Pronto timer). */
+function setUp(leads, options = {}) {
+  const gas = new AppsScript({sheets: {Leads: [HEADER, ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]}, ...options});
+  gas.call('saveSettings', {url: stack.functionUrl, token: stack.token, tokenScope: 'shared'});
+  return gas;
+}
+
+function column(gas, a1) {
+  return gas.sheet('Leads').getRange(a1).getValues().map((row) => row[0]);
+}
+
+test('200 formula cells answered pending, Pronto answering late: every cell shows its answer within 2 minutes with no action, and Pronto is paid once per contact', async (t) => {
+  await stack.resetSimulator();
+  // Pronto takes 27 s a lookup: longer than the 25 s a formula waits.
+  await stack.configureSimulator({latency_ms: 27000, max_open: 250, rate: 500});
+  const leads = people(200, 'late');
+  const gas = setUp(leads);
+  const timers = gas.triggersOf(DEFAULT_USER);
+  assert.deepEqual(timers.map((trigger) => [trigger.spec.functionName, trigger.spec.everyMinutes]), [['onProntoTimer', 1]]);
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2:A201, B2:B201, C2:C201)');
+  const entered = gas.clock.now();
+
+  const [outcome] = gas.recalculate('Leads');
+
+  assert.deepEqual([outcome.error, outcome.killed], [null, false], 'the formula answered inside 30 s');
+  assert.deepEqual(new Set(column(gas, 'E2:E201')), new Set([PENDING]));
+  assert.deepEqual(JSON.parse(gas.enrichRequests()[0].payload).timeout_s, 25);
+  assert.equal(gas.documentCache.items.size, 2, 'pending answers are not cached; the cell is recorded, and listed');
+  // Pronto answers after the formula stopped waiting (real time: the simulator is a real server).
+  await waitFor(async () => (await stack.simulatorStats()).served === 200, {timeoutMs: 60000, what: 'Pronto to answer the 200 lookups'});
+
+  // Nobody touches anything: only the clock moves, and the timer's ticks fall due.
+  let filledAt = null;
+  while (filledAt === null && gas.clock.now() - entered <= 180000) {
+    gas.advance(5000);
+    if (!column(gas, 'E2:E201').includes(PENDING)) filledAt = gas.clock.now();
+  }
+
+  assert.notEqual(filledAt, null, 'the cells filled themselves');
+  assert.ok(filledAt - entered <= 120000, `filled ${Math.round((filledAt - entered) / 1000)} s after the formula was entered`);
+  const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
+  assert.deepEqual(column(gas, 'E2:E201'), expected, 'each cell shows its own person\'s answer');
+  const stats = await stack.simulatorStats();
+  assert.equal(stats.served, 200);
+  assert.equal(stats.calls, 200, 'Pronto was asked once per contact');
+  assert.deepEqual(new Set(Object.values(stats.by_contact)), new Set([1]));
+  const recalculations = gas.executions.filter((e) => e.kind === 'custom');
+  assert.equal(recalculations.length, 2, 'the formula ran twice: typed, then entered again by the timer');
+  const last = recalculations[1];
+  assert.equal(gas.fetches.filter((f) => f.execution === last.id).length, 0, 'its second run was answered from the cache');
+  assert.equal(gas.call('readPendingIndex_').length, 0, 'nothing is left recorded');
+
+  // With nothing pending, later ticks stay cheap: no call and no property written.
+  const fetchesBefore = gas.fetches.length;
+  const timerBefore = gas.documentProperties.getProperty('PRONTO_TIMER');
+  const ticks = gas.advance(5 * 60000);
+  assert.deepEqual(new Set(ticks.map((tick) => tick.value)), new Set(['idle']));
+  assert.equal(gas.fetches.length, fetchesBefore);
+  assert.equal(gas.documentProperties.getProperty('PRONTO_TIMER'), timerBefore);
+  t.diagnostic(`filled ${Math.round((filledAt - entered) / 1000)} s after entry; ${gas.enrichRequests().length} /enrich calls`);
+});
+
+/** Records `cell` as a formula still waiting for `lead`, as the formula itself does. */
+function recordPending(gas, a1, lead) {
+  const {row, column: col} = require('../support/fake_spreadsheet').parseA1(a1);
+  const sheet = gas.sheet('Leads');
+  const contact = gas.global('buildContact_')({first: lead.first, last: lead.last, companyOrDomain: lead.companyOrDomain});
+  return gas.execute('custom', 'notePendingCell_', [['email'], [{key: contact.key, contact: contact.contact}]],
+      {callingCell: {sheet, row, column: col}});
+}
+
+test('200 single-cell formulas recorded as pending are each entered again once Pronto answered, and answer from the cache', async () => {
+  await stack.resetSimulator();
+  await stack.configureSimulator({latency_ms: 20});
+  const leads = people(200, 'cells');
+  const gas = setUp(leads);
+  leads.forEach((lead, i) => {
+    gas.typeFormula('Leads', `E${i + 2}`, `=PRONTO_EMAIL(A${i + 2}, B${i + 2}, C${i + 2})`);
+    gas.sheet('Leads').put(i + 2, 5, {v: PENDING, f: `=PRONTO_EMAIL(A${i + 2}, B${i + 2}, C${i + 2})`});
+    assert.equal(recordPending(gas, `E${i + 2}`, lead).error, null);
   });
+  assert.equal(gas.call('readPendingIndex_').length, 200, 'each cell is in the list (the lock keeps concurrent formulas from losing one)');
+
+  // Each tick checks the contacts still waiting (one /enrich call) and enters the ready cells again.
+  for (let tick = 0; tick < 5 && column(gas, 'E2:E201').includes(PENDING); tick++) gas.advance(60000);
+
+  const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
+  assert.deepEqual(column(gas, 'E2:E201'), expected);
+  const formulaRuns = new Set(gas.executions.filter((e) => e.kind === 'custom' && e.functionName === 'PRONTO_EMAIL').map((e) => e.id));
+  assert.equal(formulaRuns.size, 200, 'each formula ran once more');
+  assert.equal(gas.fetches.filter((f) => formulaRuns.has(f.execution)).length, 0, 'and answered from the cache');
+  const stats = await stack.simulatorStats();
+  assert.deepEqual([stats.served, stats.calls], [200, 200], 'Pronto was asked once per contact');
+  assert.equal(gas.call('readPendingIndex_').length, 0);
+});
+
+test('a recorded cell whose formula was edited meanwhile is forgotten, not overwritten', async () => {
+  await stack.resetSimulator();
+  const leads = people(2, 'edited');
+  const gas = setUp(leads);
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2, B2, C2)');
+  recordPending(gas, 'E2', leads[0]);
+  gas.typeFormula('Leads', 'E2', '=UPPER(A2)');
+
+  gas.advance(60000);
+
+  assert.equal(gas.sheet('Leads').getRange('E2').getFormula(), '=UPPER(A2)');
+  assert.equal(gas.enrichRequests().length, 0, 'nothing was asked for a cell that no longer waits');
+  assert.equal(gas.call('readPendingIndex_').length, 0);
+});
+
+test('as an add-on the timer ticks hourly (Google allows no more): pending cells fill within the hour, not the minute', async () => {
+  await stack.resetSimulator();
+  const leads = people(3, 'addon');
+  const gas = new AppsScript({addon: true, sheets: {Leads: [HEADER, ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]}});
+  gas.install();
+  gas.call('saveSettings', {url: stack.functionUrl, token: stack.token, tokenScope: 'shared'});
+  assert.deepEqual(gas.triggersOf(DEFAULT_USER).map((trigger) => [trigger.spec.everyMinutes, trigger.spec.everyHours]), [[null, 1]]);
+  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2, B2, C2)');
+  gas.sheet('Leads').put(2, 5, {v: PENDING, f: '=PRONTO_EMAIL(A2, B2, C2)'});
+  recordPending(gas, 'E2', leads[0]);
+
+  gas.advance(30 * 60000);
+  assert.equal(gas.sheet('Leads').value('E2'), PENDING, 'no tick yet after 30 minutes');
+  gas.advance(31 * 60000);
+
+  const [expected] = simulatedOutcomes([leads[0].contact]);
+  assert.equal(gas.sheet('Leads').value('E2'), expected.email || '');
+});
+
+test('Refresh pending cells (menu) fills what is ready now, and also finds cells showing "searching…" that were not recorded', async () => {
+  await stack.resetSimulator();
+  const leads = people(3, 'menu-refresh');
+  const gas = setUp(leads);
   gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2:A4, B2:B4, C2:C4)');
+  // What a sheet shows after CacheService dropped the record: the cells still say searching.
+  [2, 3, 4].forEach((row) => gas.sheet('Leads').put(row, 5, row === 2 ?
+    {v: PENDING, f: '=PRONTO_EMAIL(A2:A4, B2:B4, C2:C4)', spill: {rows: 3, columns: 1}} : {v: PENDING}));
+  gas.select('Leads', 'A1');
 
-  const outcomes = gas.recalculate('Leads');
+  const message = gas.call('refreshPendingCellsNow');
 
-  // The harness kills a custom function at 30 s, as Sheets does ("#ERROR! Exceeded maximum execution time").
-  assert.deepEqual(outcomes.map((o) => [o.killed, o.error]), [[false, null]]);
-  const pending = 'searching… recalculates later';
-  assert.deepEqual(gas.sheet('Leads').getRange('E2:E4').getValues(), [[pending], [pending], [pending]]);
-  assert.equal(gas.enrichRequests().length, 1);
-  assert.equal(JSON.parse(gas.enrichRequests()[0].payload).timeout_s, 25);
-  assert.equal(gas.enrichRequests()[0].status, 200);
-  assert.equal(gas.documentCache.items.size, 0, 'pending answers are not cached: the next calculation asks again');
-  t.diagnostic(`pending formula answered after ${outcomes[0].realMs} ms`);
+  assert.equal(message, 'Refreshed 1 formula cell(s) whose answers are in.');
+  const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
+  assert.deepEqual(column(gas, 'E2:E4'), expected);
+  assert.deepEqual(gas.spreadsheet.toasts.map((toast) => toast.message), [message]);
 });

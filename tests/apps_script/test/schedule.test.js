@@ -1,8 +1,9 @@
 'use strict';
-// Scheduled refresh: one trigger, /fill when the sheet is shared, else in-script chunks that resume.
+// The scheduled refresh: one per spreadsheet, run by its owner's Pronto timer, seen by every
+// editor, in the spreadsheet's time zone, within the trigger quota, logged with counts.
 const assert = require('node:assert/strict');
 const {after, before, test} = require('node:test');
-const {AppsScript} = require('../support/apps_script');
+const {AppsScript, DEFAULT_USER} = require('../support/apps_script');
 const {person} = require('../support/data');
 const {simulatedOutcomes, startStack} = require('../support/servers');
 
@@ -18,6 +19,8 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
+const ALICE = DEFAULT_USER;
+const BOB = 'bob@example.com';
 const HEADER = ['Prénom', 'NOM', 'Company Website', 'Email'];
 const KEPT = 'kept@example.com';
 
@@ -42,138 +45,227 @@ function expectedLookups(rows, from, to) {
   return keys;
 }
 
-function settings(url) {
-  return {PRONTO_FUNCTION_URL: url, PRONTO_FUNCTION_TOKEN: stack.token};
+function settings() {
+  return {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token};
 }
 
-test('scheduling installs exactly one trigger, scheduling again still one, unscheduling removes it', () => {
-  const gas = new AppsScript({sheets: {Leads: [HEADER], Other: [HEADER]}, documentProperties: settings(stack.functionUrl)});
+function smallSheet(tag, extra = {}) {
+  const rows = [0, 2, 4].map((i) => person(i, tag)).map((p) => [p.first, p.last, p.companyOrDomain, '']);
+  return new AppsScript({sheets: {Leads: [HEADER, ...rows], Other: [HEADER, ...rows]}, documentProperties: settings(), ...extra});
+}
 
-  const first = gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'hourly'});
-  assert.equal(first.triggers, 1);
-  assert.deepEqual(gas.scriptApp.triggers.map((t) => [t.getHandlerFunction(), t.spec.everyHours]), [['runScheduledRefresh', 1]]);
+test('two editors: the second sees the first\'s schedule and who owns it, cannot make a second one, and no second trigger exists', () => {
+  const gas = smallSheet('editors');
+  gas.callAs(ALICE, 'showScheduleDialog');
+  gas.callAs(ALICE, 'saveSchedule', {sheetName: 'Leads', frequency: 'daily', hour: 6, types: ['email']});
 
-  const second = gas.call('scheduleRefresh', {sheetName: 'Other', frequency: 'daily'});
-  assert.equal(second.triggers, 1);
-  assert.deepEqual(gas.scriptApp.triggers.map((t) => [t.getHandlerFunction(), t.spec.everyDays, t.spec.atHour]), [['runScheduledRefresh', 1, 5]]);
-  assert.equal(second.schedule.sheetName, 'Other');
-  assert.equal(second.schedule.frequency, 'daily');
+  gas.callAs(BOB, 'showScheduleDialog');
+  const bobSees = gas.callAs(BOB, 'getScheduleView');
 
-  const removed = gas.call('unscheduleRefresh');
-  assert.equal(removed.triggers, 0);
-  assert.equal(removed.schedule, null);
-  assert.equal(gas.scriptApp.triggers.length, 0);
-  assert.throws(() => gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'weekly'}),
-      /Choose how often to refresh: hourly or daily\./);
+  assert.deepEqual([bobSees.schedule.owner, bobSees.schedule.mine, bobSees.schedule.sheetName], [ALICE, false, 'Leads']);
+  assert.deepEqual([bobSees.timer.owner, bobSees.timer.mine, bobSees.timer.live], [ALICE, false, true]);
+  assert.throws(() => gas.callAs(BOB, 'saveSchedule', {sheetName: 'Other', frequency: 'every6h', types: ['email']}), {
+    message: `This spreadsheet's schedule belongs to ${ALICE}: only they can change or remove it (anyone can pause it or run it now). Ask them, or have them remove it so you can set your own.`,
+  });
+  assert.throws(() => gas.callAs(BOB, 'removeSchedule'), /belongs to person@example\.com: only they can remove it/);
+  assert.deepEqual(gas.triggersOf(BOB), [], 'Bob has no trigger: opening the dialog did not add one');
+  assert.deepEqual(gas.triggersOf(ALICE).map((t) => t.spec.functionName), ['onProntoTimer']);
+  assert.equal(gas.callAs(ALICE, 'getScheduleView').schedule.sheetName, 'Leads');
+
+  // Bob may pause it (nothing is spent), and that is logged.
+  const paused = gas.callAs(BOB, 'pauseSchedule', true);
+  assert.equal(paused.schedule.paused, true);
+  assert.deepEqual([paused.log[0].how, paused.log[0].by], ['pause', BOB]);
 });
 
-test('a triggered run on a sheet the function cannot open enriches in chunks, stops before 6 minutes, and the next run resumes there', async () => {
+test('saving twice keeps one trigger; a stale timer of someone else is taken over, with the schedule', () => {
+  const gas = smallSheet('takeover');
+  gas.callAs(ALICE, 'saveSchedule', {sheetName: 'Leads', frequency: 'every6h', types: ['email']});
+  gas.callAs(ALICE, 'saveSchedule', {sheetName: 'Other', frequency: 'daily', hour: 7, types: ['email', 'phone']});
+  assert.equal(gas.triggers.length, 1);
+
+  // Alice leaves: her trigger is gone (her account lost access), so her timer stops ticking.
+  gas.triggerRegistry.remove(gas.triggersOf(ALICE)[0].id);
+  gas.clock.advance(60 * 60000);
+  gas.callAs(BOB, 'showEnrichSidebar');
+
+  assert.deepEqual(gas.triggers.map((t) => t.owner), [BOB]);
+  const view = gas.callAs(BOB, 'getScheduleView');
+  assert.deepEqual([view.schedule.owner, view.schedule.mine, view.timer.owner], [BOB, true, BOB]);
+  assert.match(view.log[0].message, /^The Pronto timer of person@example\.com had stopped running; bob@example\.com's timer runs the schedule from now on\.$/);
+});
+
+test('frequencies fit the 90 minutes of trigger time a day, with the quota shown; an unknown one is refused', () => {
+  const gas = smallSheet('quota');
+  const view = gas.call('getScheduleView');
+
+  assert.deepEqual(view.frequencies.map((f) => [f.id, f.maxMinutesPerDay]), [
+    ['every2h', 48], ['every4h', 24], ['every6h', 16], ['every12h', 8], ['daily', 4],
+  ]);
+  view.frequencies.forEach((f) => assert.ok(f.maxMinutesPerDay + view.quota.reservedMinutes <= view.quota.minutesPerDay));
+  assert.deepEqual(view.quota, {minutesPerDay: 90, workspaceHoursPerDay: 6, reservedMinutes: 15});
+  assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'hourly', types: ['email']}),
+      {message: 'Choose how often to refresh: every 2 hours, every 4 hours, every 6 hours, every 12 hours, every day.'});
+  assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: []}), /Tick at least one of Email or Phone/);
+});
+
+test('a daily refresh runs at its hour in the spreadsheet\'s time zone, not UTC', async () => {
+  await stack.resetSimulator();
+  const gas = smallSheet('timezone', {timeZone: 'Asia/Tokyo'});
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: gas.sheet('Leads').dump()}, true);
+  const saved = gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', hour: 5, types: ['email']});
+  assert.match(saved.schedule.nextDue, / 05:00 GMT\+9$/);
+  assert.equal(saved.timeZone, 'Asia/Tokyo');
+  assert.equal(gas.triggers[0].spec.timeZone, 'Asia/Tokyo', 'the timer is created in the spreadsheet\'s time zone');
+
+  gas.advance(24 * 3600000);
+
+  const runs = gas.call('getScheduleView').log.filter((entry) => entry.how === 'schedule');
+  assert.equal(runs.length, 1, 'one run in 24 hours');
+  const tokyo = new Intl.DateTimeFormat('en-GB', {timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'});
+  assert.match(tokyo.format(new Date(runs[0].at)), /^05:0\d$/, 'at 05:00 in Tokyo');
+  assert.equal(runs[0].message, 'Filled by the Pronto function.');
+});
+
+test('a run the function cannot do is done here in chunks, stops well inside 6 minutes, and the next run resumes there; every run is logged with counts', async () => {
   await stack.resetSimulator();
   const rows = refreshRows();
   let gas = null;
   // Each /enrich call is made to take a minute of the execution's clock (the most UrlFetchApp waits).
   gas = new AppsScript({
     sheets: {Leads: [HEADER, ...rows]},
-    documentProperties: settings(stack.functionUrl),
+    documentProperties: settings(),
     onFetch: (entry) => {
-      if (entry.url.endsWith('/enrich')) gas.clock.advance(60000);
+      if (entry.url.endsWith('/enrich') && JSON.parse(entry.payload).contacts.length) gas.clock.advance(60000);
     },
   });
   await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, false);
-  gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'hourly'});
+  gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'every2h', types: ['email']});
   const sheet = gas.sheet('Leads');
 
-  const [run1] = gas.fireTimeTriggers();
+  const firstTicks = gas.advance(60000);
 
-  assert.equal(run1.error, null);
-  assert.equal(run1.killed, false, 'the run ended by itself inside the 6-minute limit');
+  const refresh = firstTicks.find((tick) => /schedule/.test(tick.value));
+  assert.ok(refresh, 'the first tick ran the refresh');
+  assert.equal(refresh.killed, false, 'the tick ended by itself inside the 6-minute limit');
+  assert.ok(refresh.ms < 5.5 * 60000, `it took ${refresh.ms / 60000} minutes of trigger time`);
   const fill = gas.fetches.filter((f) => f.url.endsWith('/fill'));
-  assert.equal(fill.length, 1, 'the function was asked to fill the sheet first');
-  assert.equal(fill[0].status, 403);
-  assert.equal(JSON.parse(fill[0].body).error.code, 'sheet_not_shared');
-  assert.equal(run1.value.mode, 'script');
-  assert.equal(run1.value.nextRow, 502);
-  assert.equal(run1.value.message, 'Stopped at row 502 to stay inside the 6-minute limit; the next run continues from there.');
-  assert.equal(gas.enrichRequests().length, 5, 'five chunks of 100 rows');
-  const header = sheet.getRange('A1:H1').getValues()[0];
-  assert.deepEqual(header, [...HEADER, 'Email status', 'Phone', 'Phone status', 'Pronto status']);
+  assert.deepEqual(fill.map((f) => [f.status, JSON.parse(f.body).error.code]), [[403, 'sheet_not_shared']]);
+  const chunks = gas.enrichRequests().length;
+  assert.equal(chunks, 4, 'four chunks of 100 rows, a minute each, in a 4-minute tick');
+  let view = gas.call('getScheduleView');
+  const nextRow = 2 + chunks * 100;
+  assert.equal(view.schedule.nextRow, nextRow);
+  assert.equal(view.log[0].message, `Stopped at row ${nextRow} to stay inside the time Apps Script gives a run; the next run continues from there.`);
+  assert.equal(view.log[0].level, 'ok');
   const statuses = sheet.getRange('H2:H801').getValues().map((r) => r[0]);
-  const emails = sheet.getRange('D2:D801').getValues().map((r) => r[0]);
   rows.forEach((row, i) => {
     if (row[3] === KEPT) {
-      assert.equal(emails[i], KEPT, `row ${i + 2} kept its email`);
       assert.equal(statuses[i], '', `row ${i + 2} was not touched`);
-    } else if (i < 500) {
+    } else if (i < nextRow - 2) {
       assert.match(statuses[i], row[1] ? /^(success|not_found)/ : /^invalid: Add the last name to this row\.$/, `row ${i + 2}`);
     } else {
       assert.equal(statuses[i], '', `row ${i + 2} waits for the next run`);
     }
   });
-  const firstHalf = expectedLookups(rows, 0, 500);
-  assert.equal((await stack.simulatorStats()).served, firstHalf.size);
+  const done = expectedLookups(rows, 0, nextRow - 2);
+  assert.equal((await stack.simulatorStats()).served, done.size);
+  const counts = view.log[0].counts;
+  assert.equal(counts.found + counts.notFound, [...rows.slice(0, nextRow - 2)].filter((r) => r[1] && r[3] !== KEPT).length);
 
-  const [run2] = gas.fireTimeTriggers();
+  // The second run goes on from row 402 to the end; the third one wraps to the top, finds
+  // rows 2–401 done, and finishes.
+  gas.advance(4 * 3600000);
 
-  assert.equal(run2.error, null);
-  assert.equal(run2.value.mode, 'script');
-  assert.equal(run2.value.complete, true);
-  assert.equal(run2.value.message, 'Every row was looked at.');
-  const enrichBodies = gas.enrichRequests().slice(5).map((r) => JSON.parse(r.payload));
-  assert.equal(enrichBodies[0].priority, 'background');
-  const finalStatuses = sheet.getRange('H2:H801').getValues().map((r) => r[0]);
-  rows.forEach((row, i) => {
-    if (row[3] !== KEPT) assert.notEqual(finalStatuses[i], '', `row ${i + 2} has a result`);
-  });
+  view = gas.call('getScheduleView');
+  const runs = view.log.filter((entry) => entry.how === 'schedule');
+  assert.equal(runs.length, 3, 'a run every two hours');
+  assert.equal(runs[1].message, 'Stopped at row 2 to stay inside the time Apps Script gives a run; the next run continues from there.');
+  assert.equal(runs[0].message, 'Every row was looked at.');
+  assert.ok(Math.abs(runs[1].at - runs[2].at - 2 * 3600000) < 60000, 'two hours apart');
+  assert.equal(view.schedule.nextRow, 0, 'the next run starts from the top');
+  const enrichBodies = gas.enrichRequests().map((r) => JSON.parse(r.payload));
+  assert.deepEqual(new Set(enrichBodies.map((b) => b.priority)), new Set(['background']));
   const stats = await stack.simulatorStats();
-  const all = expectedLookups(rows, 0, 800);
-  assert.equal(stats.served, all.size, 'every distinct person was looked up once, none twice');
+  assert.equal(stats.served, expectedLookups(rows, 0, 800).size, 'every distinct person was looked up once, none twice');
   assert.deepEqual(new Set(Object.values(stats.by_contact)), new Set([1]));
-  assert.equal(gas.call('getScheduleView').schedule.nextRow, 0, 'the next run starts from the top');
 });
 
-test('when the sheet is shared with the function, the triggered run has POST /fill do the work and writes nothing itself', async () => {
+test('the schedule uses the columns picked in the sidebar; without them its error says to pick them there', async () => {
   await stack.resetSimulator();
-  // Websites only, one row filled, one missing its last name.
-  const rows = [0, 2, 4, 6, 8].map((i) => person(i, 'shared')).map((p) => [p.first, p.last, p.companyOrDomain, '']);
-  rows[1][3] = KEPT;
-  rows[3][1] = '';
-  const gas = new AppsScript({sheets: {Leads: [HEADER, ...rows]}, documentProperties: settings(stack.functionUrl)});
-  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, true);
-  gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'daily', types: ['email', 'phone']});
-  const before = gas.sheet('Leads').dump();
+  const rows = [0, 1, 2].map((i) => person(i, 'picked')).map((p) => [p.first, p.last, p.companyOrDomain]);
+  const gas = new AppsScript({sheets: {Leads: [['Given', 'Family', 'Org or site'], ...rows]}, documentProperties: settings()});
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: gas.sheet('Leads').dump()}, false);
 
-  const [run] = gas.fireTimeTriggers();
+  assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: ['email']}),
+      {message: 'Pronto needs a first name and a last name column (or a full name column) and a company, website or LinkedIn column in "Leads". Headers found: "Given", "Family", "Org or site". Expected headers such as First name, Last name, Full name, Company, Website or LinkedIn (English or French): rename the columns, or pick them in Pronto ▸ Enrich rows (the schedule uses the columns picked there for this sheet).'});
 
-  assert.equal(run.error, null);
-  assert.equal(run.value.mode, 'server');
-  assert.deepEqual(gas.fetches.map((f) => [f.method, f.url, f.status]), [['POST', `${stack.functionUrl}/fill`, 200]]);
-  assert.deepEqual(JSON.parse(gas.fetches[0].payload), {
-    spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads', enrichment_type: ['email', 'phone'],
-  });
-  assert.equal(gas.fetches[0].headers.Authorization, `Bearer ${stack.token}`);
-  assert.equal(run.value.summary.rows, 5);
-  assert.equal(run.value.summary.skipped_filled, 1);
-  assert.deepEqual(gas.sheet('Leads').dump(), before, 'the script itself wrote nothing');
-  // The function wrote the results into the (emulated) spreadsheet itself.
-  const cells = await stack.spreadsheetCells(gas.spreadsheet.getId(), 'Leads');
-  const expected = simulatedOutcomes(rows.map(([firstname, lastname, site]) => (
-    site.includes('.') ? {firstname, lastname, domain: site} : {firstname, lastname, company_name: site})));
-  rows.forEach((row, i) => {
-    if (row[3] === KEPT || !row[1]) return;
-    assert.equal(cells.rows[i + 1][3], expected[i].email || '', `row ${i + 2} filled by the function`);
-  });
-  assert.equal((await stack.simulatorStats()).served, 3);
+  // The person picks the columns in the sidebar and starts (then cancels) a run: they are kept for this sheet.
+  const mapping = {first: 0, last: 1, full: -1, company: -1, domain: 2, linkedin: -1};
+  const run = gas.call('startRun', {sheetName: 'Leads', scope: 'sheet', firstRow: 2, lastRow: 4, mapping, types: ['email']});
+  gas.call('cancelRun', run.id);
+  const saved = gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: ['email']});
+  assert.equal(saved.mappingsPicked.Leads, true);
+
+  const view = gas.call('runScheduleNow');
+
+  assert.equal(view.log[0].how, 'run now');
+  assert.equal(view.log[0].message, 'Every row was looked at.');
+  const fill = gas.fetches.find((f) => f.url.endsWith('/fill') && !JSON.parse(f.payload).dry_run);
+  assert.deepEqual(JSON.parse(fill.payload).columns, {firstname: 'A', lastname: 'B', domain: 'C'}, 'the function was offered the same columns');
+  const expected = simulatedOutcomes(rows.map(([firstname, lastname, site]) => (site.includes('.') ? {firstname, lastname, domain: site} : {firstname, lastname, company_name: site})));
+  assert.deepEqual(gas.sheet('Leads').getRange('D2:D4').getValues().map((r) => r[0]), expected.map((o) => o.email || ''));
+  assert.deepEqual([view.log[0].counts.found, view.log[0].counts.notFound], [expected.filter((o) => o.email).length, expected.filter((o) => !o.email).length]);
 });
 
-test('a scheduled sheet that was renamed makes the run fail with a sentence saying how to fix it', () => {
-  const gas = new AppsScript({sheets: {Leads: [HEADER]}, documentProperties: settings(stack.functionUrl)});
-  gas.call('scheduleRefresh', {sheetName: 'Leads', frequency: 'hourly'});
-  gas.sheet('Leads').name = 'Prospects';
+test('Pause stops the runs, Resume brings them back', async () => {
+  const gas = smallSheet('pause');
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: gas.sheet('Leads').dump()}, true);
+  gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'every2h', types: ['email']});
+  gas.call('pauseSchedule', true);
 
-  const [run] = gas.fireTimeTriggers();
+  gas.advance(5 * 3600000);
+  assert.equal(gas.fetches.filter((f) => f.url.endsWith('/fill')).length, 0, 'nothing ran while paused');
 
-  const sentence = 'The scheduled sheet "Leads" was renamed or deleted: choose it again in Pronto ▸ Schedule refresh….';
-  assert.equal(run.error, sentence);
-  assert.equal(gas.call('getScheduleView').schedule.lastRun.message, sentence);
+  gas.call('pauseSchedule', false);
+  gas.advance(2 * 60000);
+  assert.equal(gas.fetches.filter((f) => f.url.endsWith('/fill')).length, 1);
+  assert.deepEqual(gas.call('getScheduleView').log.map((e) => e.how), ['schedule', 'resume', 'pause']);
+});
+
+test('a failed run shows as an error in the log, and fails the tick so that Google e-mails the owner', () => {
+  const gas = smallSheet('deleted');
+  gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'every2h', types: ['email']});
+  gas.spreadsheet.sheets = gas.spreadsheet.sheets.filter((sheet) => sheet.getName() !== 'Leads');
+
+  const ticks = gas.advance(60000);
+
+  const sentence = 'The scheduled sheet "Leads" was deleted: choose a sheet again in Pronto ▸ Schedule refresh….';
+  assert.equal(ticks[0].error, sentence);
+  const entry = gas.call('getScheduleView').log[0];
+  assert.deepEqual([entry.level, entry.message], ['error', sentence]);
+  assert.equal(gas.fetches.length, 0);
+});
+
+test('a due run the timer cannot start leaves a trace: a busy timer, or no trigger time left today', () => {
+  const gas = smallSheet('skipped');
+  gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'every2h', types: ['email']});
+  const timer = JSON.parse(gas.documentProperties.getProperty('PRONTO_TIMER'));
+  // A tick that was stopped mid-way still holds the timer for a few minutes.
+  gas.documentProperties.setProperty('PRONTO_TIMER', JSON.stringify({...timer, busyUntil: gas.clock.now() + 5 * 60000}));
+
+  const [busy] = gas.advance(60000);
+
+  assert.equal(busy.value, 'busy');
+  let log = gas.call('getScheduleView').log;
+  assert.deepEqual([log[0].how, log[0].level], ['skipped', 'warning']);
+  assert.match(log[0].message, /^Delayed: the previous tick of the Pronto timer was still working/);
+
+  // The day's trigger time is nearly used up (the timer counts its ticks).
+  const now = gas.clock.now();
+  gas.documentProperties.setProperty('PRONTO_TIMER', JSON.stringify({...timer, busyUntil: 0, usage: {since: now - 3600000, ms: 80 * 60000}}));
+  gas.advance(60000);
+  log = gas.call('getScheduleView').log;
+  assert.match(log[0].message, /^Skipped: the Pronto timer used the trigger time Google gives it for today/);
   assert.equal(gas.fetches.length, 0);
 });

@@ -1,22 +1,30 @@
 'use strict';
-// The sidebar's server side: the plan (mapping, estimate) and chunks written row by row.
+// The sidebar's server side: the plan (rows, columns, estimate, settings check) and runs
+// that write row by row, stop honestly, and outlive the sidebar.
 const assert = require('node:assert/strict');
 const {after, before, test} = require('node:test');
 const {AppsScript} = require('../support/apps_script');
-const {person} = require('../support/data');
+const {person, people} = require('../support/data');
 const {simulatedOutcomes, startStack} = require('../support/servers');
+const {waitFor} = require('../support/wait');
 
 let stack;
+let poorStack;
 
 before(async () => {
-  stack = await startStack({rate: 250});
+  [stack, poorStack] = await Promise.all([
+    startStack({rate: 250, sheets: true}),
+    // A function whose daily credit budget covers ten emails.
+    startStack({rate: 250, functionEnv: {PRONTO_DAILY_CREDIT_BUDGET: '30'}}),
+  ]);
 });
 
 after(async () => {
-  if (stack) await stack.stop();
+  await Promise.all([stack, poorStack].filter(Boolean).map((s) => s.stop()));
 });
 
 const HEADER = ['Prénom', 'NOM', 'Company Website', 'LinkedIn URL', 'E-mail'];
+const BAD_TOKEN = 'The access token is not valid. Copy the current token into Pronto ▸ Settings.';
 
 /**
  * 30 rows: 2 blank, 4 already filled, 2 missing a last name, 3 repeating an
@@ -40,53 +48,107 @@ function messyRows() {
   return rows;
 }
 
-function sheetWith(rows, options = {}) {
+function distinctRows(count, tag) {
+  return people(count, tag).map((p) => [p.first, p.last, p.companyOrDomain, '', '']);
+}
+
+function sheetWith(rows, options = {}, target = stack) {
   const gas = new AppsScript({
     sheets: {Leads: [HEADER, ...rows]},
-    documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+    documentProperties: {PRONTO_FUNCTION_URL: target.functionUrl, PRONTO_FUNCTION_TOKEN: target.token},
     ...options,
   });
   gas.sheet('Leads').maxColumns = HEADER.length;
   return gas;
 }
 
-test('the plan maps messy French and English headers and estimates before anything is spent', async () => {
+function contactOf([firstname, lastname, site]) {
+  return site.includes('.') ? {firstname, lastname, domain: site} : {firstname, lastname, company_name: site};
+}
+
+/** Runs a run to its end as the open sidebar does: one stepRun after another. */
+function drive(gas, view) {
+  let current = view;
+  for (let guard = 0; current.active && guard < 100; guard++) current = gas.call('stepRun', current.id);
+  return current;
+}
+
+function start(gas, plan, scope, types = ['email']) {
+  const choice = plan.choices[scope];
+  return gas.call('startRun', {sheetName: plan.sheetName, scope, firstRow: choice.firstRow, lastRow: choice.lastRow,
+    mapping: plan.mapping, types});
+}
+
+test('the plan maps messy French and English headers, offers the selected rows and the whole sheet with counts, and checks the settings for free', async () => {
   await stack.resetSimulator();
-  const gas = sheetWith(messyRows());
+  const gas = sheetWith(messyRows().concat(distinctRows(10, 'more')));
   gas.select('Leads', 'A2:E31');
 
-  const plan = gas.call('getSidebarPlan', {types: ['email']});
+  const plan = gas.call('getSidebarPlan', {types: ['email'], check: true});
 
   assert.deepEqual(plan.mapping, {first: 0, last: 1, full: -1, company: -1, domain: 2, linkedin: 3});
-  assert.equal(plan.selection, 'A2:E31');
-  assert.deepEqual([plan.firstRow, plan.lastRow, plan.headerRow], [2, 31, 1]);
-  assert.deepEqual(plan.estimate, {rows: 28, toEnrich: 19, filled: 4, duplicates: 3, invalid: 2, credits: 57});
-  assert.equal(plan.warning, '');
-  const both = gas.call('getSidebarPlan', {sheetName: 'Leads', firstRow: 2, lastRow: 31, types: ['email', 'phone']});
-  assert.equal(both.estimate.credits, 19 * 33);
-  assert.equal(gas.enrichRequests().length, 0, 'planning calls only /healthz');
+  assert.equal(plan.scope, 'selection');
+  assert.deepEqual([plan.choices.selection.label, plan.choices.selection.firstRow, plan.choices.selection.lastRow], ['A2:E31', 2, 31]);
+  assert.deepEqual(plan.choices.selection.estimate, {rows: 28, toEnrich: 19, filled: 4, duplicates: 3, invalid: 2, credits: 57});
+  assert.deepEqual([plan.choices.sheet.label, plan.choices.sheet.estimate.rows, plan.choices.sheet.estimate.toEnrich], ['rows 2–41', 38, 29]);
+  assert.deepEqual(plan.typeOptions, [{id: 'email', label: 'Email'}, {id: 'phone', label: 'Phone'}]);
+  assert.equal(plan.connection.ok, true);
+  assert.match(plan.connection.message, /^Connected: http:\/\/127\.0\.0\.1:\d+ accepts the shared token\. Credits spent today: 0 of 10,000,000\.$/);
+  assert.deepEqual(gas.connectionChecks().map((f) => f.status), [200], 'one POST /enrich with no contact');
+  assert.equal(gas.enrichRequests().length, 0, 'nothing looked up');
+  assert.equal((await stack.simulatorStats()).calls, 0);
+  const both = gas.call('getSidebarPlan', {types: ['email', 'phone'], selection: plan.choices.selection});
+  assert.equal(both.choices.selection.estimate.credits, 19 * 33);
+  const none = gas.call('getSidebarPlan', {types: [], selection: plan.choices.selection});
+  assert.deepEqual(none.types, []);
+  assert.equal(none.choices.selection.estimate.credits, 0);
+});
+
+test('one cell selected means the whole sheet is offered first (the cursor is not a choice of rows)', () => {
+  const gas = sheetWith(distinctRows(12, 'cursor'));
+  gas.select('Leads', 'C5');
+
+  const plan = gas.call('getSidebarPlan', {});
+
+  assert.equal(plan.scope, 'sheet');
+  assert.equal(plan.choices.selection.estimate.rows, 1);
+  assert.equal(plan.choices.sheet.estimate.rows, 12);
+});
+
+test('a wrong token is reported when the sidebar opens, with the way to Settings, before anything can be spent', async () => {
+  await stack.resetSimulator();
+  const gas = sheetWith(distinctRows(5, 'badtoken'), {documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: 'stale-token'}});
+
+  const plan = gas.call('getSidebarPlan', {check: true});
+
+  assert.deepEqual([plan.connection.ok, plan.connection.message, plan.connection.fix], [false, BAD_TOKEN, 'settings']);
+  assert.equal(gas.enrichRequests().length, 0);
   assert.equal((await stack.simulatorStats()).calls, 0);
 });
 
-test('a chunk writes each result on its own row as plain text, in output columns it adds', async () => {
+test('with no type ticked nothing can start: the server refuses too, and sends nothing', () => {
+  const gas = sheetWith(distinctRows(5, 'notype'));
+  const plan = gas.call('getSidebarPlan', {types: []});
+
+  assert.throws(() => start(gas, plan, 'sheet', []), {message: 'Tick at least one of Email or Phone to look something up: nothing was sent.'});
+  assert.equal(gas.fetches.length, 0);
+});
+
+test('a run writes each result on its own row as plain text, in output columns it adds, with every phone and its type', async () => {
   await stack.resetSimulator();
   const rows = messyRows();
   const gas = sheetWith(rows);
   gas.select('Leads', 'A2:E31');
   const plan = gas.call('getSidebarPlan', {types: ['email', 'phone']});
 
-  const summary = gas.call('enrichSidebarChunk', {sheetName: 'Leads', firstRow: 2, lastRow: 31, mapping: plan.mapping, types: ['email', 'phone']});
+  const view = drive(gas, start(gas, plan, 'selection', ['email', 'phone']));
 
-  assert.equal(summary.rows, 28);
-  assert.equal(summary.filled, 4);
-  assert.equal(summary.invalid, 2);
-  assert.equal(summary.duplicates, 3);
-  assert.equal(summary.found + summary.notFound, 22, '19 people and their 3 duplicates');
-  assert.equal(summary.calls, 1);
+  assert.equal(view.status, 'done');
+  assert.deepEqual(view.counts, {found: view.counts.found, notFound: 22 - view.counts.found, invalid: 2, pending: 0, failed: 0, overBudget: 0, changed: 0, filled: 4, duplicates: 3});
   const sheet = gas.sheet('Leads');
   assert.deepEqual(sheet.getRange('A1:I1').getValues()[0], [...HEADER, 'Email status', 'Phone', 'Phone status', 'Pronto status']);
-  assert.equal(sheet.getMaxColumns(), 9, 'four columns were added to the sheet');
   const written = sheet.getRange('E2:I31').getValues();
+  const expected = simulatedOutcomes(rows.map(contactOf));
   rows.forEach((row, i) => {
     const out = written[i];
     if (!row[0]) {
@@ -96,36 +158,102 @@ test('a chunk writes each result on its own row as plain text, in output columns
     } else if (!row[1]) {
       assert.deepEqual(out, ['', '', '', '', 'invalid: Add the last name to this row.'], `row ${i + 2}`);
     } else {
-      const contact = {firstname: row[0], lastname: row[1], domain: row[2]};
-      if (!row[2].includes('.')) {
-        delete contact.domain;
-        contact.company_name = row[2];
-      }
-      const [o] = simulatedOutcomes([contact]);
+      const o = expected[i];
       const found = Boolean(o.email || o.phones.length);
       assert.deepEqual(out, [
         o.email || '', o.email ? o.email_status : 'not_found',
-        o.phones[0] || '', o.phones.length ? 'valid' : 'not_found',
+        o.phones.join(', '), o.phones.length ? `valid${o.phone_shape === 'object' ? ' (mobile)' : ''}` : 'not_found',
         found ? 'success' : 'not_found: No email or phone found for this profile',
       ], `row ${i + 2}`);
     }
   });
+  assert.ok(written.some((out) => / \(mobile\)$/.test(out[3])), 'a phone Pronto typed shows its type');
   assert.ok(written.some((out) => String(out[2]).startsWith('+33')), 'phones are written as text, with their +');
   assert.equal(sheet.getRange('E2:I31').getFormulas().flat().filter(Boolean).length, 0, 'no formulas written');
   assert.equal((await stack.simulatorStats()).served, 19, 'duplicates were paid once');
+  assert.equal(gas.enrichRequests().length, 1, 'one chunk of 30 rows');
 });
 
-test('rows moved while Pronto was searching are left alone, then filled correctly by the next chunk', async () => {
+test('over the credit budget the run stops after the first chunk, says how many rows wait for tomorrow, and counts each outcome', async () => {
+  const rows = distinctRows(120, 'budget');
+  const gas = sheetWith(rows, {}, poorStack);
+  const plan = gas.call('getSidebarPlan', {types: ['email']});
+
+  const view = drive(gas, start(gas, plan, 'sheet'));
+
+  assert.equal(view.status, 'stopped');
+  assert.equal(gas.enrichRequests().length, 1, 'no chunk was sent after the one that hit the budget');
+  const {found, notFound, overBudget} = view.counts;
+  assert.equal(found + notFound + overBudget, 50, 'the first chunk: 50 rows');
+  assert.ok(found > 0 && found <= 10 && overBudget > 0, `${found} found with 30 credits, ${overBudget} over budget`);
+  assert.equal(view.waitingForTomorrow, overBudget + 70, 'the chunk\'s rows over budget, and the 70 rows not sent');
+  assert.equal(view.message, `The daily credit budget is used up: ${overBudget + 70} row(s) wait for tomorrow. Press Start again tomorrow (or once your admin raises the budget): rows already done are not paid again.`);
+  assert.deepEqual([view.creditsSpentToday, view.creditBudget], [found * 3, 30]);
+  assert.deepEqual([view.done, view.total, view.percent], [50, 120, 42]);
+  const statuses = gas.sheet('Leads').getRange('I2:I121').getValues().map((r) => String(r[0]));
+  assert.equal(statuses.filter((s) => s.startsWith('over_budget: ')).length, overBudget);
+  assert.equal(statuses.slice(50).filter(Boolean).length, 0, 'rows past the chunk were not touched');
+});
+
+test('closing the sidebar mid-run: the Pronto timer continues from the saved row, and reopening shows the run finished', async () => {
   await stack.resetSimulator();
-  const rows = Array.from({length: 6}, (unused, i) => {
-    const p = person(i, 'moved');
-    return [p.first, p.last, p.companyOrDomain, '', ''];
-  });
+  const rows = distinctRows(180, 'closed');
+  const gas = sheetWith(rows);
+  gas.call('showEnrichSidebar');
+  const plan = gas.call('getSidebarPlan', {types: ['email']});
+  const started = start(gas, plan, 'sheet');
+  const first = gas.call('stepRun', started.id);
+  assert.deepEqual([first.status, first.done, first.total], ['running', 50, 180]);
+
+  // The person closes the sidebar: no more steps. Time passes on the clock.
+  const ticks = gas.advance(5 * 60000);
+
+  assert.ok(ticks.some((tick) => /chunk/.test(tick.value)), 'a tick continued the run');
+  const reopened = gas.call('getSidebarPlan', {});
+  assert.equal(reopened.run.status, 'done');
+  assert.deepEqual([reopened.run.done, reopened.run.total, reopened.run.percent], [180, 180, 100]);
+  const expected = simulatedOutcomes(rows.map(contactOf));
+  const found = expected.filter((o) => o.email).length;
+  assert.deepEqual([reopened.run.counts.found, reopened.run.counts.notFound], [found, 180 - found]);
+  const emails = gas.sheet('Leads').getRange('E2:E181').getValues().map((r) => r[0]);
+  assert.deepEqual(emails, expected.map((o) => o.email || ''));
+  assert.equal((await stack.simulatorStats()).served, 180, 'each person paid once, by the page or the timer');
+  assert.equal(gas.enrichRequests().length, 4);
+  assert.equal(reopened.choices.sheet.estimate.toEnrich, 0, 'nothing is left to do');
+});
+
+test('a second Start while a run goes on is refused with who started it', () => {
+  const gas = sheetWith(distinctRows(120, 'twice'));
+  const plan = gas.call('getSidebarPlan', {types: ['email']});
+  start(gas, plan, 'sheet');
+
+  assert.throws(() => start(gas, plan, 'sheet'), {message: 'A run started by person@example.com is still going on "Leads": wait for it, or cancel it in this sidebar.'});
+});
+
+test('Cancel stops after the current chunk and keeps the rows done', async () => {
+  await stack.resetSimulator();
+  const gas = sheetWith(distinctRows(150, 'cancel'));
+  const plan = gas.call('getSidebarPlan', {types: ['email']});
+  const run = start(gas, plan, 'sheet');
+  gas.call('stepRun', run.id);
+
+  const cancelled = gas.call('cancelRun', run.id);
+
+  assert.deepEqual([cancelled.status, cancelled.done, cancelled.active], ['cancelled', 50, false]);
+  assert.equal(gas.call('stepRun', run.id).status, 'cancelled');
+  gas.advance(5 * 60000);
+  assert.equal(gas.enrichRequests().length, 1, 'neither the page nor the timer sent another chunk');
+  assert.equal(gas.sheet('Leads').getRange('I52').getValue(), '');
+});
+
+test('rows moved while Pronto was searching are left alone, then filled correctly by the next run', async () => {
+  await stack.resetSimulator();
+  const rows = distinctRows(6, 'moved');
   let gas = null;
   let sorted = false;
   gas = sheetWith(rows, {
     onFetch: (entry) => {
-      if (!entry.url.endsWith('/enrich') || sorted) return;
+      if (!entry.url.endsWith('/enrich') || !JSON.parse(entry.payload).contacts.length || sorted) return;
       // The person sorts rows 3 and 4 while the lookup runs.
       sorted = true;
       const sheet = gas.sheet('Leads');
@@ -134,35 +262,64 @@ test('rows moved while Pronto was searching are left alone, then filled correctl
       sheet.rows[3] = swap;
     },
   });
-  const mapping = gas.call('getSidebarPlan', {sheetName: 'Leads', firstRow: 2, lastRow: 7}).mapping;
+  const plan = gas.call('getSidebarPlan', {types: ['email']});
 
-  const first = gas.call('enrichSidebarChunk', {sheetName: 'Leads', firstRow: 2, lastRow: 7, mapping, types: ['email']});
+  const firstRun = drive(gas, start(gas, plan, 'sheet'));
 
-  assert.equal(first.changed, 2);
+  assert.equal(firstRun.counts.changed, 2);
   const sheet = gas.sheet('Leads');
   assert.equal(sheet.value('I3'), '', 'nothing written on the moved row 3');
   assert.equal(sheet.value('I4'), '', 'nothing written on the moved row 4');
 
-  const second = gas.call('enrichSidebarChunk', {sheetName: 'Leads', firstRow: 2, lastRow: 7, mapping, types: ['email']});
+  const secondRun = drive(gas, start(gas, gas.call('getSidebarPlan', {types: ['email']}), 'sheet'));
 
-  assert.equal(second.changed, 0);
-  assert.equal(second.filled + second.found + second.notFound, 6);
+  assert.equal(secondRun.counts.changed, 0);
+  assert.equal(secondRun.counts.filled + secondRun.counts.found + secondRun.counts.notFound, 6);
   for (const rowNumber of [3, 4]) {
-    const [first, last, site] = sheet.getRange(`A${rowNumber}:C${rowNumber}`).getValues()[0];
-    const [o] = simulatedOutcomes([site.includes('.') ? {firstname: first, lastname: last, domain: site} : {firstname: first, lastname: last, company_name: site}]);
+    const [o] = simulatedOutcomes([contactOf(sheet.getRange(`A${rowNumber}:C${rowNumber}`).getValues()[0])]);
     assert.equal(sheet.value(`E${rowNumber}`), o.email || '', `row ${rowNumber} has its own person's email`);
   }
 });
 
-test('values that Sheets would turn into formulas or numbers are written so they stay text', () => {
-  const gas = sheetWith([]);
-  const plainText = gas.global('plainText_');
-  const sheet = gas.sheet('Leads');
-  sheet.maxColumns = 26;
-  const values = ['=HYPERLINK("http://x","y")', '+33612345678', '0612345678', '@handle', '-5', 'ada@acme.io', "'quoted"];
+test('when the function can open the spreadsheet, the run is POST /fill on the chosen rows; it goes on after Apps Script stops waiting, and reopening shows it finished', async () => {
+  await stack.resetSimulator();
+  await stack.configureSimulator({latency_ms: 800});
+  try {
+    const rows = distinctRows(40, 'server');
+    // UrlFetchApp stops waiting after about a minute at Google; 2 s here, with a fill that lasts longer.
+    const gas = sheetWith(rows, {fetchTimeoutMs: 2000});
+    await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, true);
+    gas.linkToEmulator(stack.sheetsUrl, stack.functionUrl);
+    gas.select('Leads', 'A2:E31');
+    const plan = gas.call('getSidebarPlan', {types: ['email']});
 
-  sheet.getRange(2, 1, 1, values.length).setValues([values.map((value) => plainText(value))]);
+    const view = start(gas, plan, 'selection');
 
-  assert.deepEqual(sheet.getRange(2, 1, 1, values.length).getValues()[0], values);
-  assert.deepEqual(sheet.getRange(2, 1, 1, values.length).getFormulas()[0], values.map(() => ''));
+    assert.deepEqual([view.mode, view.status, view.total, view.error], ['server', 'running', 30, null]);
+    const fills = gas.fetches.filter((f) => f.url.endsWith('/fill'));
+    assert.deepEqual(fills.map((f) => f.status), [200, 'timeout'], 'a dry run, then the fill Apps Script stopped waiting for');
+    assert.deepEqual(JSON.parse(fills[1].payload), {
+      spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads', enrichment_type: ['email'], first_row: 2, last_row: 31,
+      columns: {firstname: 'A', lastname: 'B', domain: 'C', linkedin_url: 'D'},
+    });
+    // The sidebar is closed; the function goes on, writing into the spreadsheet.
+    await waitFor(async () => {
+      const cells = await stack.spreadsheetCells(gas.spreadsheet.getId(), 'Leads');
+      return cells.rows.slice(1, 31).every((row) => row[8] && row[8] !== 'pending: queued for the Pronto function');
+    }, {timeoutMs: 60000, what: 'the function to fill rows 2–31'});
+
+    const reopened = gas.call('getSidebarPlan', {});
+
+    assert.equal(reopened.run.status, 'done');
+    assert.deepEqual([reopened.run.done, reopened.run.total], [30, 30]);
+    const expected = simulatedOutcomes(rows.map(contactOf));
+    const found = expected.slice(0, 30).filter((o) => o.email).length;
+    assert.deepEqual([reopened.run.counts.found, reopened.run.counts.notFound], [found, 30 - found]);
+    const emails = gas.sheet('Leads').getRange('E2:E41').getValues().map((r) => r[0]);
+    assert.deepEqual(emails.slice(0, 30), expected.slice(0, 30).map((o) => o.email || ''));
+    assert.deepEqual(emails.slice(30), Array(10).fill(''), 'rows outside the selection were left alone');
+    assert.equal(gas.enrichRequests().length, 0, 'Apps Script looked nobody up itself');
+  } finally {
+    await stack.configureSimulator({latency_ms: 20});
+  }
 });

@@ -1,0 +1,46 @@
+'use strict';
+// A sidebar run collects the rows Pronto was still searching before it says Done.
+const assert = require('node:assert/strict');
+const {after, before, test} = require('node:test');
+const {AppsScript} = require('../support/apps_script');
+const {people} = require('../support/data');
+const {simulatedOutcomes, startStack} = require('../support/servers');
+
+let stack;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  if (stack) await stack.stop();
+});
+
+test('rows Pronto was still searching when a chunk ended are asked again (for free) before the run says Done', async () => {
+  // Pronto takes 42 s: longer than the 40 s a chunk waits.
+  await stack.configureSimulator({latency_ms: 42000});
+  const leads = people(5, 'collect');
+  const gas = new AppsScript({
+    sheets: {Leads: [['First name', 'Last name', 'Company or website'], ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]},
+    documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+  });
+  const plan = gas.call('getSidebarPlan', {types: ['email']});
+  const started = gas.call('startRun', {sheetName: 'Leads', scope: 'sheet', firstRow: 2, lastRow: 6, mapping: plan.mapping, types: ['email']});
+
+  const afterChunk = gas.call('stepRun', started.id);
+
+  assert.deepEqual([afterChunk.status, afterChunk.active, afterChunk.counts.pending], ['collecting', true, 5]);
+  assert.deepEqual(new Set(gas.sheet('Leads').getRange('H2:H6').getValues().map((r) => r[0])),
+      new Set(['pending: still searching; run again in a minute to collect it (no extra credit)']));
+
+  const collected = gas.call('stepRun', started.id);
+
+  assert.deepEqual([collected.status, collected.active, collected.counts.pending, collected.message], ['done', false, 0, '']);
+  const expected = simulatedOutcomes(leads.map((p) => p.contact));
+  assert.deepEqual(gas.sheet('Leads').getRange('D2:D6').getValues().map((r) => r[0]), expected.map((o) => o.email || ''));
+  const found = expected.filter((o) => o.email).length;
+  assert.deepEqual([collected.counts.found, collected.counts.notFound], [found, 5 - found]);
+  const stats = await stack.simulatorStats();
+  assert.equal(stats.calls, 5, 'asking again cost nothing: Pronto saw each person once');
+  assert.equal(gas.enrichRequests().length, 2);
+});
