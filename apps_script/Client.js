@@ -14,22 +14,14 @@ const MAX_CONTACTS_PER_CALL = 1000;
 const FETCH_GIVES_UP_MS = 55000;
 
 /**
- * One contact's answer from POST /enrich.
- * @typedef {Object} EnrichResult
- * @property {string} status success, not_found, invalid, pending, failed or over_budget.
- * @property {?string} email
- * @property {?string} email_status
- * @property {Array<{number: string, type: ?string}>} phones
- * @property {?string} phone_status
- * @property {?string} message
- * @property {boolean} [cached]
- */
-
-/**
  * The body of a 200 from POST /enrich.
  * @typedef {Object} EnrichAnswer
- * @property {Array<EnrichResult>} results In the order of the contacts sent.
+ * @property {Array<*>} results In the order of the contacts sent: each with its status,
+ *     the values found (email, phones, personal_email and their statuses), its message,
+ *     and `types`: each type's own status and message (resultFromAnswer_ reads them).
  * @property {Object<string, number>} stats Counts kept by the function.
+ * @property {Array<{code: string, message: string}>} [notices] Account-level conditions,
+ *     said once per call (personal emails paused for lack of consent, the budget spent).
  */
 
 /**
@@ -200,8 +192,8 @@ function parseAnswer_(response, baseUrl, path) {
 
 /**
  * One POST /enrich call (at most MAX_CONTACTS_PER_CALL contacts).
- * @param {Array<Contact>} contacts The contacts, in order.
- * @param {Array<string>} types ['email'], ['phone'] or both.
+ * @param {Array<Object<string, string>>} contacts The contacts as sent (requestContact_), in order.
+ * @param {Array<string>} types The types to find for every one of them.
  * @param {CallOptions} options Priority, timeout and authentication.
  * @return {EnrichAnswer} The answer, one result per contact in the same order.
  */
@@ -222,7 +214,7 @@ function enrichOnce_(contacts, types, options) {
 
 /**
  * A sentence for a row whose lookup failed or went over budget.
- * @param {EnrichResult} result The row's result.
+ * @param {{status: string, message: ?string}} result The row's (or type's) result.
  * @return {string} What happened and what to do.
  */
 function describeRowFailure_(result) {

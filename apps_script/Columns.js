@@ -1,49 +1,91 @@
 /**
- * Columns: the sheet vocabulary. Which enrichment types exist, which column holds
- * what (from the header row, in English or French, whatever the case, accents,
- * spaces or punctuation: "Prénom", "NOM", "Company Website"), and the output
- * columns results go to.
+ * Columns: which enrichment types exist, which column of a sheet holds what, and the
+ * output columns results go to, all from the one vocabulary (VOCABULARY, generated from
+ * function/pronto_sheets/vocabulary.json).
  *
- * Every such rule lives here, in Contacts.js or in Rows.js's constants, so that one
- * generated vocabulary file can replace them (issue 8).
+ * Header detection takes the function's steps (function/pronto_sheets/sheets/columns.py):
+ * headers are folded (case, accents, spaces and punctuation away: "Prénom", "PRENOM" and
+ * "pré-nom" are all "prenom") and matched against the synonyms in English, French,
+ * Spanish and German; the header row is the first of the top rows that names the people
+ * (first and last name, or a full name) and one way to find them (company, website or
+ * LinkedIn); left to right, the first column of a field wins; an explicit mapping (a
+ * header text or a column letter per field) overrides detection.
  */
 
 /**
- * One kind of lookup Pronto does.
- * @typedef {Object} EnrichmentType
- * @property {string} id What POST /enrich takes in enrichment_type.
+ * One kind of lookup Pronto does (an entry of VOCABULARY.enrichment_types).
+ * @typedef {Object} TypeInfo
+ * @property {string} name What POST /enrich takes in enrichment_type.
  * @property {string} label What the sidebar and the schedule call it.
- * @property {Array<string>} words How a formula's types argument may name it (folded).
- * @property {string} creditsField The /healthz field giving its cost per answer found.
- * @property {number} defaultCredits Its cost when the function does not say.
+ * @property {boolean} needs_linkedin Whether Pronto needs a LinkedIn URL for it.
+ * @property {number} default_credits Its cost when the function does not say.
+ * @property {string} data_column The output field of its value.
+ * @property {string} status_column The output field of its status.
  */
 
 /**
- * The enrichment types, in the order the sidebar and the schedule offer them (their
- * checkboxes are generated from this list; adding a type is one entry here).
- * @type {Array<EnrichmentType>}
+ * Where a sheet keeps its inputs and outputs; columns are 0-based indexes, by the
+ * vocabulary's field names (firstname, lastname, full_name, company_name, domain,
+ * linkedin_url; email, email_status, …, pronto_status).
+ * @typedef {Object} ColumnMap
+ * @property {number} headerRow The 0-based index of the header row in the rows read.
+ * @property {Array<string>} headers The header row's texts.
+ * @property {Object<string, number>} inputs The input columns found.
+ * @property {Object<string, number>} outputs The output columns the sheet already has.
  */
-const ENRICHMENT_TYPES = [
-  {id: 'email', label: 'Email', words: ['email', 'emails', 'e-mail', 'e-mails', 'mail'],
-    creditsField: 'credits_per_email', defaultCredits: 3},
-  {id: 'phone', label: 'Phone', words: ['phone', 'phones', 'tel', 'telephone', 'mobile'],
-    creditsField: 'credits_per_phone', defaultCredits: 30},
-];
 
 /**
- * The enrichment type ids.
- * @return {Array<string>} e.g. ['email', 'phone'].
+ * What detecting the columns of some rows gave.
+ * @typedef {Object} Detection
+ * @property {?ColumnMap} map The column map, or null when the rows cannot be mapped.
+ * @property {number} headerRow The header row found, or the row that came closest (-1: none).
+ * @property {Array<string>} missing What is missing, in words (empty when mapped).
+ * @property {Array<string>} headers The texts of that row.
+ */
+
+/** The full name: the input field split into first and last name. */
+const FULL_NAME_FIELD = 'full_name';
+/** The output field of the row's status. */
+const PRONTO_STATUS_FIELD = 'pronto_status';
+
+/**
+ * The enrichment types, in the vocabulary's order (email, phone, personal email): the
+ * sidebar's and the schedule's checkboxes, the formulas' types, the estimates.
+ * @return {Array<TypeInfo>} The types.
+ */
+function enrichmentTypes_() {
+  return VOCABULARY.enrichment_types;
+}
+
+/**
+ * The enrichment type names.
+ * @return {Array<string>} e.g. ['email', 'phone', 'personal_email'].
  */
 function enrichmentTypeIds_() {
-  return ENRICHMENT_TYPES.map(function(type) {
-    return type.id;
+  return enrichmentTypes_().map(function(type) {
+    return type.name;
   });
 }
 
 /**
- * The known types among those asked, in the list's order; throws when none is left,
- * so that nothing is ever sent with a type the person did not choose.
- * @param {*} types The types asked (an array of ids).
+ * One enrichment type.
+ * @param {string} name Its name.
+ * @return {TypeInfo} The type; throws for an unknown name.
+ */
+function typeInfo_(name) {
+  const found = enrichmentTypes_().filter(function(type) {
+    return type.name === name;
+  })[0];
+  if (!found) {
+    throw new Error('Unknown enrichment type "' + name + '".');
+  }
+  return found;
+}
+
+/**
+ * The known types among those asked, in the vocabulary's order; throws when none is
+ * left, so that nothing is ever sent with a type the person did not choose.
+ * @param {*} types The types asked (an array of names).
  * @return {Array<string>} The types, at least one.
  */
 function checkedTypes_(types) {
@@ -52,177 +94,293 @@ function checkedTypes_(types) {
     return asked.indexOf(id) !== -1;
   });
   if (!known.length) {
-    throw new Error('Tick at least one of ' + ENRICHMENT_TYPES.map(function(type) {
+    throw new Error('Tick at least one of ' + inWords_(enrichmentTypes_().map(function(type) {
       return type.label;
-    }).join(' or ') + ' to look something up: nothing was sent.');
+    }), ' or ') + ' to look something up: nothing was sent.');
   }
   return known;
 }
 
 /**
- * A list of type ids in words ("email and phone").
- * @param {Array<string>} types The ids.
+ * Words joined as people write them: "a", "a or b", "a, b or c".
+ * @param {Array<string>} words The words.
+ * @param {string} last The last joiner (' and ', ' or ').
+ * @return {string} The phrase.
+ */
+function inWords_(words, last) {
+  return words.length > 1 ? words.slice(0, -1).join(', ') + last + words[words.length - 1] :
+    words.join('');
+}
+
+/**
+ * A list of type names in words ("email and personal email").
+ * @param {Array<string>} types The names.
  * @return {string} The labels, lower case, joined.
  */
 function typesInWords_(types) {
-  const labels = ENRICHMENT_TYPES.filter(function(type) {
-    return types.indexOf(type.id) !== -1;
+  return inWords_(enrichmentTypes_().filter(function(type) {
+    return types.indexOf(type.name) !== -1;
   }).map(function(type) {
     return type.label.toLowerCase();
-  });
-  return labels.length > 1 ? labels.slice(0, -1).join(', ') + ' and ' + labels[labels.length - 1] :
-    labels.join('');
+  }), ' and ');
 }
 
-/** Input roles, in the order the sidebar shows them. */
-const INPUT_ROLES = ['first', 'last', 'full', 'company', 'domain', 'linkedin'];
-
-/** Header synonyms of each input role, already folded (see headerKey_). */
-const HEADER_SYNONYMS = {
-  first: ['firstname', 'first', 'prenom', 'givenname', 'forename'],
-  last: ['lastname', 'last', 'nom', 'surname', 'familyname', 'nomdefamille'],
-  full: ['fullname', 'name', 'nomcomplet', 'contactname'],
-  company: ['company', 'companyname', 'organisation', 'organization', 'societe',
-    'entreprise', 'employer', 'account', 'accountname'],
-  domain: ['domain', 'website', 'companywebsite', 'url', 'siteweb', 'site',
-    'companydomain', 'web', 'siteinternet', 'companyorwebsite', 'companyordomain',
-    'websiteorcompany', 'societeousite', 'entrepriseousite'],
-  linkedin: ['linkedin', 'linkedinurl', 'profile', 'linkedinprofile', 'profileurl',
-    'linkedinprofileurl', 'profillinkedin'],
-};
-
-/** Output columns, in the order they are appended when missing. */
-const OUTPUT_HEADERS = ['Email', 'Email status', 'Phone', 'Phone status', 'Pronto status'];
-
-/** The field names POST /fill's "columns" takes for each input role. */
-const FILL_COLUMN_FIELDS = {
-  first: 'firstname', last: 'lastname', full: 'full_name', company: 'company_name',
-  domain: 'domain', linkedin: 'linkedin_url',
-};
-
-/** Folded output headers to the field each one receives. */
-const OUTPUT_FIELDS = {
-  email: 'email',
-  emailstatus: 'emailStatus',
-  phone: 'phone',
-  phonestatus: 'phoneStatus',
-  prontostatus: 'status',
-};
-
 /**
- * Which 0-based column holds each input role (-1 when absent).
- * @typedef {Object} ColumnMapping
- * @property {number} first
- * @property {number} last
- * @property {number} full
- * @property {number} company
- * @property {number} domain
- * @property {number} linkedin
- */
-
-/**
- * Which 0-based column receives each output field (-1 when absent).
- * @typedef {Object} OutputColumns
- * @property {number} email
- * @property {number} emailStatus
- * @property {number} phone
- * @property {number} phoneStatus
- * @property {number} status
- */
-
-/**
- * Folds a header for matching: no accents, no case, no spaces or punctuation.
+ * Folds a header for matching (vocabulary.py fold_header).
  * @param {*} header The header cell.
  * @return {string} e.g. "Prénom " → "prenom", "Company Website" → "companywebsite".
  */
-function headerKey_(header) {
-  return foldText_(cellText_(header)).replace(/[^a-z0-9]/g, '');
+function foldHeader_(header) {
+  return foldText_(String(header || '')).replace(/ /g, '').replace(/[^a-z0-9]+/g, '');
 }
 
 /**
- * Maps the input roles to columns from the header row.
- * @param {Array<*>} headers The header row's values.
- * @return {ColumnMapping} The mapping (-1 for roles without a column).
+ * Folded header texts to the field each names, from the vocabulary's synonyms.
+ * @return {Object<string, string>} e.g. {prenom: 'firstname', courriel: 'email', …}.
  */
-function detectColumns_(headers) {
-  /** @type {Object<string, number>} */
-  const mapping = {};
-  INPUT_ROLES.forEach(function(role) {
-    mapping[role] = -1;
+function headerFields_() {
+  /** @type {Object<string, string>} */
+  const fields = {};
+  Object.keys(VOCABULARY.header_synonyms).forEach(function(field) {
+    VOCABULARY.header_synonyms[field].forEach(function(/** @type {string} */ synonym) {
+      fields[foldHeader_(synonym)] = field;
+    });
   });
-  const keys = headers.map(headerKey_);
-  INPUT_ROLES.forEach(function(role) {
-    /** @type {Array<string>} */
-    const synonyms = HEADER_SYNONYMS[/** @type {keyof HEADER_SYNONYMS} */ (role)];
-    for (let rank = 0; rank < synonyms.length && mapping[role] === -1; rank++) {
-      const index = keys.indexOf(synonyms[rank]);
-      if (index !== -1 && Object.values(mapping).indexOf(index) === -1) {
-        mapping[role] = index;
-      }
+  return fields;
+}
+
+/**
+ * Whether a field is one of the inputs (a name, company, website or LinkedIn).
+ * @param {string} field The field.
+ * @return {boolean} True for an input.
+ */
+function isInputField_(field) {
+  return VOCABULARY.input_fields.indexOf(field) !== -1;
+}
+
+/**
+ * A cell of a row as text ('' past the row's end or for an absent column).
+ * @param {Array<*>} row The row's values.
+ * @param {number|undefined} index A 0-based column, or undefined.
+ * @return {string} The text.
+ */
+function rowCell_(row, index) {
+  if (index === undefined || index === null || index < 0 || index >= row.length) {
+    return '';
+  }
+  return cellText_(row[index]);
+}
+
+/**
+ * Where one override ("firstname": "Given" or "C") points.
+ * @param {string} key The override's key (a field, or one of its other names).
+ * @param {*} value A header text or a column letter.
+ * @param {Array<string>} headers The row's texts.
+ * @return {{field: string, column: number}} The field and its column (-1 when not found).
+ */
+function overrideTarget_(key, value, headers) {
+  const keys = VOCABULARY.column_override_keys;
+  const field = keys[String(key).trim().toLowerCase()];
+  if (!field) {
+    throw new Error('Unknown column "' + key + '": use some of ' + Object.keys(keys).sort()
+        .join(', ') + '.');
+  }
+  if (typeof value !== 'string' || !value.trim()) {
+    throw new Error('The column for ' + key + ' must be a header text or a column letter such as "C".');
+  }
+  const wanted = foldHeader_(value);
+  for (let index = 0; index < headers.length; index++) {
+    if (wanted && foldHeader_(headers[index]) === wanted) {
+      return {field: field, column: index};
     }
-  });
-  return /** @type {ColumnMapping} */ (/** @type {*} */ (mapping));
+  }
+  if (/^[A-Za-z]{1,3}$/.test(value.trim())) {
+    return {field: field, column: columnNumber_(value.trim()) - 1};
+  }
+  return {field: field, column: -1};
 }
 
 /**
- * Tells whether a mapping is enough to build contacts: a first and last name
- * (or a full name), and a company, domain or LinkedIn column.
- * @param {ColumnMapping} mapping The mapping.
- * @return {string} '' when usable, otherwise what is missing, in words.
+ * The map one row gives as a header row, how many headers it recognised, and what it lacks.
+ * @param {number} rowIndex The row's 0-based index.
+ * @param {Array<*>} row The row's values.
+ * @param {Object<string, *>} overrides Explicit columns.
+ * @param {Object<string, string>} known Folded headers to fields.
+ * @return {{map: ColumnMap, recognised: number, missing: Array<string>}} The candidate.
  */
-function mappingProblem_(mapping) {
+function headerCandidate_(rowIndex, row, overrides, known) {
+  const headers = row.map(function(unused, index) {
+    return rowCell_(row, index);
+  });
+  /** @type {Object<string, number>} */
+  const inputs = {};
+  /** @type {Object<string, number>} */
+  const outputs = {};
+  let recognised = 0;
+  headers.forEach(function(header, index) {
+    const field = header ? known[foldHeader_(header)] : undefined;
+    if (!field) {
+      return;
+    }
+    const target = isInputField_(field) ? inputs : outputs;
+    if (!(field in target)) {
+      target[field] = index;
+    }
+    recognised++;
+  });
+  /** @type {Array<string>} */
+  const notFound = [];
+  Object.keys(overrides).forEach(function(key) {
+    const target = overrideTarget_(key, overrides[key], headers);
+    if (target.column === -1) {
+      notFound.push('the column "' + overrides[key] + '" (for ' + key + ')');
+      return;
+    }
+    recognised++;
+    (isInputField_(target.field) ? inputs : outputs)[target.field] = target.column;
+  });
   const missing = [];
-  const hasNames = (mapping.first !== -1 && mapping.last !== -1) || mapping.full !== -1;
-  if (!hasNames) {
+  if (!('firstname' in inputs && 'lastname' in inputs) && !(FULL_NAME_FIELD in inputs)) {
     missing.push('a first name and a last name column (or a full name column)');
   }
-  if (mapping.company === -1 && mapping.domain === -1 && mapping.linkedin === -1) {
+  if (!VOCABULARY.header_anchors.some(function(/** @type {string} */ anchor) {
+    return anchor in inputs;
+  })) {
     missing.push('a company, website or LinkedIn column');
   }
-  return missing.join(' and ');
+  return {
+    map: {headerRow: rowIndex, headers: headers, inputs: inputs, outputs: outputs},
+    recognised: recognised,
+    missing: missing.concat(notFound),
+  };
 }
 
 /**
- * Finds the header row: of the first rows, the one whose cells match the most
- * known headers.
- * @param {Array<Array<*>>} topRows The first rows of the sheet (up to 10).
- * @return {number} The 0-based index of the header row, or -1 when none matches.
+ * Detects the columns of a sheet from its top rows: the header row is the first of
+ * them (VOCABULARY.header_scan_rows) that maps names and an anchor.
+ * @param {Array<Array<*>>} rows The sheet's values, row by row (the top ones suffice).
+ * @param {Object<string, *>} [overrides] Explicit columns by field: a header text or a letter.
+ * @return {Detection} The map, or what came closest and what it lacks.
  */
-function findHeaderRow_(topRows) {
-  let best = -1;
-  let bestScore = 0;
-  topRows.forEach(function(row, index) {
-    const mapping = detectColumns_(row);
-    const score = INPUT_ROLES.filter(function(role) {
-      return mapping[/** @type {keyof ColumnMapping} */ (role)] !== -1;
-    }).length;
-    if (score > bestScore) {
-      best = index;
-      bestScore = score;
+function detectColumns_(rows, overrides) {
+  const known = headerFields_();
+  /** @type {?{recognised: number, missing: Array<string>, map: ColumnMap}} */
+  let best = null;
+  const scan = rows.slice(0, VOCABULARY.header_scan_rows);
+  for (let index = 0; index < scan.length; index++) {
+    const row = scan[index] || [];
+    if (!row.some(function(unused, column) {
+      return Boolean(rowCell_(row, column));
+    })) {
+      continue;
     }
-  });
-  return best;
+    const candidate = headerCandidate_(index, row, overrides || {}, known);
+    if (!candidate.missing.length) {
+      return {map: candidate.map, headerRow: index, missing: [], headers: candidate.map.headers};
+    }
+    if (best === null || candidate.recognised > best.recognised) {
+      best = candidate;
+    }
+  }
+  if (best === null) {
+    return {map: null, headerRow: -1, missing: ['a header row'], headers: []};
+  }
+  return {map: null, headerRow: best.map.headerRow, missing: best.missing,
+    headers: best.map.headers};
 }
 
 /**
- * Finds the output columns already present in the header row.
+ * The output columns a row of headers already has (Email, Courriel, Statut Pronto…).
  * @param {Array<*>} headers The header row's values.
- * @return {OutputColumns} The columns (-1 for those missing).
+ * @return {Object<string, number>} Output fields to 0-based columns.
  */
 function findOutputColumns_(headers) {
+  const known = headerFields_();
   /** @type {Object<string, number>} */
-  const columns = {email: -1, emailStatus: -1, phone: -1, phoneStatus: -1, status: -1};
+  const outputs = {};
   headers.forEach(function(header, index) {
-    const field = OUTPUT_FIELDS[/** @type {keyof OUTPUT_FIELDS} */ (headerKey_(header))];
-    if (field && columns[field] === -1) {
-      columns[field] = index;
+    const text = cellText_(header);
+    const field = text ? known[foldHeader_(text)] : undefined;
+    if (field && !isInputField_(field) && !(field in outputs)) {
+      outputs[field] = index;
     }
   });
-  return /** @type {OutputColumns} */ (/** @type {*} */ (columns));
+  return outputs;
 }
 
 /**
- * Turns a 0-based column index into its letter ("A", "Z", "AA").
+ * First and last name from one cell: "Ada Lovelace", "Lovelace, Ada"; the first word
+ * is the first name and the rest the last name; one word gives no last name.
+ * @param {string} text The full name.
+ * @return {{first: string, last: string}} The parts ('' when absent).
+ */
+function splitFullName_(text) {
+  const full = squeezeSpaces_(String(text || ''));
+  const comma = full.indexOf(',');
+  if (comma !== -1) {
+    return {first: squeezeSpaces_(full.slice(comma + 1)), last: squeezeSpaces_(full.slice(0, comma))};
+  }
+  const space = full.indexOf(' ');
+  if (space === -1) {
+    return {first: full, last: ''};
+  }
+  return {first: full.slice(0, space), last: squeezeSpaces_(full.slice(space + 1))};
+}
+
+/**
+ * A row's inputs as contactFromFields_ takes them (a full name is split; with "First
+ * name" and "Name" columns, the name column repeating the first name is understood).
+ * @param {Object<string, number>} inputs The input columns.
+ * @param {Array<*>} row The row's values.
+ * @return {Object<string, string>} The fields as typed.
+ */
+function rowFields_(inputs, row) {
+  /** @type {Object<string, string>} */
+  const fields = {};
+  VOCABULARY.input_fields.forEach(function(/** @type {string} */ field) {
+    if (field !== FULL_NAME_FIELD) {
+      fields[field] = rowCell_(row, inputs[field]);
+    }
+  });
+  const full = rowCell_(row, inputs[FULL_NAME_FIELD]);
+  if (full && !(fields.firstname && fields.lastname)) {
+    const parts = splitFullName_(full);
+    let last = parts.last;
+    if (fields.firstname && full.toLowerCase().indexOf(fields.firstname.toLowerCase()) === 0) {
+      last = squeezeSpaces_(full.slice(fields.firstname.length));
+    } else if (fields.firstname) {
+      last = full;
+    }
+    fields.firstname = fields.firstname || parts.first;
+    fields.lastname = fields.lastname || last;
+  }
+  return fields;
+}
+
+/**
+ * Whether every input cell of a row is empty (such rows are left alone).
+ * @param {Object<string, number>} inputs The input columns.
+ * @param {Array<*>} row The row's values.
+ * @return {boolean} True when blank.
+ */
+function isBlankRow_(inputs, row) {
+  return !Object.keys(inputs).some(function(field) {
+    return Boolean(rowCell_(row, inputs[field]));
+  });
+}
+
+/**
+ * The contact of one row.
+ * @param {Object<string, number>} inputs The input columns.
+ * @param {Array<*>} row The row's values.
+ * @return {ContactEntry} The entry.
+ */
+function rowContact_(inputs, row) {
+  return contactEntry_(rowFields_(inputs, row), isBlankRow_(inputs, row));
+}
+
+/**
+ * Turns a 0-based column index into its letters ("A", "Z", "AA").
  * @param {number} index The 0-based column index.
  * @return {string} The letters.
  */
@@ -237,9 +395,21 @@ function columnLetter_(index) {
   return letters;
 }
 
+/**
+ * A column's 1-based number from its letters ("A" → 1, "AA" → 27).
+ * @param {string} letters The letters.
+ * @return {number} The number.
+ */
+function columnNumber_(letters) {
+  return letters.toUpperCase().split('').reduce(function(total, letter) {
+    return total * 26 + letter.charCodeAt(0) - 64;
+  }, 0);
+}
+
 if (typeof module === 'object') {
   /** @type {{exports: Object}} */ (module).exports = {
-    ENRICHMENT_TYPES, INPUT_ROLES, OUTPUT_HEADERS, enrichmentTypeIds_, checkedTypes_, typesInWords_,
-    headerKey_, detectColumns_, mappingProblem_, findHeaderRow_, findOutputColumns_, columnLetter_,
+    enrichmentTypes_, enrichmentTypeIds_, typeInfo_, checkedTypes_, typesInWords_, foldHeader_,
+    detectColumns_, findOutputColumns_, splitFullName_, rowFields_, isBlankRow_, rowContact_,
+    columnLetter_, columnNumber_,
   };
 }

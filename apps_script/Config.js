@@ -319,9 +319,10 @@ function checkConnection_(config) {
   let keyWarning = '';
   try {
     const health = callFunction_('GET', '/healthz', null, {auth: 'none', config: used});
-    ENRICHMENT_TYPES.forEach(function(type) {
-      if (health && typeof health[type.creditsField] === 'number') {
-        check.costs[type.id] = health[type.creditsField];
+    enrichmentTypes_().forEach(function(type) {
+      const field = 'credits_per_' + type.name;
+      if (health && typeof health[field] === 'number') {
+        check.costs[type.name] = health[field];
       }
     });
     if (health && health.pronto_key_configured === false) {
@@ -370,8 +371,8 @@ function creditCosts_() {
 function defaultCosts_() {
   /** @type {Object<string, number>} */
   const costs = {};
-  ENRICHMENT_TYPES.forEach(function(type) {
-    costs[type.id] = type.defaultCredits;
+  enrichmentTypes_().forEach(function(type) {
+    costs[type.name] = type.default_credits;
   });
   return costs;
 }

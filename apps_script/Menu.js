@@ -5,7 +5,10 @@
  */
 
 /** Matches a cell formula calling one of our formulas. */
-const PRONTO_FORMULA = /^=\s*(PRONTO_EMAIL|PRONTO_PHONE|PRONTO_ENRICH)\s*\((.*)\)\s*$/i;
+const PRONTO_FORMULA =
+    /^=\s*(PRONTO_EMAIL|PRONTO_PHONE|PRONTO_PERSONAL_EMAIL|PRONTO_ENRICH)\s*\((.*)\)\s*$/i;
+/** What a formula cell that threw shows, as a script reads it (getValues). */
+const FORMULA_ERROR_TEXT = '#ERROR!';
 
 /**
  * Adds the menu when the spreadsheet opens. As an Editor add-on the menu goes under
@@ -66,14 +69,19 @@ function fillSheetOnServer() {
     const answer = ui.alert('Fill "' + sheet.getName() + '" on the server',
         plan.rows + ' rows: ' + toLookUp + ' people to look up, ' + (plan.skipped_filled || 0) +
         ' already filled, ' + (plan.duplicates || 0) + ' duplicates, ' + (plan.invalid || 0) +
-        ' invalid; at most ' + credits + ' credits. Start?', ui.ButtonSet.YES_NO);
+        ' invalid' + (plan.needs_linkedin ? ', ' + plan.needs_linkedin + ' need a LinkedIn URL ' +
+          'for a type asked' : '') + '; at most ' + credits + ' credits. Start?', ui.ButtonSet.YES_NO);
     if (answer !== ui.Button.YES) {
       return 'Nothing was changed.';
     }
     const summary = callFunction_('POST', '/fill', body, {auth: 'auto'});
     message = 'Done: ' + (summary.found || 0) + ' found, ' + (summary.not_found || 0) +
         ' not found, ' + (summary.invalid || 0) + ' invalid, ' + (summary.failed || 0) +
-        ' failed; ' + (summary.credits || 0) + ' credits spent.';
+        ' failed; ' + (summary.credits || 0) + ' credits spent.' +
+        (summary.needs_linkedin ? ' ' + summary.needs_linkedin + ' row(s) need a LinkedIn URL ' +
+          '(their status says for what).' : '');
+    const notices = accountNotices_(summary.notices || {});
+    message += notices ? ' ' + notices : '';
   } catch (e) {
     message = /** @type {Error} */ (e).message;
     if (/** @type {*} */ (e).code === 'sheet_not_shared') {
@@ -100,9 +108,12 @@ function firstNumber_(object, names) {
 }
 
 /**
- * Menu "Freeze formulas to values": replaces each PRONTO_* formula in the
- * selection, and the cells it spills into, by their current values, so they
- * never recalculate (nor spend) again.
+ * Menu "Freeze formulas to values": replaces each PRONTO_* formula in the selection, and
+ * the cells it spills into, by their current values, so they never recalculate (nor
+ * spend) again. Only answers become values: a cell showing an error (a single cell's
+ * "Add a LinkedIn URL…", "Still searching…") and a status cell without an answer
+ * ("invalid: …", "pending: …", "failed: …") are left empty, never written as text, so
+ * Enrich rows sees those rows as still to do; an answer's status keeps its code alone.
  * @return {string} The sentence shown (for tests and logs).
  */
 function freezeFormulasInSelection() {
@@ -110,6 +121,7 @@ function freezeFormulasInSelection() {
   const range = sheet.getActiveRange();
   let frozen = 0;
   let cells = 0;
+  let emptied = 0;
   if (range) {
     const formulas = range.getFormulas();
     formulas.forEach(function(row, r) {
@@ -122,7 +134,11 @@ function freezeFormulasInSelection() {
         const block = sheet.getRange(range.getRow() + r, range.getColumn() + c, size.rows,
             size.columns);
         const values = block.getValues().map(function(valuesRow) {
-          return valuesRow.map(plainText_);
+          return valuesRow.map(function(value) {
+            const kept = frozenValue_(value);
+            emptied += kept === '' && cellText_(value) !== '' ? 1 : 0;
+            return plainText_(kept);
+          });
         });
         block.setValues(values);
         frozen++;
@@ -132,14 +148,37 @@ function freezeFormulasInSelection() {
   }
   const message = frozen ?
     'Froze ' + frozen + ' Pronto formula(s) (' + cells + ' cells) to values: they will not ' +
-      'recalculate or spend credits again.' :
+      'recalculate or spend credits again.' + (emptied ? ' ' + formatCount_(emptied) +
+      ' cell(s) without an answer (missing details, still searching, failed…) were left ' +
+      'empty: Enrich rows looks those rows up.' : '') :
     'No Pronto formula in the selection: select the cells holding =PRONTO_EMAIL(…) and try again.';
   SpreadsheetApp.getActiveSpreadsheet().toast(message, 'Pronto', 8);
   return message;
 }
 
 /**
- * How many rows and columns a PRONTO_* formula fills, from its range arguments.
+ * What a cell of a Pronto formula becomes when frozen: an answer stays, a non-answer
+ * is emptied (see freezeFormulasInSelection).
+ * @param {*} value The cell's current value.
+ * @return {*} The value to keep ('' for none).
+ */
+function frozenValue_(value) {
+  if (typeof value !== 'string') {
+    return value;
+  }
+  if (value === FORMULA_ERROR_TEXT) {
+    return '';
+  }
+  if (isStatusText_(value)) {
+    const code = statusCode_(value);
+    return isAnswer_(code) ? code : '';
+  }
+  return value;
+}
+
+/**
+ * How many rows and columns a PRONTO_* formula fills, from its range arguments (and,
+ * for PRONTO_ENRICH, its types).
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet (for open-ended ranges).
  * @param {string} name The formula name.
  * @param {string} argumentText The text between the parentheses.
@@ -148,7 +187,8 @@ function freezeFormulasInSelection() {
 function spillSize_(sheet, name, argumentText) {
   let rows = 1;
   let columns = 1;
-  argumentText.split(/[,;]/).forEach(function(argument) {
+  const args = argumentText.split(/[,;]/);
+  args.forEach(function(argument) {
     const match = /^\s*(?:(?:'[^']+'|[^!'"]+)!)?\$?([A-Z]+)\$?(\d+)?:\$?([A-Z]+)\$?(\d+)?\s*$/i
         .exec(argument);
     if (!match) {
@@ -159,21 +199,52 @@ function spillSize_(sheet, name, argumentText) {
     rows = Math.max(rows, endRow - startRow + 1);
     columns = Math.max(columns, columnNumber_(match[3]) - columnNumber_(match[1]) + 1);
   });
-  return {rows: rows, columns: name === 'PRONTO_ENRICH' ? 4 : columns};
+  if (name !== 'PRONTO_ENRICH') {
+    return {rows: rows, columns: columns};
+  }
+  return {rows: rows, columns: enrichColumns_(formulaTypes_(sheet, args)).length};
 }
 
 /**
- * A column's 1-based number from its letters ("A" → 1, "AA" → 27).
- * @param {string} letters The letters.
- * @return {number} The number.
+ * The types a PRONTO_ENRICH formula asks, from its text: the fifth argument, or a
+ * fourth that is no LinkedIn URL, as a quoted text or a cell holding it.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
+ * @param {Array<string>} args The formula's arguments as typed.
+ * @return {Array<string>} The types (the default when they cannot be read).
  */
-function columnNumber_(letters) {
-  return letters.toUpperCase().split('').reduce(function(total, letter) {
-    return total * 26 + letter.charCodeAt(0) - 64;
-  }, 0);
+function formulaTypes_(sheet, args) {
+  /**
+   * @param {string|undefined} text An argument as typed.
+   * @return {string} Its value: a quoted text, or the value of the one cell it names.
+   */
+  function valueOf(text) {
+    const argument = (text || '').trim();
+    const quoted = /^"(.*)"$/.exec(argument);
+    if (quoted) {
+      return quoted[1].replace(/""/g, '"');
+    }
+    if (/^(?:(?:'[^']+'|[^!'"]+)!)?\$?[A-Z]+\$?\d+$/i.test(argument)) {
+      try {
+        return cellText_(sheet.getRange(argument.replace(/\$/g, '')).getValue());
+      } catch {
+        return '';
+      }
+    }
+    return '';
+  }
+  let types = valueOf(args[4]);
+  const fourth = valueOf(args[3]);
+  if (!types && fourth && !looksLikeLinkedIn_(fourth)) {
+    types = fourth;
+  }
+  try {
+    return parseTypes_(types);
+  } catch {
+    return parseTypes_('');
+  }
 }
 
 if (typeof module === 'object') {
   /** @type {{exports: Object}} */ (module).exports = {onOpen, onInstall, showSettingsDialog, fillSheetOnServer,
-    freezeFormulasInSelection, spillSize_, PRONTO_FORMULA};
+    freezeFormulasInSelection, frozenValue_, spillSize_, PRONTO_FORMULA};
 }

@@ -1,9 +1,10 @@
 /**
- * Pending: formula cells that answered "searching…" fill themselves.
+ * Pending: formula cells Pronto had not answered yet fill themselves.
  *
  * Sheets runs a custom function again only when its arguments change (or on open
- * and some structural edits), so a cell showing "searching…" would stay so. A
- * formula that answers pending therefore records its cell (sheet, A1, formula and
+ * and some structural edits), so a cell still searched (a single cell's error "Still
+ * searching…", an empty cell of a range, PRONTO_ENRICH's "pending: …" status) would
+ * stay so. A formula that answers pending therefore records its cell (sheet, A1, formula and
  * the contacts still searched) in this spreadsheet's cache — custom functions may
  * use CacheService and LockService (developers.google.com/apps-script/guides/sheets/functions).
  * The Pronto timer (Timer.js), created earlier from an authorized context, then
@@ -36,7 +37,7 @@ const PENDING_LOCK_MS = 5000;
  * @property {string} a1 The formula's cell, e.g. "E2".
  * @property {string} formula The formula text, to enter again.
  * @property {Array<string>} types The enrichment types it asks.
- * @property {Array<{key: string, contact: Contact}>} contacts The contacts still searched.
+ * @property {Array<LookupItem>} contacts The contacts still searched, with their types.
  * @property {number} at When it was recorded (ms).
  */
 
@@ -55,7 +56,7 @@ const PENDING_LOCK_MS = 5000;
  * still being searched, and forgets it when none is. Never throws: a formula's
  * answer matters more than its record.
  * @param {Array<string>} types The enrichment types the formula asks.
- * @param {Array<{key: string, contact: Contact}>} pending The contacts answered pending.
+ * @param {Array<LookupItem>} pending The contacts answered pending, with their types.
  */
 function notePendingCell_(types, pending) {
   try {
@@ -167,8 +168,10 @@ function refreshPendingCells_(options) {
   const settled = [];
   records.forEach(function(record) {
     const ready = record.contacts.every(function(item) {
-      const result = answers.results[pendingAnswerKey_(record.types, item.key)];
-      return Boolean(result) && result.status !== 'pending';
+      const known = answers.results[item.key] || {};
+      return (item.types || record.types).every(function(type) {
+        return Boolean(known[type]) && known[type].status !== 'pending';
+      });
     });
     if (!ready) {
       done.waiting++;
@@ -192,47 +195,28 @@ function refreshPendingCells_(options) {
 }
 
 /**
- * Asks the function about the distinct contacts of some cells, one call per type
- * set (at most 1,000 contacts each), reading the cache first.
+ * Asks the function about the distinct contacts of some cells, for the types each still
+ * waits for (at most 1,000 contacts a call), reading the cache first.
  * @param {Array<PendingCell>} records The cells.
  * @param {{timeoutS?: number, deadline?: number}} options Wait and deadline.
- * @return {{results: Object<string, EnrichResult>, calls: number}} Results by type set and key.
+ * @return {{results: Object<string, Object<string, TypeResult>>, calls: number}} Results by
+ *     identity and type.
  */
 function checkPendingContacts_(records, options) {
-  /** @type {Object<string, {types: Array<string>, items: Array<{key: string, contact: Contact}>}>} */
-  const byTypes = {};
+  /** @type {Array<LookupItem>} */
+  const items = [];
   records.forEach(function(record) {
-    const group = byTypes[record.types.join('+')] =
-        byTypes[record.types.join('+')] || {types: record.types, items: []};
-    group.items = group.items.concat(record.contacts);
-  });
-  /** @type {Object<string, EnrichResult>} */
-  const results = {};
-  let calls = 0;
-  Object.keys(byTypes).forEach(function(name) {
-    const group = byTypes[name];
-    const lookup = lookupContacts_(group.items, group.types, {
-      priority: 'batch',
-      timeoutS: options.timeoutS || PENDING_CHECK_TIMEOUT_S,
-      deadline: options.deadline,
-      auth: 'auto',
-    });
-    calls += lookup.stats.calls;
-    Object.keys(lookup.results).forEach(function(key) {
-      results[pendingAnswerKey_(group.types, key)] = lookup.results[key];
+    record.contacts.forEach(function(item) {
+      items.push({key: item.key, contact: item.contact, types: item.types || record.types});
     });
   });
-  return {results: results, calls: calls};
-}
-
-/**
- * The key of a contact's answer for some types.
- * @param {Array<string>} types The types.
- * @param {string} key The contact key.
- * @return {string} The key.
- */
-function pendingAnswerKey_(types, key) {
-  return types.join('+') + '#' + key;
+  const lookup = lookupTypes_(items, {
+    priority: 'batch',
+    timeoutS: options.timeoutS || PENDING_CHECK_TIMEOUT_S,
+    deadline: options.deadline,
+    auth: 'auto',
+  });
+  return {results: lookup.results, calls: lookup.stats.calls};
 }
 
 /**
@@ -282,7 +266,7 @@ function reenterFormula_(cell, formula) {
 /**
  * Menu "Refresh pending cells": does now what the Pronto timer does every minute
  * (every hour for an add-on), waiting a little longer for Pronto, and also finds
- * cells of the active sheet still showing "searching…" that the list missed.
+ * formula cells of the active sheet still waiting that the list missed.
  * @return {string} The sentence shown (for tests and logs).
  */
 function refreshPendingCellsNow() {
@@ -300,8 +284,10 @@ function refreshPendingCellsNow() {
 }
 
 /**
- * Enters again every Pronto formula of a sheet whose answer shows the pending
- * text (in its cell or the cells it spilled into): a fallback for cells the list missed.
+ * Enters again every Pronto formula of a sheet that shows no answer yet: a single cell
+ * showing an error (its sentence cannot be read from a script: "Still searching…" or
+ * another), or a "pending" status in the cells it spilled into: a fallback for cells
+ * the list missed. Answers in the caches make this free.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
  * @return {number} How many formulas were entered again.
  */
@@ -325,7 +311,9 @@ function refreshSearchingCellsOnSheet_(sheet) {
       let searching = false;
       for (let dr = 0; dr < size.rows && r + dr < values.length && !searching; dr++) {
         for (let dc = 0; dc < size.columns && c + dc < values[0].length; dc++) {
-          if (values[r + dr][c + dc] === PENDING_TEXT) {
+          const value = values[r + dr][c + dc];
+          if ((dr === 0 && dc === 0 && value === FORMULA_ERROR_TEXT) ||
+              (typeof value === 'string' && statusCode_(value) === 'pending')) {
             searching = true;
           }
         }

@@ -1,7 +1,8 @@
 /**
- * ResultCache: final answers (success and not_found) kept in CacheService for
- * six hours under the normalised contact, so that Sheets recalculating a formula
- * (on open, sort, row insert) makes no call and spends no credit.
+ * ResultCache: Pronto's answers (success and not_found) kept in CacheService for six
+ * hours per contact and type, so that Sheets recalculating a formula (on open, sort, row
+ * insert) makes no call and spends no credit, and asking phones of contacts whose emails
+ * are known asks only the phones. One entry per contact holds the types it has answers for.
  *
  * CacheService limits: keys ≤ 250 characters (longer ones are hashed), values
  * ≤ 100 KB, expiry ≤ 21,600 s, about 1,000 items per cache (the oldest go first).
@@ -11,10 +12,10 @@
 const CACHE_SECONDS = 21600;
 /** Longest key CacheService accepts. */
 const MAX_CACHE_KEY_LENGTH = 250;
-/** Statuses worth caching: the others are looked at again. */
-const FINAL_STATUSES = ['success', 'not_found'];
 /** Keys read or written per CacheService call. */
 const CACHE_BATCH = 500;
+/** Prefix of the cache keys (the identity's version is in the identity itself). */
+const CACHE_PREFIX = 'pronto2';
 
 /**
  * The cache of this spreadsheet (the script's when there is no document).
@@ -25,47 +26,40 @@ function resultCache_() {
 }
 
 /**
- * The cache key of a contact for the given enrichment types.
- * @param {string} contactKey The normalised contact (see contactKey_).
- * @param {Array<string>} types The enrichment types.
+ * The cache key of a contact.
+ * @param {string} identity The contact's identity (identityText_).
  * @return {string} A key of at most 250 characters.
  */
-function cacheKey_(contactKey, types) {
-  const raw = 'pronto1|' + types.slice().sort().join('+') + '|' + contactKey;
+function cacheKey_(identity) {
+  const raw = CACHE_PREFIX + '|' + identity;
   if (raw.length <= MAX_CACHE_KEY_LENGTH) {
     return raw;
   }
   const digest = Utilities.computeDigest(Utilities.DigestAlgorithm.SHA_256, raw,
       Utilities.Charset.UTF_8);
-  return 'pronto1#' + Utilities.base64EncodeWebSafe(digest);
+  return CACHE_PREFIX + '#' + Utilities.base64EncodeWebSafe(digest);
 }
 
 /**
- * Reads the cached results of some contacts.
- * @param {Array<string>} contactKeys Normalised contact keys.
- * @param {Array<string>} types The enrichment types.
- * @return {Object<string, EnrichResult>} The cached results by contact key.
+ * The answers cached for some contacts, by type.
+ * @param {Array<string>} identities The contacts' identities.
+ * @return {Object<string, Object<string, TypeResult>>} By identity, then type.
  */
-function readCachedResults_(contactKeys, types) {
-  /** @type {Object<string, EnrichResult>} */
+function readCachedTypes_(identities) {
+  /** @type {Object<string, Object<string, TypeResult>>} */
   const found = {};
-  if (!contactKeys.length) {
+  if (!identities.length) {
     return found;
   }
   const cache = resultCache_();
-  for (let start = 0; start < contactKeys.length; start += CACHE_BATCH) {
-    const batch = contactKeys.slice(start, start + CACHE_BATCH);
-    const keys = batch.map(function(key) {
-      return cacheKey_(key, types);
-    });
+  for (let start = 0; start < identities.length; start += CACHE_BATCH) {
+    const batch = identities.slice(start, start + CACHE_BATCH);
+    const keys = batch.map(cacheKey_);
     const values = cache.getAll(keys);
-    batch.forEach(function(contactKey, index) {
-      const text = values[keys[index]];
-      if (text) {
-        const result = unpackResult_(text);
-        if (result) {
-          found[contactKey] = result;
-        }
+    batch.forEach(function(identity, index) {
+      const types = unpackTypes_(values[keys[index]]);
+      if (types) {
+        found[identity] = types;
       }
     });
   }
@@ -73,23 +67,30 @@ function readCachedResults_(contactKeys, types) {
 }
 
 /**
- * Caches the final results among those given; the others are not kept.
- * @param {Object<string, EnrichResult>} resultsByKey Results by normalised contact key.
- * @param {Array<string>} types The enrichment types.
- * @return {number} How many results were cached.
+ * Caches the answers among fresh results, beside what each contact already had cached.
+ * @param {Object<string, Object<string, TypeResult>>} fresh New results by identity and type.
+ * @param {Object<string, Object<string, TypeResult>>} known What the cache held for them.
+ * @return {number} How many contacts were written.
  */
-function storeResults_(resultsByKey, types) {
+function storeTypes_(fresh, known) {
   /** @type {Object<string, string>} */
   let batch = {};
   let inBatch = 0;
   let stored = 0;
   const cache = resultCache_();
-  Object.keys(resultsByKey).forEach(function(contactKey) {
-    const result = resultsByKey[contactKey];
-    if (FINAL_STATUSES.indexOf(result.status) === -1) {
+  Object.keys(fresh).forEach(function(identity) {
+    const answers = Object.keys(fresh[identity]).filter(function(type) {
+      return isAnswer_(fresh[identity][type].status);
+    });
+    if (!answers.length) {
       return;
     }
-    batch[cacheKey_(contactKey, types)] = packResult_(result);
+    /** @type {Object<string, TypeResult>} */
+    const merged = Object.assign({}, known[identity] || {});
+    answers.forEach(function(type) {
+      merged[type] = fresh[identity][type];
+    });
+    batch[cacheKey_(identity)] = packTypes_(merged);
     inBatch++;
     stored++;
     if (inBatch === CACHE_BATCH) {
@@ -105,43 +106,45 @@ function storeResults_(resultsByKey, types) {
 }
 
 /**
- * Packs a result into a short JSON string.
- * @param {EnrichResult} result The result.
+ * Packs a contact's answers into a short JSON string.
+ * @param {Object<string, TypeResult>} types The answers by type.
  * @return {string} The packed form.
  */
-function packResult_(result) {
-  return JSON.stringify({
-    s: result.status,
-    e: result.email || null,
-    es: result.email_status || null,
-    p: (result.phones || []).slice(0, 5),
-    ps: result.phone_status || null,
-    m: result.message || null,
+function packTypes_(types) {
+  /** @type {Object<string, Object>} */
+  const packed = {};
+  Object.keys(types).forEach(function(type) {
+    const result = types[type];
+    packed[type] = {s: result.status, v: result.value, p: result.phones.slice(0, 5),
+      vs: result.valueStatus, m: result.message};
   });
+  return JSON.stringify(packed);
 }
 
 /**
- * Unpacks a cached result; null when it cannot be read.
- * @param {string} text The packed form.
- * @return {?EnrichResult} The result.
+ * Unpacks a contact's cached answers; null when there are none or they cannot be read.
+ * @param {?string|undefined} text The packed form.
+ * @return {?Object<string, TypeResult>} The answers by type.
  */
-function unpackResult_(text) {
+function unpackTypes_(text) {
+  if (!text) {
+    return null;
+  }
   try {
     const packed = JSON.parse(text);
-    return {
-      status: packed.s,
-      email: packed.e,
-      email_status: packed.es,
-      phones: packed.p || [],
-      phone_status: packed.ps,
-      message: packed.m,
-      cached: true,
-    };
+    /** @type {Object<string, TypeResult>} */
+    const types = {};
+    Object.keys(packed).forEach(function(type) {
+      const item = packed[type];
+      types[type] = {status: item.s, value: item.v || null, phones: item.p || [],
+        valueStatus: item.vs || null, message: item.m || null};
+    });
+    return types;
   } catch {
     return null;
   }
 }
 
 if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {cacheKey_, readCachedResults_, storeResults_};
+  /** @type {{exports: Object}} */ (module).exports = {cacheKey_, readCachedTypes_, storeTypes_};
 }

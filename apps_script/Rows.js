@@ -1,23 +1,26 @@
 /**
- * Rows: reading contacts from a sheet's rows and writing results back, each on
- * its own row, as plain values (never formulas), into the output columns
- * Email, Email status, Phone, Phone status and Pronto status.
+ * Rows: reading contacts from a sheet's rows and writing results back, each on its own
+ * row, as plain values (never formulas), into the output columns of the types asked
+ * (Email, Email status; Phone, Phone status; Personal email, Personal email status) and
+ * Pronto status. Used by the sidebar and by the scheduled refresh.
  *
- * A row is done when it has an Email or a Phone, or its Pronto status starts
- * with success or not_found; invalid, failed, over_budget and pending rows are
- * looked at again. Used by the sidebar and by the scheduled refresh.
+ * Done is per type (Results.js): each row is asked only the requested types it is not
+ * done for, so adding phones to a sheet of emails buys no email again and overwrites
+ * nothing. A type a row cannot be asked (phone or personal email without a LinkedIn URL)
+ * is not sent: its status cell says what to add, and the row's other types still go.
  */
 
-/** How many top rows are searched for the header row. */
-const HEADER_SEARCH_ROWS = 10;
-/** Statuses after which a row is done. */
-const DONE_STATUSES = ['success', 'not_found'];
-/** What the Pronto status column says of a row still being searched. */
-const PENDING_STATUS_TEXT = 'pending: still searching; run again in a minute to collect it (no extra credit)';
-/** What it says of a row handed to the function's own fill (POST /fill), until the fill writes it. */
+/** What Pronto status says of a row handed to the function's own fill (POST /fill), until the fill writes it. */
 const QUEUED_STATUS_TEXT = 'pending: queued for the Pronto function';
-/** Between the phone numbers of one row. */
-const PHONE_SEPARATOR = ', ';
+/** The input fields of the sidebar's mapping, with the names older versions saved them under. */
+const LEGACY_MAPPING_KEYS = {first: 'firstname', last: 'lastname', full: 'full_name',
+  company: 'company_name', domain: 'domain', linkedin: 'linkedin_url'};
+
+/**
+ * The input columns the sidebar shows and the person may change: every input field,
+ * -1 for those without a column.
+ * @typedef {Object<string, number>} ColumnMapping
+ */
 
 /**
  * A sheet whose header row and columns are known.
@@ -25,8 +28,9 @@ const PHONE_SEPARATOR = ', ';
  * @property {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
  * @property {number} headerRow The 1-based header row.
  * @property {Array<string>} headers The header texts.
- * @property {ColumnMapping} mapping Input columns.
- * @property {OutputColumns} outputs Output columns (-1 until created).
+ * @property {ColumnMapping} mapping Input columns, every input field (-1 when absent).
+ * @property {Object<string, number>} inputs The input columns present.
+ * @property {Object<string, number>} outputs The output columns present.
  * @property {string} problem What columns are missing, in a sentence ('' when none).
  */
 
@@ -35,7 +39,7 @@ const PHONE_SEPARATOR = ', ';
  * @typedef {Object} RowState
  * @property {number} row The 1-based row number.
  * @property {ContactEntry} entry Its contact.
- * @property {boolean} done Whether it already has a result.
+ * @property {Array<string>} todo The requested types it is not done for.
  */
 
 /**
@@ -43,9 +47,10 @@ const PHONE_SEPARATOR = ', ';
  * @typedef {Object} Estimate
  * @property {number} rows Non-blank rows.
  * @property {number} toEnrich Distinct contacts that will be looked up.
- * @property {number} filled Rows that already have a result.
+ * @property {number} filled Rows done for every type asked.
  * @property {number} duplicates Rows repeating a contact counted above.
  * @property {number} invalid Rows missing a name or a company, domain or LinkedIn.
+ * @property {number} needsLinkedin Rows with a type that needs a LinkedIn URL they lack.
  * @property {number} credits Credits spent at most (if everything is found).
  */
 
@@ -54,11 +59,13 @@ const PHONE_SEPARATOR = ', ';
  * @typedef {Object} RowsSummary
  * @property {number} rows Non-blank rows looked at.
  * @property {number} enriched Rows that got an answer now (found or not).
- * @property {number} found Rows with an email or phone found now.
+ * @property {number} found Rows with something found now.
  * @property {number} notFound Rows Pronto found nothing for.
- * @property {number} filled Rows skipped because they already had a result.
+ * @property {number} filled Rows skipped because they were done for every type asked.
  * @property {number} duplicates Rows sharing a contact with another row looked up now.
  * @property {number} invalid Rows missing details.
+ * @property {number} needsLinkedin Rows with a type not asked for lack of a LinkedIn URL.
+ * @property {number} paused Rows whose personal email waits for the account's consent.
  * @property {number} pending Rows still being searched.
  * @property {number} failed Rows whose lookup failed.
  * @property {number} overBudget Rows stopped by the credit budget.
@@ -68,40 +75,42 @@ const PHONE_SEPARATOR = ', ';
  * @property {Array<number>} pendingRows The rows still being searched.
  * @property {?number} creditsSpentToday The function's count after this chunk.
  * @property {?number} creditBudget The function's daily budget.
+ * @property {Object<string, string>} notices Account-level notices by code.
  * @property {string} stop A sentence when the run should stop (a rejected key), else ''.
  */
 
 /**
  * Finds the header row and the columns of a sheet.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
- * @param {?ColumnMapping} [override] A mapping chosen by the person.
+ * @param {?ColumnMapping} [picked] Input columns chosen by the person.
  * @param {boolean} [allowIncomplete] Return the table even when columns are
  *     missing (with the sentence in `problem`) so the sidebar can offer to pick them.
  * @return {SheetTable} The table.
  */
-function openTable_(sheet, override, allowIncomplete) {
+function openTable_(sheet, picked, allowIncomplete) {
   const lastRow = sheet.getLastRow();
   const lastColumn = sheet.getLastColumn();
   if (lastRow === 0 || lastColumn === 0) {
     throw new Error('The sheet "' + sheet.getName() + '" is empty: add a header row (First ' +
         'name, Last name, Company) and one contact per row below it.');
   }
-  const top = sheet.getRange(1, 1, Math.min(HEADER_SEARCH_ROWS, lastRow), lastColumn).getValues();
-  let headerIndex = findHeaderRow_(top);
-  if (headerIndex === -1) {
-    headerIndex = 0;
-  }
+  const top = sheet.getRange(1, 1, Math.min(VOCABULARY.header_scan_rows, lastRow), lastColumn)
+      .getValues();
+  const detection = detectColumns_(top);
+  const headerIndex = Math.max(detection.headerRow, 0);
   const headers = top[headerIndex].map(cellText_);
-  const mapping = override ? checkedMapping_(override, headers.length) : detectColumns_(headers);
-  let problem = mappingProblem_(mapping);
+  const mapping = picked ? checkedMapping_(picked, headers.length) :
+    fullMapping_(detection.map ? detection.map.inputs : {});
+  const inputs = presentColumns_(mapping);
+  let problem = picked || !detection.map ? mappingProblem_(inputs) : '';
   if (problem) {
     const found = headers.filter(Boolean).map(function(header) {
       return '"' + header + '"';
     }).join(', ') || 'none';
     problem = 'Pronto needs ' + problem + ' in "' + sheet.getName() + '". Headers found: ' +
         found + '. Expected headers such as First name, Last name, Full name, Company, ' +
-        'Website or LinkedIn (English or French): rename the columns, or pick them in the ' +
-        'sidebar.';
+        'Website or LinkedIn (in English, French, Spanish or German): rename the columns, ' +
+        'or pick them in the sidebar.';
     if (!allowIncomplete) {
       throw new Error(problem);
     }
@@ -111,82 +120,92 @@ function openTable_(sheet, override, allowIncomplete) {
     headerRow: headerIndex + 1,
     headers: headers,
     mapping: mapping,
+    inputs: inputs,
     outputs: findOutputColumns_(headers),
     problem: problem,
   };
 }
 
 /**
- * Validates a mapping sent back by the sidebar.
+ * Every input field with its column, -1 for those without one.
+ * @param {Object<string, number>} inputs The input columns found.
+ * @return {ColumnMapping} The mapping.
+ */
+function fullMapping_(inputs) {
+  /** @type {ColumnMapping} */
+  const mapping = {};
+  VOCABULARY.input_fields.forEach(function(/** @type {string} */ field) {
+    mapping[field] = field in inputs ? inputs[field] : -1;
+  });
+  return mapping;
+}
+
+/**
+ * The columns of a mapping that exist.
+ * @param {ColumnMapping} mapping The mapping.
+ * @return {Object<string, number>} The input columns present.
+ */
+function presentColumns_(mapping) {
+  /** @type {Object<string, number>} */
+  const inputs = {};
+  Object.keys(mapping).forEach(function(field) {
+    if (mapping[field] !== -1) {
+      inputs[field] = mapping[field];
+    }
+  });
+  return inputs;
+}
+
+/**
+ * What a mapping lacks to build contacts: a first and last name (or a full name), and
+ * a company, website or LinkedIn column.
+ * @param {Object<string, number>} inputs The input columns present.
+ * @return {string} '' when usable, otherwise what is missing, in words.
+ */
+function mappingProblem_(inputs) {
+  const missing = [];
+  if (!('firstname' in inputs && 'lastname' in inputs) && !(FULL_NAME_FIELD in inputs)) {
+    missing.push('a first name and a last name column (or a full name column)');
+  }
+  if (!VOCABULARY.header_anchors.some(function(/** @type {string} */ anchor) {
+    return anchor in inputs;
+  })) {
+    missing.push('a company, website or LinkedIn column');
+  }
+  return missing.join(' and ');
+}
+
+/**
+ * Validates a mapping sent back by the sidebar (or saved by an older version, under
+ * first/last/full/company/domain/linkedin).
  * @param {*} mapping The mapping.
  * @param {number} width The number of columns.
  * @return {ColumnMapping} A clean mapping.
  */
 function checkedMapping_(mapping, width) {
-  /** @type {Object<string, number>} */
+  /** @type {Object<string, *>} */
+  const given = {};
+  Object.keys(mapping || {}).forEach(function(key) {
+    given[/** @type {*} */ (LEGACY_MAPPING_KEYS)[key] || key] = mapping[key];
+  });
+  /** @type {ColumnMapping} */
   const clean = {};
-  INPUT_ROLES.forEach(function(role) {
-    const index = Number(mapping && mapping[role]);
-    clean[role] = Number.isInteger(index) && index >= 0 && index < width ? index : -1;
+  VOCABULARY.input_fields.forEach(function(/** @type {string} */ field) {
+    const index = Number(given[field]);
+    clean[field] = Number.isInteger(index) && index >= 0 && index < width ? index : -1;
   });
-  return /** @type {ColumnMapping} */ (/** @type {*} */ (clean));
+  return clean;
 }
 
 /**
- * The contact of one row's values.
- * @param {Array<*>} values The row's values.
- * @param {ColumnMapping} mapping The input columns.
- * @return {ContactEntry} The entry.
- */
-function rowContact_(values, mapping) {
-  /**
-   * @param {number} index A column index or -1.
-   * @return {*} The cell value.
-   */
-  function at(index) {
-    return index === -1 ? '' : values[index];
-  }
-  return buildContact_({
-    first: at(mapping.first),
-    last: at(mapping.last),
-    full: at(mapping.full),
-    company: at(mapping.company),
-    domain: at(mapping.domain),
-    linkedin: at(mapping.linkedin),
-  });
-}
-
-/**
- * Whether a row already has a result.
- * @param {Array<*>} values The row's values.
- * @param {OutputColumns} outputs The output columns.
- * @return {boolean} True when done.
- */
-function isRowDone_(values, outputs) {
-  /**
-   * @param {number} index A column index or -1.
-   * @return {string} The cell text.
-   */
-  function text(index) {
-    return index === -1 ? '' : cellText_(values[index]);
-  }
-  if (text(outputs.email) || text(outputs.phone)) {
-    return true;
-  }
-  const status = text(outputs.status).toLowerCase();
-  return DONE_STATUSES.some(function(done) {
-    return status.indexOf(done) === 0;
-  });
-}
-
-/**
- * Reads rows firstRow..lastRow of a table.
+ * Reads rows firstRow..lastRow of a table, with the types each still needs.
  * @param {SheetTable} table The table.
  * @param {number} firstRow The first 1-based row (below the header).
  * @param {number} lastRow The last 1-based row.
+ * @param {Array<string>} types The types requested.
  * @return {Array<RowState>} One state per row, in order.
  */
-function readRows_(table, firstRow, lastRow) {
+function readRows_(table, firstRow, lastRow, types) {
   if (lastRow < firstRow) {
     return [];
   }
@@ -195,71 +214,94 @@ function readRows_(table, firstRow, lastRow) {
   return values.map(function(rowValues, offset) {
     return {
       row: firstRow + offset,
-      entry: rowContact_(rowValues, table.mapping),
-      done: isRowDone_(rowValues, table.outputs),
+      entry: rowContact_(table.inputs, rowValues),
+      todo: typesToDo_(table.outputs, rowValues, types),
     };
   });
 }
 
 /**
- * Counts what enriching these rows would do, before anything is spent.
+ * Counts what enriching these rows would do, before anything is spent: each contact is
+ * paid once, for the types any of its rows still needs and may be asked.
  * @param {Array<RowState>} rows The rows.
- * @param {Array<string>} types The enrichment types.
- * @param {Object<string, number>} credits Credits per answer found, by type id.
+ * @param {Array<string>} types The enrichment types (unused: each row's todo says).
+ * @param {Object<string, number>} credits Credits per answer found, by type.
  * @return {Estimate} The estimate.
  */
 function estimateRows_(rows, types, credits) {
-  /** @type {Object<string, boolean>} */
-  const seen = {};
+  /** @type {Object<string, Array<string>>} */
+  const wanted = {};
   /** @type {Estimate} */
-  const estimate = {rows: 0, toEnrich: 0, filled: 0, duplicates: 0, invalid: 0, credits: 0};
+  const estimate = {rows: 0, toEnrich: 0, filled: 0, duplicates: 0, invalid: 0, needsLinkedin: 0,
+    credits: 0};
   rows.forEach(function(state) {
     if (state.entry.blank) {
       return;
     }
     estimate.rows++;
-    if (state.done) {
+    if (!state.todo.length) {
       estimate.filled++;
-    } else if (!state.entry.contact) {
+      return;
+    }
+    if (!state.entry.valid) {
       estimate.invalid++;
-    } else if (seen[state.entry.key]) {
+      return;
+    }
+    const askable = state.todo.filter(function(type) {
+      return canAsk_(state.entry.contact, type);
+    });
+    if (askable.length < state.todo.length) {
+      estimate.needsLinkedin++;
+    }
+    if (!askable.length) {
+      return;
+    }
+    if (wanted[state.entry.key]) {
       estimate.duplicates++;
     } else {
-      seen[state.entry.key] = true;
       estimate.toEnrich++;
+      wanted[state.entry.key] = [];
     }
+    askable.forEach(function(type) {
+      if (wanted[state.entry.key].indexOf(type) === -1) {
+        wanted[state.entry.key].push(type);
+      }
+    });
   });
-  const perContact = types.reduce(function(total, type) {
-    return total + (credits[type] || 0);
-  }, 0);
-  estimate.credits = estimate.toEnrich * perContact;
+  Object.keys(wanted).forEach(function(key) {
+    wanted[key].forEach(function(type) {
+      estimate.credits += credits[type] || 0;
+    });
+  });
   return estimate;
 }
 
 /**
- * Adds the output columns the header row lacks, after the last used column.
+ * Adds the output columns a run of these types writes and the header row lacks (those
+ * of the types asked, and Pronto status), after the last used column.
  * @param {SheetTable} table The table (its outputs are updated).
+ * @param {Array<string>} types The types asked.
  */
-function ensureOutputColumns_(table) {
+function ensureOutputColumns_(table, types) {
   const sheet = table.sheet;
-  const fields = ['email', 'emailStatus', 'phone', 'phoneStatus', 'status'];
-  const missing = fields.filter(function(field) {
-    return table.outputs[/** @type {keyof OutputColumns} */ (field)] === -1;
+  const missing = VOCABULARY.output_columns.filter(function(/** @type {*} */ column) {
+    return (column.type === null || types.indexOf(column.type) !== -1) &&
+        !(column.field in table.outputs);
   });
   if (!missing.length) {
     return;
   }
-  const lastColumn = sheet.getLastColumn();
+  const lastColumn = Math.max(sheet.getLastColumn(), table.headers.length);
   const needed = lastColumn + missing.length;
   if (sheet.getMaxColumns() < needed) {
     sheet.insertColumnsAfter(sheet.getMaxColumns(), needed - sheet.getMaxColumns());
   }
-  const headers = missing.map(function(field) {
-    return OUTPUT_HEADERS[fields.indexOf(field)];
+  const headers = missing.map(function(/** @type {*} */ column) {
+    return String(column.header);
   });
   sheet.getRange(table.headerRow, lastColumn + 1, 1, missing.length).setValues([headers]);
-  missing.forEach(function(field, offset) {
-    table.outputs[/** @type {keyof OutputColumns} */ (field)] = lastColumn + offset;
+  missing.forEach(function(/** @type {*} */ column, /** @type {number} */ offset) {
+    table.outputs[column.field] = lastColumn + offset;
     table.headers[lastColumn + offset] = headers[offset];
   });
 }
@@ -279,74 +321,7 @@ function plainText_(value) {
 }
 
 /**
- * The Pronto status text of a result: the status code, then a short message.
- * @param {EnrichResult} result The result.
- * @return {string} e.g. "not_found: No email or phone found for this profile".
- */
-function statusText_(result) {
-  if (result.status === 'pending') {
-    return PENDING_STATUS_TEXT;
-  }
-  const message = result.status === 'success' ? '' : (result.message || '').trim();
-  return message ? result.status + ': ' + message : result.status;
-}
-
-/**
- * The output values of one row.
- * @param {EnrichResult} result The row's result.
- * @param {Array<string>} types The enrichment types asked.
- * @return {Object<string, string>} Values by output field (only the fields to write).
- */
-function outputValues_(result, types) {
-  /** @type {Object<string, string>} */
-  const values = {status: statusText_(result)};
-  if (result.status !== 'success' && result.status !== 'not_found') {
-    // "Look again later" and "fix the row" only say so: they never erase a value.
-    return values;
-  }
-  if (types.indexOf('email') !== -1) {
-    values.email = result.status === 'success' ? result.email || '' : '';
-    values.emailStatus = values.email ? result.email_status || '' : 'not_found';
-  }
-  if (types.indexOf('phone') !== -1) {
-    values.phone = result.status === 'success' ? phoneNumbers_(result) : '';
-    values.phoneStatus = values.phone ? phoneStatusText_(result) : 'not_found';
-  }
-  return values;
-}
-
-/**
- * Every phone number of a result, in Pronto's order ('' when none): the Phone cell.
- * @param {EnrichResult} result The result.
- * @return {string} e.g. "+33612345678, +33145678901".
- */
-function phoneNumbers_(result) {
-  return (result.phones || []).map(function(phone) {
-    return phone.number;
-  }).join(PHONE_SEPARATOR);
-}
-
-/**
- * The Phone status cell: Pronto's verdict, then each number's type when Pronto gives it.
- * @param {EnrichResult} result The result.
- * @return {string} e.g. "valid (mobile, work)".
- */
-function phoneStatusText_(result) {
-  const phones = result.phones || [];
-  const kinds = phones.some(function(phone) {
-    return phone.type;
-  }) ? phones.map(function(phone) {
-      return phone.type || 'unknown type';
-    }) : [];
-  const status = result.phone_status || '';
-  if (!kinds.length) {
-    return status;
-  }
-  return (status ? status + ' ' : '') + '(' + kinds.join(', ') + ')';
-}
-
-/**
- * Writes output values, row by row, as plain values: one setValues per run of
+ * Writes output cells, row by row, as plain values: one setValues per run of
  * consecutive rows and adjacent output columns.
  * @param {SheetTable} table The table (output columns present).
  * @param {Array<{row: number, values: Object<string, string>}>} writes The rows to write, in row order.
@@ -370,16 +345,14 @@ function writeOutputs_(table, writes) {
  */
 function writeSameFields_(table, writes) {
   const fields = Object.keys(writes[0].values).sort(function(a, b) {
-    return table.outputs[/** @type {keyof OutputColumns} */ (a)] -
-        table.outputs[/** @type {keyof OutputColumns} */ (b)];
+    return table.outputs[a] - table.outputs[b];
   });
   /** @type {Array<Array<string>>} */
   const blocks = [];
   fields.forEach(function(field) {
-    const column = table.outputs[/** @type {keyof OutputColumns} */ (field)];
+    const column = table.outputs[field];
     const last = blocks[blocks.length - 1];
-    const lastColumn = last ?
-      table.outputs[/** @type {keyof OutputColumns} */ (last[last.length - 1])] : -2;
+    const lastColumn = last ? table.outputs[last[last.length - 1]] : -2;
     if (last && column === lastColumn + 1) {
       last.push(field);
     } else {
@@ -394,7 +367,7 @@ function writeSameFields_(table, writes) {
     }
     const run = writes.slice(start, end + 1);
     blocks.forEach(function(block) {
-      const column = table.outputs[/** @type {keyof OutputColumns} */ (block[0])];
+      const column = table.outputs[block[0]];
       table.sheet.getRange(run[0].row, column + 1, run.length, block.length).setValues(
           run.map(function(write) {
             return block.map(function(field) {
@@ -407,84 +380,88 @@ function writeSameFields_(table, writes) {
 }
 
 /**
- * Enriches the rows firstRow..lastRow that have no result yet, and writes each
- * result on its own row. Rows edited or moved while Pronto was searching are
- * left alone (never a result on the wrong row).
+ * Enriches the rows firstRow..lastRow for the requested types each is not done for,
+ * and writes each result on its own row. Rows edited or moved while Pronto was
+ * searching are left alone (never a result on the wrong row).
  * @param {SheetTable} table The table.
  * @param {number} firstRow The first 1-based row.
  * @param {number} lastRow The last 1-based row.
  * @param {Array<string>} types The enrichment types.
- * @param {{priority: string, timeoutS: number, overwrite?: boolean, onlyRows?: Array<number>}} options
+ * @param {{priority: string, timeoutS: number, onlyRows?: Array<number>}} options
  *     How to ask; onlyRows: look at these rows only (the others are not counted).
  * @return {RowsSummary} What was done.
  */
 function enrichRows_(table, firstRow, lastRow, types, options) {
-  const rows = readRows_(table, firstRow, lastRow);
+  const rows = readRows_(table, firstRow, lastRow, types);
   /** @type {RowsSummary} */
   const summary = {
     rows: 0, enriched: 0, found: 0, notFound: 0, filled: 0, duplicates: 0, invalid: 0,
-    pending: 0, failed: 0, overBudget: 0, changed: 0, calls: 0, cacheHits: 0, pendingRows: [],
-    creditsSpentToday: null, creditBudget: null, stop: '',
+    needsLinkedin: 0, paused: 0, pending: 0, failed: 0, overBudget: 0, changed: 0, calls: 0,
+    cacheHits: 0, pendingRows: [], creditsSpentToday: null, creditBudget: null, notices: {},
+    stop: '',
   };
   /** @type {Array<RowState>} */
   const targets = [];
-  /** @type {Object<string, boolean>} */
-  const seen = {};
   rows.forEach(function(state) {
     if (state.entry.blank || (options.onlyRows && options.onlyRows.indexOf(state.row) === -1)) {
       return;
     }
     summary.rows++;
-    if (state.done && !options.overwrite) {
+    if (!state.todo.length) {
       summary.filled++;
       return;
     }
     targets.push(state);
-    if (state.entry.contact) {
-      if (seen[state.entry.key]) {
-        summary.duplicates++;
-      }
-      seen[state.entry.key] = true;
-    }
   });
   if (!targets.length) {
     return summary;
   }
-  const lookup = lookupContacts_(targets.filter(function(state) {
-    return Boolean(state.entry.contact);
-  }).map(function(state) {
-    return {key: state.entry.key, contact: /** @type {Contact} */ (state.entry.contact)};
-  }), types, {priority: options.priority, timeoutS: options.timeoutS, auth: 'auto'});
+  const items = lookupItems_(targets.map(function(state) {
+    return {entry: state.entry, types: state.todo};
+  }));
+  /** @type {Object<string, boolean>} */
+  const seen = {};
+  items.forEach(function(item) {
+    if (seen[item.key]) {
+      summary.duplicates++;
+    }
+    seen[item.key] = true;
+  });
+  const lookup = lookupTypes_(items, {priority: options.priority, timeoutS: options.timeoutS,
+    auth: 'auto'});
   summary.calls = lookup.stats.calls;
   summary.cacheHits = lookup.stats.cacheHits;
+  summary.notices = lookup.notices;
   if (lookup.stats.serverStats) {
     summary.creditsSpentToday = lookup.stats.serverStats.credits_spent_today;
     summary.creditBudget = lookup.stats.serverStats.credit_budget;
   }
+  /** @type {Array<RowResult>} */
+  const failures = [];
   const lock = LockService.getDocumentLock() || LockService.getScriptLock();
   lock.waitLock(30000);
   try {
-    ensureOutputColumns_(table);
-    const current = readRows_(table, firstRow, lastRow);
+    ensureOutputColumns_(table, types);
+    const current = readRows_(table, firstRow, lastRow, types);
     /** @type {Array<{row: number, values: Object<string, string>}>} */
     const writes = [];
     targets.forEach(function(state) {
       const now = current[state.row - firstRow];
-      if (!now || now.entry.key !== state.entry.key || now.entry.invalidReason !==
-          state.entry.invalidReason || (now.done && !options.overwrite)) {
+      if (!now || now.entry.key !== state.entry.key ||
+          now.entry.invalidReason !== state.entry.invalidReason ||
+          now.todo.join() !== state.todo.join()) {
         summary.changed++;
         return;
       }
-      /** @type {EnrichResult} */
-      const result = state.entry.contact ? lookup.results[state.entry.key] : {
-        status: 'invalid', email: null, email_status: null, phones: [], phone_status: null,
-        message: state.entry.invalidReason,
-      };
-      countResult_(summary, result);
+      const result = rowResult_(state.entry, state.todo, lookup.results);
+      countResult_(summary, state.entry, result);
       if (result.status === 'pending') {
         summary.pendingRows.push(state.row);
       }
-      writes.push({row: state.row, values: outputValues_(result, types)});
+      if (result.status === 'failed' || result.status === 'over_budget') {
+        failures.push(result);
+      }
+      writes.push({row: state.row, values: outputCells_(result)});
     });
     writeOutputs_(table, writes);
     SpreadsheetApp.flush();
@@ -493,10 +470,10 @@ function enrichRows_(table, firstRow, lastRow, types, options) {
   }
   const answered = summary.enriched + summary.failed + summary.overBudget;
   if (answered && !summary.enriched) {
-    const failure = Object.keys(lookup.results).map(function(key) {
-      return lookup.results[key];
-    }).filter(function(result) {
-      return result.status === 'failed' || result.status === 'over_budget';
+    const failure = failures.filter(function(result) {
+      return result.status === 'over_budget' || Object.keys(result.types).some(function(type) {
+        return result.types[type].status === 'failed';
+      });
     })[0];
     summary.stop = failure ? describeRowFailure_(failure) : '';
   }
@@ -504,11 +481,21 @@ function enrichRows_(table, firstRow, lastRow, types, options) {
 }
 
 /**
- * Adds one row's result to the counts.
+ * Adds one row's result to the counts: by the row's status, except that a row Pronto
+ * could not be asked only for lack of a LinkedIn URL counts as needing one, and a row
+ * whose only failure is personal emails waiting for consent counts as paused.
  * @param {RowsSummary} summary The counts.
- * @param {EnrichResult} result The result.
+ * @param {ContactEntry} entry The row's contact.
+ * @param {RowResult} result The row's result.
  */
-function countResult_(summary, result) {
+function countResult_(summary, entry, result) {
+  const statuses = Object.keys(result.types).map(function(type) {
+    return result.types[type].status;
+  });
+  const needsLinkedin = statuses.indexOf('needs_linkedin') !== -1;
+  if (needsLinkedin) {
+    summary.needsLinkedin++;
+  }
   switch (result.status) {
     case 'success':
       summary.enriched++;
@@ -519,7 +506,9 @@ function countResult_(summary, result) {
       summary.notFound++;
       break;
     case 'invalid':
-      summary.invalid++;
+      if (!entry.valid || !needsLinkedin) {
+        summary.invalid++;
+      }
       break;
     case 'pending':
       summary.pending++;
@@ -528,11 +517,15 @@ function countResult_(summary, result) {
       summary.overBudget++;
       break;
     default:
-      summary.failed++;
+      if (statuses.indexOf('failed') === -1 && statuses.indexOf('paused') !== -1) {
+        summary.paused++;
+      } else {
+        summary.failed++;
+      }
   }
 }
 
 if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {openTable_, readRows_, estimateRows_, enrichRows_, plainText_, statusText_,
-    isRowDone_, ensureOutputColumns_, phoneNumbers_, phoneStatusText_, QUEUED_STATUS_TEXT};
+  /** @type {{exports: Object}} */ (module).exports = {openTable_, readRows_, estimateRows_,
+    enrichRows_, plainText_, ensureOutputColumns_, checkedMapping_, QUEUED_STATUS_TEXT};
 }

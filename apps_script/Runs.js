@@ -17,7 +17,7 @@
 const RUN_PROPERTY = 'PRONTO_RUN';
 /** Document property holding the column mapping picked for each sheet (by sheet id). */
 const MAPPING_PROPERTY = 'PRONTO_MAPPINGS';
-/** Rows per chunk: one google.script.run call and one /enrich call each. */
+/** Rows per chunk: one google.script.run call, and one /enrich call per set of types left to ask. */
 const RUN_CHUNK_ROWS = 50;
 /** Seconds the function may take per chunk (UrlFetchApp gives up after about 60 s). */
 const RUN_TIMEOUT_S = 40;
@@ -35,8 +35,8 @@ const MAX_PENDING_ROWS = 300;
 const SERVER_STALL_MS = 15 * 60000;
 
 /** The counts a run keeps, in the order people read them. */
-const RUN_COUNTS = ['found', 'notFound', 'invalid', 'pending', 'failed', 'overBudget', 'changed',
-  'filled', 'duplicates'];
+const RUN_COUNTS = ['found', 'notFound', 'invalid', 'needsLinkedin', 'paused', 'pending', 'failed',
+  'overBudget', 'changed', 'filled', 'duplicates'];
 
 /**
  * A run, as saved.
@@ -64,6 +64,7 @@ const RUN_COUNTS = ['found', 'notFound', 'invalid', 'pending', 'failed', 'overBu
  * @property {?number} creditsSpentToday
  * @property {?number} creditBudget
  * @property {number} waitingForTomorrow Rows left when the budget ran out.
+ * @property {Object<string, string>} notices Account-level notices by code (personal emails paused…).
  * @property {boolean} cancelRequested
  * @property {number} leaseUntil
  * @property {string} leaseBy 'sidebar' or 'timer'.
@@ -99,6 +100,7 @@ const RUN_COUNTS = ['found', 'notFound', 'invalid', 'pending', 'failed', 'overBu
  * @property {?number} creditsSpentToday
  * @property {?number} creditBudget
  * @property {number} waitingForTomorrow
+ * @property {Array<string>} notices What the account must fix, said once (not per row).
  * @property {number} finishedAt When it ended (ms; 0 while going).
  * @property {string} message
  * @property {?{message: string, fix: string}} error
@@ -202,7 +204,7 @@ function startRun(request) {
           other.sheetName + '": wait for it, or cancel it in this sidebar.');
     }
     saveMapping_(sheet, table.mapping);
-    const estimate = estimateRows_(readRows_(table, firstRow, lastRow), types, creditCosts_());
+    const estimate = estimateRows_(readRows_(table, firstRow, lastRow, types), types, creditCosts_());
     const now = Date.now();
     run = {
       id: Utilities.getUuid(), by: currentUserEmail_(), mode: 'script', status: 'running',
@@ -211,7 +213,7 @@ function startRun(request) {
       lastRow: lastRow, mapping: table.mapping, types: types, nextRow: firstRow,
       toEnrich: estimate.toEnrich, queuedRows: '', queued: 0, queuedLeft: 0, totals: emptyTotals_(),
       pendingRows: [], pendingOverflow: 0, collectAttempts: 0, creditsSpentToday: null,
-      creditBudget: null, waitingForTomorrow: 0, cancelRequested: false, leaseUntil: 0,
+      creditBudget: null, waitingForTomorrow: 0, notices: {}, cancelRequested: false, leaseUntil: 0,
       leaseBy: '', driver: 'sidebar', startedAt: now, updatedAt: now, changedAt: now,
       finishedAt: 0, message: '', error: null,
     };
@@ -250,15 +252,6 @@ function serverCanFill_(sheet, run) {
  * @return {Object} The body.
  */
 function fillBody_(sheet, run, dryRun) {
-  /** @type {Object<string, string>} */
-  const columns = {};
-  INPUT_ROLES.forEach(function(role) {
-    const index = run.mapping[/** @type {keyof ColumnMapping} */ (role)];
-    if (index !== -1) {
-      columns[FILL_COLUMN_FIELDS[/** @type {keyof FILL_COLUMN_FIELDS} */ (role)]] =
-          columnLetter_(index);
-    }
-  });
   /** @type {Object<string, *>} */
   const body = {
     spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId(),
@@ -266,12 +259,28 @@ function fillBody_(sheet, run, dryRun) {
     enrichment_type: run.types,
     first_row: run.firstRow,
     last_row: run.lastRow,
-    columns: columns,
+    columns: fillColumns_(checkedMapping_(run.mapping, Infinity)),
   };
   if (dryRun) {
     body.dry_run = true;
   }
   return body;
+}
+
+/**
+ * The columns POST /fill takes for a mapping: each input field present, by letter.
+ * @param {ColumnMapping} mapping The mapping.
+ * @return {Object<string, string>} e.g. {firstname: 'A', domain: 'C'}.
+ */
+function fillColumns_(mapping) {
+  /** @type {Object<string, string>} */
+  const columns = {};
+  Object.keys(mapping).forEach(function(field) {
+    if (mapping[field] !== -1) {
+      columns[field] = columnLetter_(mapping[field]);
+    }
+  });
+  return columns;
 }
 
 /**
@@ -284,20 +293,20 @@ function fillBody_(sheet, run, dryRun) {
  * @return {?RunView} The run.
  */
 function startServerRun_(sheet, table, run) {
-  ensureOutputColumns_(table);
-  const rows = readRows_(table, run.firstRow, run.lastRow);
+  ensureOutputColumns_(table, run.types);
+  const rows = readRows_(table, run.firstRow, run.lastRow, run.types);
   /** @type {Array<number>} */
   const queued = [];
   rows.forEach(function(state) {
-    if (!state.entry.blank && !state.done) {
+    if (!state.entry.blank && state.todo.length) {
       queued.push(state.row);
     }
   });
   run.totals.filled = rows.filter(function(state) {
-    return !state.entry.blank && state.done;
+    return !state.entry.blank && !state.todo.length;
   }).length;
   rowRuns_(queued).forEach(function(block) {
-    sheet.getRange(block.first, table.outputs.status + 1, block.last - block.first + 1, 1)
+    sheet.getRange(block.first, table.outputs[PRONTO_STATUS_FIELD] + 1, block.last - block.first + 1, 1)
         .setValues(Array(block.last - block.first + 1).fill([QUEUED_STATUS_TEXT]));
   });
   SpreadsheetApp.flush();
@@ -345,12 +354,14 @@ function finishServerRun_(id, summary) {
     totals.found = summary.found || 0;
     totals.notFound = summary.not_found || 0;
     totals.invalid = summary.invalid || 0;
+    totals.needsLinkedin = summary.needs_linkedin || 0;
     totals.failed = summary.failed || 0;
     totals.overBudget = summary.over_budget || 0;
     totals.duplicates = summary.duplicates || 0;
     totals.changed = summary.changed_during_run || 0;
     saved.queuedLeft = 0;
     saved.waitingForTomorrow = totals.overBudget ? totals.overBudget + (summary.remaining || 0) : 0;
+    saved.notices = Object.assign({}, saved.notices || {}, summary.notices || {});
     saved.status = totals.overBudget ? 'stopped' : 'done';
     saved.message = summary.stopped ? String(summary.stopped) : '';
     saved.finishedAt = Date.now();
@@ -369,11 +380,12 @@ function unqueueRows_(run) {
     return;
   }
   const table = openTable_(sheet, run.mapping, true);
-  if (table.outputs.status === -1) {
+  const column = table.outputs[PRONTO_STATUS_FIELD];
+  if (column === undefined) {
     return;
   }
   parseRowRuns_(run.queuedRows).forEach(function(block) {
-    const range = sheet.getRange(block.first, table.outputs.status + 1, block.last - block.first + 1, 1);
+    const range = sheet.getRange(block.first, column + 1, block.last - block.first + 1, 1);
     const values = range.getValues();
     if (values.some(function(row) {
       return row[0] === QUEUED_STATUS_TEXT;
@@ -514,13 +526,14 @@ function sendChunk_(run, table) {
   const summary = enrichRows_(table, run.nextRow, last, run.types,
       {priority: 'batch', timeoutS: RUN_TIMEOUT_S});
   RUN_COUNTS.forEach(function(name) {
-    run.totals[name] += /** @type {*} */ (summary)[name] || 0;
+    run.totals[name] = (run.totals[name] || 0) + (/** @type {*} */ (summary)[name] || 0);
   });
   rememberPending_(run, summary.pendingRows);
   noteCredits_(run, summary);
   run.nextRow = last + 1;
   if (summary.overBudget) {
-    run.waitingForTomorrow = summary.overBudget + rowsToEnrich_(table, run.nextRow, run.lastRow);
+    run.waitingForTomorrow = summary.overBudget + rowsToEnrich_(table, run.nextRow, run.lastRow,
+        run.types);
     run.status = 'stopped';
     run.message = 'The daily credit budget is used up: ' + formatCount_(run.waitingForTomorrow) +
         ' row(s) wait for tomorrow. Press Start again tomorrow (or once your admin raises ' +
@@ -546,9 +559,10 @@ function collectPending_(run, table) {
   run.collectAttempts++;
   const summary = enrichRows_(table, Math.min.apply(null, rows), Math.max.apply(null, rows),
       run.types, {priority: 'batch', timeoutS: RUN_TIMEOUT_S, onlyRows: rows});
-  ['found', 'notFound', 'invalid', 'failed', 'overBudget', 'changed'].forEach(function(name) {
-    run.totals[name] += /** @type {*} */ (summary)[name] || 0;
-  });
+  ['found', 'notFound', 'invalid', 'needsLinkedin', 'paused', 'failed', 'overBudget', 'changed']
+      .forEach(function(name) {
+        run.totals[name] = (run.totals[name] || 0) + (/** @type {*} */ (summary)[name] || 0);
+      });
   run.pendingRows = [];
   rememberPending_(run, summary.pendingRows);
   run.totals.pending = run.pendingRows.length + run.pendingOverflow;
@@ -589,11 +603,12 @@ function rememberPending_(run, rows) {
 }
 
 /**
- * Keeps the function's credit figures from a chunk.
+ * Keeps the function's credit figures and notices from a chunk.
  * @param {RunState} run The run (changed in place).
  * @param {RowsSummary} summary The chunk's summary.
  */
 function noteCredits_(run, summary) {
+  run.notices = Object.assign({}, run.notices || {}, summary.notices);
   if (summary.creditsSpentToday !== null && summary.creditsSpentToday !== undefined) {
     run.creditsSpentToday = summary.creditsSpentToday;
     run.creditBudget = summary.creditBudget;
@@ -601,15 +616,16 @@ function noteCredits_(run, summary) {
 }
 
 /**
- * Rows with a contact and no result yet, between two rows.
+ * Rows with a contact and a type still to do, between two rows.
  * @param {SheetTable} table The table.
  * @param {number} firstRow The first row.
  * @param {number} lastRow The last row.
+ * @param {Array<string>} types The types requested.
  * @return {number} How many.
  */
-function rowsToEnrich_(table, firstRow, lastRow) {
-  return readRows_(table, firstRow, lastRow).filter(function(state) {
-    return Boolean(state.entry.contact) && !state.done;
+function rowsToEnrich_(table, firstRow, lastRow, types) {
+  return readRows_(table, firstRow, lastRow, types).filter(function(state) {
+    return state.entry.valid && state.todo.length > 0;
   }).length;
 }
 
@@ -674,16 +690,17 @@ function trackServerRun_(run) {
   /** @type {Object<string, number>} */
   const counts = emptyTotals_();
   let left = 0;
+  const column = table.outputs[PRONTO_STATUS_FIELD];
   parseRowRuns_(run.queuedRows).forEach(function(block) {
-    const values = table.outputs.status === -1 ? [] : sheet.getRange(block.first,
-        table.outputs.status + 1, block.last - block.first + 1, 1).getValues();
+    const values = column === undefined ? [] : sheet.getRange(block.first,
+        column + 1, block.last - block.first + 1, 1).getValues();
     values.forEach(function(row) {
       const text = String(row[0]);
       if (text === QUEUED_STATUS_TEXT) {
         left++;
         return;
       }
-      const code = text.split(':')[0].trim();
+      const code = statusCode_(text);
       const name = {success: 'found', not_found: 'notFound', invalid: 'invalid', pending: 'pending',
         failed: 'failed', over_budget: 'overBudget'}[code];
       if (name) {
@@ -870,7 +887,13 @@ function runView_(run) {
     firstRow: run.firstRow, lastRow: run.lastRow, types: run.types, mapping: run.mapping,
     done: done, total: total, percent: total ? Math.round(done * 100 / total) : 100,
     counts: counts, creditsSpentToday: run.creditsSpentToday, creditBudget: run.creditBudget,
-    waitingForTomorrow: run.waitingForTomorrow, finishedAt: run.finishedAt, message: run.message,
+    waitingForTomorrow: run.waitingForTomorrow, notices: Object.keys(run.notices || {})
+        .filter(function(code) {
+          return code !== 'over_budget'; // the run's own message says so, with the rows left
+        }).map(function(code) {
+          return run.notices[code];
+        }),
+    finishedAt: run.finishedAt, message: run.message,
     error: run.error,
   };
 }

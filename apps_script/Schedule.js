@@ -6,7 +6,7 @@
  *
  * Each run first asks the function to fill the sheet itself (POST /fill), which
  * works when the sheet is shared with the function's service account. When it is
- * not, the run enriches the rows without results here, in chunks, within the
+ * not, the run enriches the rows still to do (per type) here, in chunks, within the
  * tick's time, and saves the next row, so the next run resumes there. Runs use
  * the columns picked in the sidebar for that sheet, count in the spreadsheet's time
  * zone, and are logged (last ten, with counts) for every editor to see.
@@ -207,8 +207,8 @@ function getScheduleView() {
     }),
     mappingsPicked: picked,
     timeZone: timeZone,
-    typeOptions: ENRICHMENT_TYPES.map(function(type) {
-      return {id: type.id, label: type.label};
+    typeOptions: enrichmentTypes_().map(function(type) {
+      return {id: type.name, label: type.label};
     }),
     frequencies: SCHEDULE_FREQUENCIES.map(function(frequency) {
       return {id: frequency.id, label: frequency.label, hours: frequency.hours,
@@ -455,26 +455,19 @@ function fillOnServer_(sheet, schedule) {
   };
   const mapping = savedMapping_(sheet);
   if (mapping) {
-    /** @type {Object<string, string>} */
-    const columns = {};
-    INPUT_ROLES.forEach(function(role) {
-      const index = mapping[/** @type {keyof ColumnMapping} */ (role)];
-      if (index !== -1) {
-        columns[FILL_COLUMN_FIELDS[/** @type {keyof FILL_COLUMN_FIELDS} */ (role)]] =
-            columnLetter_(index);
-      }
-    });
-    body.columns = columns;
+    body.columns = fillColumns_(checkedMapping_(mapping, sheet.getMaxColumns()));
   }
   try {
     const summary = callFunction_('POST', '/fill', body, {auth: 'auto'});
     const counts = {found: summary.found || 0, notFound: summary.not_found || 0,
-      invalid: summary.invalid || 0, failed: summary.failed || 0,
-      overBudget: summary.over_budget || 0, filled: summary.skipped_filled || 0};
-    return {at: 0, by: '', how: '', level: counts.overBudget ? 'warning' : 'ok',
+      invalid: summary.invalid || 0, needsLinkedin: summary.needs_linkedin || 0,
+      failed: summary.failed || 0, overBudget: summary.over_budget || 0,
+      filled: summary.skipped_filled || 0};
+    const notices = accountNotices_(summary.notices || {});
+    return {at: 0, by: '', how: '', level: counts.overBudget || notices ? 'warning' : 'ok',
       message: 'Filled by the Pronto function' + (counts.overBudget ? ': the daily credit ' +
         'budget ran out, ' + formatCount_(counts.overBudget + (summary.remaining || 0)) +
-        ' row(s) wait for tomorrow.' : '.'), counts: counts};
+        ' row(s) wait for tomorrow.' : '.') + (notices ? ' ' + notices : ''), counts: counts};
   } catch (e) {
     const error = /** @type {*} */ (e);
     if (error.code === 'timeout') {
@@ -489,7 +482,7 @@ function fillOnServer_(sheet, schedule) {
 }
 
 /**
- * Enriches the rows without results here, chunk by chunk from the saved row,
+ * Enriches the rows still to do (per type) here, chunk by chunk from the saved row,
  * saving progress after each chunk and starting no chunk after the deadline.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
  * @param {ScheduleState} schedule The schedule.
@@ -501,8 +494,10 @@ function refreshHere_(sheet, schedule, deadline) {
   const firstRow = table.headerRow + 1;
   const lastRow = sheet.getLastRow();
   /** @type {Object<string, number>} */
-  const counts = {found: 0, notFound: 0, invalid: 0, pending: 0, failed: 0, overBudget: 0,
-    filled: 0};
+  const counts = {found: 0, notFound: 0, invalid: 0, needsLinkedin: 0, paused: 0, pending: 0,
+    failed: 0, overBudget: 0, filled: 0};
+  /** @type {Object<string, string>} */
+  const notices = {};
   let cursor = schedule.nextRow >= firstRow && schedule.nextRow <= lastRow ?
     schedule.nextRow : firstRow;
   const startRow = cursor;
@@ -517,6 +512,7 @@ function refreshHere_(sheet, schedule, deadline) {
     Object.keys(counts).forEach(function(name) {
       counts[name] += /** @type {*} */ (summary)[name] || 0;
     });
+    Object.assign(notices, summary.notices);
     cursor = end + 1;
     if (!wrapped && cursor > lastRow) {
       wrapped = startRow > firstRow;
@@ -531,7 +527,7 @@ function refreshHere_(sheet, schedule, deadline) {
     if (summary.overBudget) {
       level = 'warning';
       stop = 'The daily credit budget ran out: ' + formatCount_(summary.overBudget +
-          rowsToEnrich_(table, cursor, lastRow)) + ' row(s) wait for tomorrow.';
+          rowsToEnrich_(table, cursor, lastRow, schedule.types)) + ' row(s) wait for tomorrow.';
       break;
     }
     if (summary.stop) {
@@ -540,12 +536,26 @@ function refreshHere_(sheet, schedule, deadline) {
       break;
     }
   }
+  const notice = accountNotices_(notices);
   return {
-    at: 0, by: '', how: '', level: level, counts: counts,
-    message: stop || (complete ? 'Every row was looked at.' :
+    at: 0, by: '', how: '', level: level === 'ok' && notice ? 'warning' : level, counts: counts,
+    message: (stop || (complete ? 'Every row was looked at.' :
       'Stopped at row ' + cursor + ' to stay inside the time Apps Script gives a run; the ' +
-      'next run continues from there.'),
+      'next run continues from there.')) + (notice ? ' ' + notice : ''),
   };
+}
+
+/**
+ * The account-level notices of a run, as sentences (the budget is said by the run itself).
+ * @param {Object<string, string>} notices Notices by code.
+ * @return {string} The sentences ('' when none).
+ */
+function accountNotices_(notices) {
+  return Object.keys(notices).filter(function(code) {
+    return code !== 'over_budget';
+  }).map(function(code) {
+    return notices[code];
+  }).join(' ');
 }
 
 /**

@@ -23,7 +23,9 @@
  * @property {Array<string>} headers Header texts, for the mapping pickers.
  * @property {ColumnMapping} mapping The mapping in use.
  * @property {string} mappingProblem What columns are missing, in a sentence ('' when none).
- * @property {Array<{id: string, label: string}>} typeOptions The enrichment types offered.
+ * @property {Array<{id: string, label: string, needsLinkedin: boolean}>} typeOptions The
+ *     enrichment types offered (from the vocabulary).
+ * @property {boolean} hasLinkedIn Whether the sheet has a LinkedIn column.
  * @property {Array<string>} types The types ticked.
  * @property {Object<string, number>} costs Credits per answer found, by type.
  * @property {{selection: RowsChoice, sheet: RowsChoice}} choices Selected rows and whole sheet.
@@ -73,11 +75,12 @@ function getSidebarPlan(request) {
   }
   const types = Array.isArray(asked.types) ? enrichmentTypeIds_().filter(function(id) {
     return /** @type {Array<string>} */ (asked.types).indexOf(id) !== -1;
-  }) : [ENRICHMENT_TYPES[0].id];
+  }) : [enrichmentTypeIds_()[0]];
   const costs = asked.check ? null : creditCosts_();
   const connection = asked.check ? checkConnection_() : null;
   const usedCosts = connection ? connection.costs : /** @type {Object<string, number>} */ (costs);
-  const rows = table.problem || dataLast < dataFirst ? [] : readRows_(table, dataFirst, dataLast);
+  const rows = table.problem || dataLast < dataFirst ? [] :
+    readRows_(table, dataFirst, dataLast, types);
   /**
    * @param {number} first The first row asked.
    * @param {number} last The last row asked.
@@ -113,9 +116,10 @@ function getSidebarPlan(request) {
     headers: table.headers,
     mapping: table.mapping,
     mappingProblem: table.problem,
-    typeOptions: ENRICHMENT_TYPES.map(function(type) {
-      return {id: type.id, label: type.label};
+    typeOptions: enrichmentTypes_().map(function(type) {
+      return {id: type.name, label: type.label, needsLinkedin: type.needs_linkedin};
     }),
+    hasLinkedIn: table.mapping.linkedin_url !== -1,
     types: types,
     costs: usedCosts,
     choices: {selection: selection, sheet: whole},

@@ -74,15 +74,16 @@ test('the sidebar estimates the selection and the whole sheet, and Start fills e
 
   await page.waitForFunction(() => document.getElementById('est-rows').textContent !== '–');
   const estimate = await page.evaluate(() => Object.fromEntries(
-      ['rows', 'filled', 'duplicates', 'invalid', 'toEnrich', 'credits'].map((name) => [name, document.getElementById(`est-${name}`).textContent])));
-  assert.deepEqual(estimate, {rows: '500', filled: '5', duplicates: '20', invalid: '10', toEnrich: '465', credits: '1,395'});
+      ['rows', 'filled', 'duplicates', 'invalid', 'needsLinkedin', 'toEnrich', 'credits'].map((name) => [name, document.getElementById(`est-${name}`).textContent])));
+  assert.deepEqual(estimate, {rows: '500', filled: '5', duplicates: '20', invalid: '10', needsLinkedin: '0', toEnrich: '465', credits: '1,395'});
   assert.equal(await page.isChecked('#scope-selection'), true);
   assert.equal(await text(page, '#scope-selection-detail'), 'A2:D501 · 500 rows');
   assert.equal(await text(page, '#scope-sheet-detail'), 'rows 2–501 · 500 rows');
   assert.match(await text(page, '#connection'), /^Connected: http:\/\/127\.0\.0\.1:\d+ accepts the shared token\./);
   assert.equal(await page.inputValue('#map-domain'), '2', '"Company or website" holds domains and company names');
   assert.deepEqual(await page.$$eval('#types input', (inputs) => inputs.map((input) => [input.id, input.checked])),
-      [['type-email', true], ['type-phone', false]], 'one checkbox per enrichment type');
+      [['type-email', true], ['type-phone', false], ['type-personal_email', false]], 'one checkbox per enrichment type');
+  assert.equal(await text(page, 'label:has(#type-phone)'), 'Phone (needs a LinkedIn column)', 'the sheet has no LinkedIn column');
   assert.equal(await page.isEnabled('#start'), true);
   assert.equal(gas.enrichRequests().length, 0, 'nothing spent before Start');
   assert.equal(await page.getAttribute('#progress-bar', 'aria-label'), 'Enrichment progress');
@@ -90,7 +91,7 @@ test('the sidebar estimates the selection and the whole sheet, and Start fills e
   assert.deepEqual(await page.$$eval('input[type=radio], input[type=checkbox]', (inputs) => inputs.map((input) => {
     const legend = input.closest('fieldset') && input.closest('fieldset').querySelector('legend');
     return legend ? legend.textContent : null;
-  })), ['Rows', 'Rows', 'Find', 'Find'], 'every radio and checkbox group has a fieldset and a legend');
+  })), ['Rows', 'Rows', 'Find', 'Find', 'Find'], 'every radio and checkbox group has a fieldset and a legend');
   await snapshot(page, 'sidebar-estimate');
 
   await watchProgress(page);
@@ -104,10 +105,11 @@ test('the sidebar estimates the selection and the whole sheet, and Start fills e
   const found = expected.filter((o, i) => rows[i][1] && rows[i][3] !== KEPT && o.email).length;
   const paid = new Set(rows.filter((row, i) => row[1] && row[3] !== KEPT && expected[i].email).map((row) => row.join('|'))).size;
   assert.equal(await text(page, '#summary'), `Done: 500 rows. ${found} found · ${485 - found} not found · 10 invalid (see Pronto status) · 5 already filled · 20 duplicates (paid once). Credits spent today: ${(paid * 3).toLocaleString('en-US')} of 10,000,000.`);
-  const out = gas.sheet('Leads').getRange('D2:H501').getValues();
+  assert.deepEqual(gas.sheet('Leads').getRange('E1:F1').getValues()[0], ['Email status', 'Pronto status'], 'the columns of the type asked');
+  const out = gas.sheet('Leads').getRange('D2:F501').getValues();
   rows.forEach((row, i) => {
-    if (row[3] === KEPT) assert.deepEqual(out[i], [KEPT, '', '', '', ''], `row ${i + 2} untouched`);
-    else if (!row[1]) assert.deepEqual(out[i], ['', '', '', '', 'invalid: Add the last name to this row.'], `row ${i + 2}`);
+    if (row[3] === KEPT) assert.deepEqual(out[i], [KEPT, '', ''], `row ${i + 2} untouched`);
+    else if (!row[1]) assert.deepEqual(out[i], ['', '', 'invalid: Add the last name to this row.'], `row ${i + 2}`);
     else assert.equal(out[i][0], expected[i].email || '', `row ${i + 2}`);
   });
   assert.equal((await stack.simulatorStats()).served, 465, 'each distinct person paid once');
@@ -131,7 +133,7 @@ test('while a chunk waits for Pronto the sidebar shows it is working, and the pi
   await page.waitForFunction(() => /^Waiting for Pronto… [1-9]\d* s$/.test(document.getElementById('activity').textContent));
 
   assert.equal(await page.isVisible('#activity'), true);
-  assert.equal(await page.isDisabled('#map-first'), true);
+  assert.equal(await page.isDisabled('#map-firstname'), true);
   assert.equal(await page.isDisabled('#type-phone'), true);
   assert.equal(await page.isDisabled('#scope-sheet'), true);
   assert.equal(await page.isDisabled('#start'), true);
@@ -140,7 +142,7 @@ test('while a chunk waits for Pronto the sidebar shows it is working, and the pi
   chunk.release();
   await page.waitForFunction(() => document.getElementById('summary').textContent.startsWith('Done'), null, {timeout: 60000});
   assert.equal(await page.isHidden('#activity'), true);
-  assert.equal(await page.isEnabled('#map-first'), true, 'unlocked once the run is over');
+  assert.equal(await page.isEnabled('#map-firstname'), true, 'unlocked once the run is over');
   await page.close();
 });
 
@@ -153,7 +155,7 @@ test('with no type ticked Start is disabled and says why', async () => {
   await page.waitForFunction(() => document.getElementById('est-credits').textContent === '0');
 
   assert.equal(await page.isDisabled('#start'), true);
-  assert.equal(await text(page, '#start-reason'), 'Tick what to find: Email or Phone.');
+  assert.equal(await text(page, '#start-reason'), 'Tick what to find: Email, Phone or Personal email.');
   await snapshot(page, 'sidebar-no-type');
   await page.click('#start', {force: true});
   assert.equal(gas.fetches.filter((f) => f.url.endsWith('/fill') || f.url.endsWith('/enrich')).length, 1, 'only the settings check');
@@ -261,7 +263,7 @@ test('Cancel stops after the chunk being sent and keeps the rows already done', 
 
   assert.match(await text(page, '#summary'), /^Cancelled after 50 of 500 rows; the rows done are kept\./);
   assert.equal(gas.enrichRequests().length, 1, 'no chunk was sent after Cancel');
-  const statuses = gas.sheet('Leads').getRange('H2:H501').getValues().map((r) => r[0]);
+  const statuses = gas.sheet('Leads').getRange('F2:F501').getValues().map((r) => r[0]);
   rows.forEach((row, i) => {
     if (row[3] === KEPT) return;
     if (i < 50) assert.notEqual(statuses[i], '', `row ${i + 2} was done and is kept`);

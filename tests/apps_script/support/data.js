@@ -9,10 +9,11 @@ const LAST = ['Lovelace', 'Durand', 'Hopper', 'Torvalds', 'Hamilton', 'Lefèvre'
 
 /**
  * Row i (0-based) of a contact list: distinct people, alternating a website
- * (with a dot: a domain) and a company name (no dot).
+ * (with a dot: a domain) and a company name (no dot), each with a LinkedIn profile URL
+ * (`linkedin`; `withLinkedIn` is the contact as sent when the row gives it).
  * @param {number} i The index.
  * @param {string} [tag] Makes the people of one test distinct from another's.
- * @return {{first: string, last: string, companyOrDomain: string, contact: Object}}
+ * @return {{first: string, last: string, companyOrDomain: string, linkedin: string, contact: Object, withLinkedIn: Object}}
  */
 function person(i, tag = 'a') {
   const first = FIRST[i % FIRST.length];
@@ -22,7 +23,8 @@ function person(i, tag = 'a') {
   const contact = {firstname: first, lastname: last};
   if (usesDomain) contact.domain = companyOrDomain;
   else contact.company_name = companyOrDomain;
-  return {first, last, companyOrDomain, contact};
+  const linkedin = `https://www.linkedin.com/in/${tag.toLowerCase()}-${i}/`;
+  return {first, last, companyOrDomain, linkedin, contact, withLinkedIn: {...contact, linkedin_url: linkedin}};
 }
 
 /** `count` distinct people. */

@@ -160,7 +160,7 @@ async function startStack(options = {}) {
  * (pronto_sheets_dev.simulator.outcomes.simulated_outcome), for contacts as the
  * function forwards them.
  * @param {Array<{firstname: string, lastname: string, domain?: string, company_name?: string, linkedin_url?: string}>} contacts
- * @return {Array<{email: ?string, email_status: ?string, phones: Array<string>, phone_shape: string}>}
+ * @return {Array<{email: ?string, email_status: ?string, phones: Array<string>, phone_shape: string, personal_email: ?string, personal_email_status: ?string}>}
  *     phone_shape: "object" when Pronto sends the phone with its type (mobile), else "string".
  */
 function simulatedOutcomes(contacts) {
@@ -172,7 +172,8 @@ function simulatedOutcomes(contacts) {
     'for raw in json.load(sys.stdin):',
     '    c = Contact.from_mapping(raw)',
     '    o = simulated_outcome(c.firstname, c.lastname, c.domain or None, c.company_name or None, c.linkedin_url or None)',
-    '    out.append({"email": o.email, "email_status": o.email_status, "phones": list(o.phones), "phone_shape": o.phone_shape})',
+    '    out.append({"email": o.email, "email_status": o.email_status, "phones": list(o.phones), "phone_shape": o.phone_shape,',
+    '                "personal_email": o.personal_email, "personal_email_status": o.personal_email_status})',
     'json.dump(out, sys.stdout)',
   ].join('\n');
   const result = spawnSync(PYTHON, ['-c', script], {

@@ -30,8 +30,10 @@ test('rows Pronto was still searching when a chunk ended are asked again (for fr
   const afterChunk = gas.call('stepRun', started.id);
 
   assert.deepEqual([afterChunk.status, afterChunk.active, afterChunk.counts.pending], ['collecting', true, 5]);
-  assert.deepEqual(new Set(gas.sheet('Leads').getRange('H2:H6').getValues().map((r) => r[0])),
-      new Set(['pending: still searching; run again in a minute to collect it (no extra credit)']));
+  const pending = 'pending: Still searching: Pronto is taking a while. The answer is kept; look again in a minute at no cost.';
+  assert.deepEqual(gas.sheet('Leads').getRange('D1:F1').getValues()[0], ['Email', 'Email status', 'Pronto status']);
+  assert.deepEqual(gas.sheet('Leads').getRange('D2:F6').getValues(), Array(5).fill(['', pending, pending]),
+      'the Email cells stay empty: the sentence is in the status cells');
 
   const collected = gas.call('stepRun', started.id);
 

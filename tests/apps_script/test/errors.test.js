@@ -25,7 +25,7 @@ after(async () => {
 const NO_URL = 'Set the function URL in Pronto ▸ Settings (ask your admin for it).';
 const BAD_TOKEN = 'The access token is not valid. Copy the current token into Pronto ▸ Settings.';
 const KEY_REJECTED = 'The Pronto lookup failed: The Pronto API key was rejected. Ask your admin to check PRONTO_API_KEY where the function runs.';
-const MAPPING = {first: 0, last: 1, full: -1, company: 2, domain: -1, linkedin: -1};
+const MAPPING = {firstname: 0, lastname: 1, full_name: -1, company_name: 2, domain: -1, linkedin_url: -1};
 
 /** Three people on "Leads"; with `formula`, =PRONTO_EMAIL over them in column J. */
 function leadsSheet(properties, options = {}, formula = true) {
@@ -92,10 +92,9 @@ test('a Pronto key the API rejects reaches the person as a sentence naming what 
   const run = runOnce(rows).value;
   assert.deepEqual([run.status, run.error, run.counts.failed], ['stopped', {message: KEY_REJECTED, fix: ''}, 3]);
   const sheet = rows.sheet('Leads');
-  assert.equal(sheet.value('H1'), 'Pronto status');
-  assert.deepEqual(sheet.getRange('H2:H4').getValues().map((r) => r[0]),
-      Array(3).fill('failed: The Pronto API key was rejected. Ask your admin to check PRONTO_API_KEY where the function runs.'));
-  assert.deepEqual(sheet.getRange('D2:D4').getValues().map((r) => r[0]), ['', '', ''], 'no email invented');
+  const failed = 'failed: The Pronto API key was rejected. Ask your admin to check PRONTO_API_KEY where the function runs.';
+  assert.deepEqual(sheet.getRange('D1:F1').getValues()[0], ['Email', 'Email status', 'Pronto status']);
+  assert.deepEqual(sheet.getRange('D2:F4').getValues(), Array(3).fill(['', failed, failed]), 'no email invented: the sentence is in the status cells');
 });
 
 test('a function URL where nothing answers says to check the URL', async () => {

@@ -16,11 +16,17 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
-/** The Phone status cell of a simulated outcome: the status, then the phone's type when Pronto gave one. */
+/** The Phone status cell of a simulated outcome: Pronto's own word, or not_found. */
 function phoneStatus(o) {
-  if (!o.phones.length) return 'not_found';
-  return o.phone_shape === 'object' ? 'valid (mobile)' : 'valid';
+  return o.phones.length ? 'valid' : 'not_found';
 }
+
+/** The Pronto status cell of a row whose types all got an answer. */
+function prontoStatus(found) {
+  return found ? 'success' : `not_found: ${NOT_FOUND}`;
+}
+
+const NOT_FOUND = 'No email or phone found for this profile.';
 
 /** A spreadsheet whose script properties point at the served function. */
 function sheetWith(rows, extra = {}) {
@@ -85,7 +91,7 @@ test('recalculating the same formula makes no /enrich call and no call reaches P
   assert.deepEqual(gas.sheet('Leads').getRange('E2:E201').getValues(), before);
 });
 
-test('PRONTO_EMAIL on single cells returns one value; blank rows stay empty and invalid rows say what is missing', async () => {
+test('PRONTO_EMAIL on single cells returns one value; a blank row stays empty, a row missing details shows #ERROR! with what to add, never a sentence as its value', async () => {
   await stack.resetSimulator();
   const [ada, bob] = people(2, 'single');
   const gas = sheetWith([
@@ -102,43 +108,73 @@ test('PRONTO_EMAIL on single cells returns one value; blank rows stay empty and 
   const outcomes = gas.recalculate('Leads');
 
   const [expected] = simulatedOutcomes([ada.contact]);
-  assert.deepEqual(outcomes.map((o) => o.value), [
-    expected.email || '', '', 'Add the last name to this row.', 'Add a company name, a company website or a LinkedIn URL to this row.',
+  assert.deepEqual(outcomes.map((o) => [o.value === undefined ? null : o.value, o.error]), [
+    [expected.email || '', null], ['', null], [null, 'Add the last name to this row.'],
+    [null, 'Add a company name, a company website or a LinkedIn URL to this row.'],
   ]);
+  assert.deepEqual(['E4', 'E5'].map((a1) => gas.sheet('Leads').value(a1)), ['#ERROR!', '#ERROR!']);
   assert.equal(gas.enrichRequests().length, 1, 'only the complete row was sent');
   assert.equal((await stack.simulatorStats()).served, 1);
 });
 
-test('PRONTO_PHONE keeps the + of the number and PRONTO_ENRICH spills email, statuses and phone per row', async () => {
+test('PRONTO_PHONE keeps the + of the number and PRONTO_ENRICH spills each type\'s value and status, then the Pronto status, per row', async () => {
   await stack.resetSimulator();
   const leads = people(40, 'phone');
-  const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain]));
-  gas.typeFormula('Leads', 'E2', '=PRONTO_PHONE(A2:A41, B2:B41, C2:C41)');
-  gas.typeFormula('Leads', 'F2', '=PRONTO_ENRICH(A2:A41, B2:B41, C2:C41)');
-  gas.typeFormula('Leads', 'J2', '=PRONTO_ENRICH(A3, B3, C3, "phone")');
+  const gas = sheetWith(leads.map((p) => [p.first, p.last, p.companyOrDomain, p.linkedin]));
+  gas.typeFormula('Leads', 'E2', '=PRONTO_PHONE(A2:A41, B2:B41, C2:C41, D2:D41)');
+  gas.typeFormula('Leads', 'F2', '=PRONTO_ENRICH(A2:A41, B2:B41, C2:C41, D2:D41)');
+  gas.typeFormula('Leads', 'L2', '=PRONTO_ENRICH(A3, B3, C3, D3, "phone")');
 
   const outcomes = gas.recalculate('Leads');
 
   assert.deepEqual(outcomes.map((o) => o.error), [null, null, null]);
-  const expected = simulatedOutcomes(leads.map((p) => p.contact));
+  const expected = simulatedOutcomes(leads.map((p) => p.withLinkedIn));
   const phones = gas.sheet('Leads').getRange('E2:E41').getValues().map((row) => row[0]);
   assert.deepEqual(phones, expected.map((o) => o.phones.join(', ')));
   assert.ok(phones.some((phone) => phone.startsWith('+336')), 'phones keep their international +');
-  const enriched = gas.sheet('Leads').getRange('F2:I41').getValues();
+  const enriched = gas.sheet('Leads').getRange('F2:J41').getValues();
   enriched.forEach((row, i) => {
     const o = expected[i];
     assert.deepEqual(row, [
-      o.email || '',
-      o.email ? o.email_status : 'not_found',
-      o.phones.join(', '),
-      phoneStatus(o),
+      o.email || '', o.email ? o.email_status : 'not_found', o.phones.join(', '), phoneStatus(o),
+      prontoStatus(Boolean(o.email || o.phones.length)),
     ], `row ${i + 2}`);
   });
-  assert.ok(enriched.some((row) => row[3] === 'valid (mobile)'), 'a phone Pronto typed shows its type');
   const second = expected[1];
-  assert.deepEqual(gas.sheet('Leads').getRange('J2:M2').getValues()[0],
-      ['', '', second.phones.join(', '), phoneStatus(second)], 'types given in place of the LinkedIn argument');
-  assert.equal(gas.enrichRequests().length, 2, 'row 3\'s phone came from the cache PRONTO_PHONE filled');
+  assert.deepEqual(gas.sheet('Leads').getRange('L2:N2').getValues()[0],
+      [second.phones.join(', '), phoneStatus(second), prontoStatus(second.phones.length > 0)],
+      'types given in place of the LinkedIn argument: that type\'s two columns, then the Pronto status');
+  const stats = await stack.simulatorStats();
+  assert.deepEqual([stats.by_type.email, stats.by_type.phone], [40, 40], 'each person asked once per type');
+  assert.equal(stats.refused_without_linkedin, 0);
+});
+
+test('without a LinkedIn URL a phone is never asked: a single cell says what to add, a range leaves the cell empty and PRONTO_ENRICH\'s status says it; the email still goes', async () => {
+  await stack.resetSimulator();
+  const leads = people(3, 'nolinkedin');
+  const gas = sheetWith(leads.map((p, i) => [p.first, p.last, p.companyOrDomain, i === 0 ? p.linkedin : '']));
+  gas.typeFormula('Leads', 'E2', '=PRONTO_PHONE(A3, B3, C3, D3)');
+  gas.typeFormula('Leads', 'F2', '=PRONTO_PHONE(A2:A4, B2:B4, C2:C4, D2:D4)');
+  gas.typeFormula('Leads', 'G2', '=PRONTO_ENRICH(A2:A4, B2:B4, C2:C4, D2:D4)');
+  gas.typeFormula('Leads', 'M2', '=PRONTO_PHONE(A2, B2, C2)');
+
+  const [single, range, enrich, noArgument] = gas.recalculate('Leads');
+
+  assert.equal(single.error, 'Add a LinkedIn URL to look up a phone.');
+  assert.equal(range.error, null);
+  const expected = simulatedOutcomes([leads[0].withLinkedIn, leads[1].contact, leads[2].contact]);
+  assert.deepEqual(gas.sheet('Leads').getRange('F2:F4').getValues().map((r) => r[0]), [expected[0].phones.join(', '), '', '']);
+  assert.equal(enrich.error, null);
+  const rows = gas.sheet('Leads').getRange('G3:K4').getValues();
+  rows.forEach((row, i) => {
+    const o = expected[i + 1];
+    assert.deepEqual(row, [o.email || '', o.email ? o.email_status : 'not_found', '',
+      'needs_linkedin: Add a LinkedIn URL to look up a phone.',
+      `${o.email ? 'success' : `not_found: ${NOT_FOUND}`} Add a LinkedIn URL to look up a phone.`.replace('success ', 'success: ')], `row ${i + 3}`);
+  });
+  assert.equal(noArgument.error, 'PRONTO_PHONE needs the LinkedIn profile URL as its fourth argument: Pronto looks up phones only with one, for example =PRONTO_PHONE(A2, B2, C2, D2).');
+  const stats = await stack.simulatorStats();
+  assert.deepEqual([stats.refused_without_linkedin, stats.by_type.phone, stats.by_type.email], [0, 1, 3]);
 });
 
 test('ranges of different sizes are refused with a sentence saying how to fix the formula', () => {
@@ -163,7 +199,7 @@ test('a contact whose cache key would pass 250 characters is cached under a dige
 
   const keys = [...gas.documentCache.items.keys()];
   assert.equal(keys.length, 1);
-  assert.ok(keys[0].length <= 250 && keys[0].startsWith('pronto1#'), keys[0]);
+  assert.ok(keys[0].length <= 250 && keys[0].startsWith('pronto2#'), keys[0]);
   assert.equal(gas.enrichRequests().length, 1, 'the second calculation came from the cache');
   const [expected] = simulatedOutcomes([{firstname: 'Ada', lastname: 'Lovelace', company_name: longCompany}]);
   assert.equal(gas.sheet('Leads').value('E2'), expected.email || '');
@@ -179,14 +215,15 @@ test('a typo in PRONTO_ENRICH\'s types is refused with a sentence, never sent as
 
   const [typo, withProfile, both] = gas.recalculate('Leads');
 
-  assert.equal(typo.error, 'The types argument must be "email", "phone" or several of them separated by commas, like "email,phone" (you gave "emial").');
+  assert.equal(typo.error, 'The types argument must be "email", "phone" or "personal_email", or several of them separated by commas, like "email,phone" (you gave "emial").');
   assert.equal(withProfile.error, null);
   assert.equal(both.error, null);
   const sent = gas.enrichRequests().map((request) => JSON.parse(request.payload));
   assert.deepEqual(sent.map((body) => [body.contacts[0].linkedin_url || null, body.enrichment_type]), [
-    ['https://www.linkedin.com/in/ada-typo', ['email']],
-    [null, ['email', 'phone']],
-  ], 'the typo sent nothing; no word ever went as a profile');
+    ['https://www.linkedin.com/in/ada-typo/', ['email']],
+    [null, ['email']],
+  ], 'the typo sent nothing; no word ever went as a profile; a phone without a profile is never asked');
+  assert.equal(gas.sheet('Leads').value('R2'), 'needs_linkedin: Add a LinkedIn URL to look up a phone.');
 });
 
 test('a formula never asks for an identity token or writes to the sheet (custom functions cannot)', async () => {

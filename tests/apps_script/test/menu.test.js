@@ -106,23 +106,25 @@ test('the menu opens the sidebar and the two dialogs from their HTML files', () 
 });
 
 test('Freeze formulas to values replaces PRONTO formulas and their spill by values, and leaves other formulas', async () => {
-  const leads = people(3, 'freeze');
+  const leads = people(6, 'freeze');
   const gas = new AppsScript({
     sheets: {Leads: [['First name', 'Last name', 'Company'], ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]},
     scriptProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
   });
-  gas.typeFormula('Leads', 'E2', '=PRONTO_ENRICH(A2:A4, B2:B4, C2:C4, , "email,phone")');
+  gas.typeFormula('Leads', 'E2', '=PRONTO_ENRICH(A2:A7, B2:B7, C2:C7, , "email")');
   gas.recalculate('Leads');
   gas.typeFormula('Leads', 'J2', '=A2&" "&B2');
   const sheet = gas.sheet('Leads');
-  const computed = sheet.getRange('E2:H4').getValues();
+  const computed = sheet.getRange('E2:G7').getValues();
   gas.select('Leads', 'E2:J2');
 
   const message = gas.call('freezeFormulasInSelection');
 
-  assert.equal(message, 'Froze 1 Pronto formula(s) (12 cells) to values: they will not recalculate or spend credits again.');
-  assert.deepEqual(sheet.getRange('E2:H4').getValues(), computed);
-  assert.deepEqual(sheet.getRange('E2:H4').getFormulas().flat().filter(Boolean), []);
+  assert.equal(message, 'Froze 1 Pronto formula(s) (18 cells) to values: they will not recalculate or spend credits again.');
+  assert.deepEqual(sheet.getRange('E2:G7').getValues(), computed.map(([email, status, row]) => [email, status, row.split(':')[0]]),
+      'answers stay; the Pronto status keeps its code');
+  assert.ok(computed.some((row) => row[2].startsWith('not_found: ')), 'a row Pronto found nothing for is among them');
+  assert.deepEqual(sheet.getRange('E2:G7').getFormulas().flat().filter(Boolean), []);
   assert.equal(sheet.getRange('J2').getFormula(), '=A2&" "&B2');
   const fetchesBefore = gas.fetches.length;
   gas.recalculate('Leads');

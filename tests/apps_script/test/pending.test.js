@@ -1,6 +1,8 @@
 'use strict';
-// Formula cells answered "searching…" fill themselves: recorded by the formula, checked
-// and entered again by the Pronto timer, on the harness clock (nothing waits a minute).
+// Formula cells Pronto had not answered yet fill themselves: recorded by the formula, checked
+// and entered again by the Pronto timer, on the harness clock (nothing waits a minute). While
+// they wait, a range's cells are empty and a single cell shows the sentence as its error:
+// never a sentence as a value.
 const assert = require('node:assert/strict');
 const {after, before, test} = require('node:test');
 const {AppsScript, DEFAULT_USER} = require('../support/apps_script');
@@ -8,7 +10,8 @@ const {people} = require('../support/data');
 const {simulatedOutcomes, startStack} = require('../support/servers');
 const {waitFor} = require('../support/wait');
 
-const PENDING = 'searching… recalculates later';
+const STILL_SEARCHING = 'Still searching: Pronto is taking a while. The answer is kept; look again in a minute at no cost.';
+const PENDING_STATUS = `pending: ${STILL_SEARCHING}`;
 const HEADER = ['First name', 'Last name', 'Company or website'];
 
 let stack;
@@ -47,23 +50,22 @@ test('200 formula cells answered pending, Pronto answering late: every cell show
   const [outcome] = gas.recalculate('Leads');
 
   assert.deepEqual([outcome.error, outcome.killed], [null, false], 'the formula answered inside 30 s');
-  assert.deepEqual(new Set(column(gas, 'E2:E201')), new Set([PENDING]));
+  assert.deepEqual(new Set(column(gas, 'E2:E201')), new Set(['']), 'no sentence in a data cell while Pronto searches');
   assert.deepEqual(JSON.parse(gas.enrichRequests()[0].payload).timeout_s, 25);
   assert.equal(gas.documentCache.items.size, 2, 'pending answers are not cached; the cell is recorded, and listed');
   // Pronto answers after the formula stopped waiting (real time: the simulator is a real server).
   await waitFor(async () => (await stack.simulatorStats()).served === 200, {timeoutMs: 60000, what: 'Pronto to answer the 200 lookups'});
 
   // Nobody touches anything: only the clock moves, and the timer's ticks fall due.
+  const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
   let filledAt = null;
   while (filledAt === null && gas.clock.now() - entered <= 180000) {
     gas.advance(5000);
-    if (!column(gas, 'E2:E201').includes(PENDING)) filledAt = gas.clock.now();
+    if (JSON.stringify(column(gas, 'E2:E201')) === JSON.stringify(expected)) filledAt = gas.clock.now();
   }
 
-  assert.notEqual(filledAt, null, 'the cells filled themselves');
+  assert.notEqual(filledAt, null, 'the cells filled themselves, each with its own person\'s answer');
   assert.ok(filledAt - entered <= 120000, `filled ${Math.round((filledAt - entered) / 1000)} s after the formula was entered`);
-  const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
-  assert.deepEqual(column(gas, 'E2:E201'), expected, 'each cell shows its own person\'s answer');
   const stats = await stack.simulatorStats();
   assert.equal(stats.served, 200);
   assert.equal(stats.calls, 200, 'Pronto was asked once per contact');
@@ -88,8 +90,8 @@ test('200 formula cells answered pending, Pronto answering late: every cell show
 function recordPending(gas, a1, lead) {
   const {row, column: col} = require('../support/fake_spreadsheet').parseA1(a1);
   const sheet = gas.sheet('Leads');
-  const contact = gas.global('buildContact_')({first: lead.first, last: lead.last, companyOrDomain: lead.companyOrDomain});
-  return gas.execute('custom', 'notePendingCell_', [['email'], [{key: contact.key, contact: contact.contact}]],
+  const entry = gas.global('contactEntry_')({firstname: lead.first, lastname: lead.last, domain: lead.companyOrDomain}, false);
+  return gas.execute('custom', 'notePendingCell_', [['email'], [{key: entry.key, contact: entry.contact, types: ['email']}]],
       {callingCell: {sheet, row, column: col}});
 }
 
@@ -100,13 +102,13 @@ test('200 single-cell formulas recorded as pending are each entered again once P
   const gas = setUp(leads);
   leads.forEach((lead, i) => {
     gas.typeFormula('Leads', `E${i + 2}`, `=PRONTO_EMAIL(A${i + 2}, B${i + 2}, C${i + 2})`);
-    gas.sheet('Leads').put(i + 2, 5, {v: PENDING, f: `=PRONTO_EMAIL(A${i + 2}, B${i + 2}, C${i + 2})`});
+    gas.sheet('Leads').put(i + 2, 5, {v: '#ERROR!', error: STILL_SEARCHING, f: `=PRONTO_EMAIL(A${i + 2}, B${i + 2}, C${i + 2})`});
     assert.equal(recordPending(gas, `E${i + 2}`, lead).error, null);
   });
   assert.equal(gas.call('readPendingIndex_').length, 200, 'each cell is in the list (the lock keeps concurrent formulas from losing one)');
 
   // Each tick checks the contacts still waiting (one /enrich call) and enters the ready cells again.
-  for (let tick = 0; tick < 5 && column(gas, 'E2:E201').includes(PENDING); tick++) gas.advance(60000);
+  for (let tick = 0; tick < 5 && column(gas, 'E2:E201').includes('#ERROR!'); tick++) gas.advance(60000);
 
   const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
   assert.deepEqual(column(gas, 'E2:E201'), expected);
@@ -141,31 +143,40 @@ test('as an add-on the timer ticks hourly (Google allows no more): pending cells
   gas.call('saveSettings', {url: stack.functionUrl, token: stack.token, tokenScope: 'shared'});
   assert.deepEqual(gas.triggersOf(DEFAULT_USER).map((trigger) => [trigger.spec.everyMinutes, trigger.spec.everyHours]), [[null, 1]]);
   gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2, B2, C2)');
-  gas.sheet('Leads').put(2, 5, {v: PENDING, f: '=PRONTO_EMAIL(A2, B2, C2)'});
+  gas.sheet('Leads').put(2, 5, {v: '#ERROR!', error: STILL_SEARCHING, f: '=PRONTO_EMAIL(A2, B2, C2)'});
   recordPending(gas, 'E2', leads[0]);
 
   gas.advance(30 * 60000);
-  assert.equal(gas.sheet('Leads').value('E2'), PENDING, 'no tick yet after 30 minutes');
+  assert.equal(gas.sheet('Leads').value('E2'), '#ERROR!', 'no tick yet after 30 minutes');
   gas.advance(31 * 60000);
 
   const [expected] = simulatedOutcomes([leads[0].contact]);
   assert.equal(gas.sheet('Leads').value('E2'), expected.email || '');
 });
 
-test('Refresh pending cells (menu) fills what is ready now, and also finds cells showing "searching…" that were not recorded', async () => {
+test('Refresh pending cells (menu) fills what is ready now, and also finds formulas still waiting that were not recorded', async () => {
   await stack.resetSimulator();
   const leads = people(3, 'menu-refresh');
   const gas = setUp(leads);
-  gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2:A4, B2:B4, C2:C4)');
-  // What a sheet shows after CacheService dropped the record: the cells still say searching.
-  [2, 3, 4].forEach((row) => gas.sheet('Leads').put(row, 5, row === 2 ?
-    {v: PENDING, f: '=PRONTO_EMAIL(A2:A4, B2:B4, C2:C4)', spill: {rows: 3, columns: 1}} : {v: PENDING}));
+  const enrich = '=PRONTO_ENRICH(A2:A4, B2:B4, C2:C4, , "email")';
+  gas.typeFormula('Leads', 'E2', enrich);
+  gas.typeFormula('Leads', 'I2', '=PRONTO_EMAIL(A3, B3, C3)');
+  // What a sheet shows after CacheService dropped the records: PRONTO_ENRICH's statuses
+  // say pending, and the single cell shows its "Still searching" error.
+  [2, 3, 4].forEach((row) => {
+    gas.sheet('Leads').put(row, 5, row === 2 ? {v: '', f: enrich, spill: {rows: 3, columns: 3}} : {v: ''});
+    gas.sheet('Leads').put(row, 6, {v: PENDING_STATUS});
+    gas.sheet('Leads').put(row, 7, {v: PENDING_STATUS});
+  });
+  gas.sheet('Leads').put(2, 9, {v: '#ERROR!', error: STILL_SEARCHING, f: '=PRONTO_EMAIL(A3, B3, C3)'});
   gas.select('Leads', 'A1');
 
   const message = gas.call('refreshPendingCellsNow');
 
-  assert.equal(message, 'Refreshed 1 formula cell(s) whose answers are in.');
-  const expected = simulatedOutcomes(leads.map((p) => p.contact)).map((o) => o.email || '');
-  assert.deepEqual(column(gas, 'E2:E4'), expected);
+  assert.equal(message, 'Refreshed 2 formula cell(s) whose answers are in.');
+  const expected = simulatedOutcomes(leads.map((p) => p.contact));
+  assert.deepEqual(gas.sheet('Leads').getRange('E2:G4').getValues(), expected.map((o) => [o.email || '',
+    o.email ? o.email_status : 'not_found', o.email ? 'success' : 'not_found: No email or phone found for this profile.']));
+  assert.equal(gas.sheet('Leads').value('I2'), expected[1].email || '');
   assert.deepEqual(gas.spreadsheet.toasts.map((toast) => toast.message), [message]);
 });

@@ -106,7 +106,7 @@ test('frequencies fit the 90 minutes of trigger time a day, with the quota shown
   assert.deepEqual(view.quota, {minutesPerDay: 90, workspaceHoursPerDay: 6, reservedMinutes: 15});
   assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'hourly', types: ['email']}),
       {message: 'Choose how often to refresh: every 2 hours, every 4 hours, every 6 hours, every 12 hours, every day.'});
-  assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: []}), /Tick at least one of Email or Phone/);
+  assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: []}), /Tick at least one of Email, Phone or Personal email/);
 });
 
 test('a daily refresh runs at its hour in the spreadsheet\'s time zone, not UTC', async () => {
@@ -158,7 +158,7 @@ test('a run the function cannot do is done here in chunks, stops well inside 6 m
   assert.equal(view.schedule.nextRow, nextRow);
   assert.equal(view.log[0].message, `Stopped at row ${nextRow} to stay inside the time Apps Script gives a run; the next run continues from there.`);
   assert.equal(view.log[0].level, 'ok');
-  const statuses = sheet.getRange('H2:H801').getValues().map((r) => r[0]);
+  const statuses = sheet.getRange('F2:F801').getValues().map((r) => r[0]);
   rows.forEach((row, i) => {
     if (row[3] === KEPT) {
       assert.equal(statuses[i], '', `row ${i + 2} was not touched`);
@@ -198,10 +198,10 @@ test('the schedule uses the columns picked in the sidebar; without them its erro
   await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: gas.sheet('Leads').dump()}, false);
 
   assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: ['email']}),
-      {message: 'Pronto needs a first name and a last name column (or a full name column) and a company, website or LinkedIn column in "Leads". Headers found: "Given", "Family", "Org or site". Expected headers such as First name, Last name, Full name, Company, Website or LinkedIn (English or French): rename the columns, or pick them in Pronto ▸ Enrich rows (the schedule uses the columns picked there for this sheet).'});
+      {message: 'Pronto needs a first name and a last name column (or a full name column) and a company, website or LinkedIn column in "Leads". Headers found: "Given", "Family", "Org or site". Expected headers such as First name, Last name, Full name, Company, Website or LinkedIn (in English, French, Spanish or German): rename the columns, or pick them in Pronto ▸ Enrich rows (the schedule uses the columns picked there for this sheet).'});
 
   // The person picks the columns in the sidebar and starts (then cancels) a run: they are kept for this sheet.
-  const mapping = {first: 0, last: 1, full: -1, company: -1, domain: 2, linkedin: -1};
+  const mapping = {firstname: 0, lastname: 1, full_name: -1, company_name: -1, domain: 2, linkedin_url: -1};
   const run = gas.call('startRun', {sheetName: 'Leads', scope: 'sheet', firstRow: 2, lastRow: 4, mapping, types: ['email']});
   gas.call('cancelRun', run.id);
   const saved = gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: ['email']});

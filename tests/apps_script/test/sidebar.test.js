@@ -27,25 +27,46 @@ const HEADER = ['Prénom', 'NOM', 'Company Website', 'LinkedIn URL', 'E-mail'];
 const BAD_TOKEN = 'The access token is not valid. Copy the current token into Pronto ▸ Settings.';
 
 /**
- * 30 rows: 2 blank, 4 already filled, 2 missing a last name, 3 repeating an
- * earlier person (written differently), the rest distinct.
+ * 30 rows: 2 blank, 4 with an email already, 2 missing a last name, 3 repeating an
+ * earlier person (written differently), the last two without a LinkedIn URL, the rest
+ * distinct.
  */
 function messyRows() {
   const rows = [];
   for (let i = 0; i < 30; i++) {
     const p = person(i, 'side');
-    rows.push([p.first, p.last, p.companyOrDomain, '', '']);
+    rows.push([p.first, p.last, p.companyOrDomain, i >= 28 ? '' : p.linkedin, '']);
   }
   rows[5] = ['', '', '', '', ''];
   rows[6] = ['', '', '', '', ''];
   [1, 9, 14, 22].forEach((i) => { rows[i][4] = 'known@example.com'; });
   rows[3][1] = '';
   rows[17][1] = '';
-  // The same people as rows 2, 4 and 10, typed differently (case, spaces, a URL for the domain).
-  rows[25] = [rows[2][0].toUpperCase(), ` ${rows[2][1]} `, `https://www.${rows[2][2]}/about`, '', ''];
-  rows[26] = [rows[4][0], rows[4][1].toLowerCase(), rows[4][2], '', ''];
-  rows[27] = [rows[10][0], rows[10][1], rows[10][2].toUpperCase(), '', ''];
+  // The same people as rows 2, 4 and 10, typed differently (case, spaces, a URL for the
+  // domain, the LinkedIn URL in capitals or without its scheme).
+  rows[25] = [rows[2][0].toUpperCase(), ` ${rows[2][1]} `, `https://www.${rows[2][2]}/about`, rows[2][3].toUpperCase(), ''];
+  rows[26] = [rows[4][0], rows[4][1].toLowerCase(), rows[4][2], rows[4][3].replace('https://www.', ''), ''];
+  rows[27] = [rows[10][0], rows[10][1], rows[10][2].toUpperCase(), rows[10][3], ''];
   return rows;
+}
+
+const NOT_FOUND = 'No email or phone found for this profile.';
+const NEEDS_LINKEDIN = 'Add a LinkedIn URL to look up a phone.';
+
+/**
+ * The cells E..I (Email, Email status, Phone, Phone status, Pronto status) a run for
+ * email and phone writes on a row of messyRows(), from what the simulator finds.
+ */
+function expectedCells(row, o) {
+  if (!row[0]) return ['', '', '', '', ''];
+  if (!row[1]) return ['', '', '', '', 'invalid: Add the last name to this row.'];
+  const emailDone = Boolean(row[4]);
+  const phone = row[3] ? [o.phones.join(', '), o.phones.length ? 'valid' : 'not_found'] : ['', `needs_linkedin: ${NEEDS_LINKEDIN}`];
+  const email = emailDone ? [row[4], ''] : [o.email || '', o.email ? o.email_status : 'not_found'];
+  const found = (!emailDone && o.email) || (row[3] && o.phones.length);
+  const messages = [found ? '' : NOT_FOUND, row[3] ? '' : NEEDS_LINKEDIN].filter(Boolean).join(' ');
+  const status = `${found ? 'success' : 'not_found'}${messages ? `: ${messages}` : ''}`;
+  return [...email, ...phone, status];
 }
 
 function distinctRows(count, tag) {
@@ -62,8 +83,9 @@ function sheetWith(rows, options = {}, target = stack) {
   return gas;
 }
 
-function contactOf([firstname, lastname, site]) {
-  return site.includes('.') ? {firstname, lastname, domain: site} : {firstname, lastname, company_name: site};
+function contactOf([firstname, lastname, site, linkedin]) {
+  const contact = site.includes('.') ? {firstname, lastname, domain: site} : {firstname, lastname, company_name: site};
+  return linkedin ? {...contact, linkedin_url: linkedin} : contact;
 }
 
 /** Runs a run to its end as the open sidebar does: one stepRun after another. */
@@ -86,19 +108,21 @@ test('the plan maps messy French and English headers, offers the selected rows a
 
   const plan = gas.call('getSidebarPlan', {types: ['email'], check: true});
 
-  assert.deepEqual(plan.mapping, {first: 0, last: 1, full: -1, company: -1, domain: 2, linkedin: 3});
+  assert.deepEqual(plan.mapping, {firstname: 0, lastname: 1, full_name: -1, company_name: -1, domain: 2, linkedin_url: 3});
   assert.equal(plan.scope, 'selection');
   assert.deepEqual([plan.choices.selection.label, plan.choices.selection.firstRow, plan.choices.selection.lastRow], ['A2:E31', 2, 31]);
-  assert.deepEqual(plan.choices.selection.estimate, {rows: 28, toEnrich: 19, filled: 4, duplicates: 3, invalid: 2, credits: 57});
+  assert.deepEqual(plan.choices.selection.estimate, {rows: 28, toEnrich: 19, filled: 4, duplicates: 3, invalid: 2, needsLinkedin: 0, credits: 57});
   assert.deepEqual([plan.choices.sheet.label, plan.choices.sheet.estimate.rows, plan.choices.sheet.estimate.toEnrich], ['rows 2–41', 38, 29]);
-  assert.deepEqual(plan.typeOptions, [{id: 'email', label: 'Email'}, {id: 'phone', label: 'Phone'}]);
+  assert.deepEqual(plan.typeOptions, [{id: 'email', label: 'Email', needsLinkedin: false},
+    {id: 'phone', label: 'Phone', needsLinkedin: true}, {id: 'personal_email', label: 'Personal email', needsLinkedin: true}]);
   assert.equal(plan.connection.ok, true);
   assert.match(plan.connection.message, /^Connected: http:\/\/127\.0\.0\.1:\d+ accepts the shared token\. Credits spent today: 0 of 10,000,000\.$/);
   assert.deepEqual(gas.connectionChecks().map((f) => f.status), [200], 'one POST /enrich with no contact');
   assert.equal(gas.enrichRequests().length, 0, 'nothing looked up');
   assert.equal((await stack.simulatorStats()).calls, 0);
   const both = gas.call('getSidebarPlan', {types: ['email', 'phone'], selection: plan.choices.selection});
-  assert.equal(both.choices.selection.estimate.credits, 19 * 33);
+  assert.deepEqual(both.choices.selection.estimate, {rows: 28, toEnrich: 23, filled: 0, duplicates: 3, invalid: 2, needsLinkedin: 2,
+    credits: 17 * 33 + 2 * 3 + 4 * 30}, 'the 4 rows with an email still need their phone; 2 rows have no LinkedIn URL for one');
   const none = gas.call('getSidebarPlan', {types: [], selection: plan.choices.selection});
   assert.deepEqual(none.types, []);
   assert.equal(none.choices.selection.estimate.credits, 0);
@@ -130,11 +154,11 @@ test('with no type ticked nothing can start: the server refuses too, and sends n
   const gas = sheetWith(distinctRows(5, 'notype'));
   const plan = gas.call('getSidebarPlan', {types: []});
 
-  assert.throws(() => start(gas, plan, 'sheet', []), {message: 'Tick at least one of Email or Phone to look something up: nothing was sent.'});
+  assert.throws(() => start(gas, plan, 'sheet', []), {message: 'Tick at least one of Email, Phone or Personal email to look something up: nothing was sent.'});
   assert.equal(gas.fetches.length, 0);
 });
 
-test('a run writes each result on its own row as plain text, in output columns it adds, with every phone and its type', async () => {
+test('a run writes each result on its own row as plain text, in output columns it adds: every phone, only the types each row still needs, and what to add when a phone needs a LinkedIn URL', async () => {
   await stack.resetSimulator();
   const rows = messyRows();
   const gas = sheetWith(rows);
@@ -144,34 +168,21 @@ test('a run writes each result on its own row as plain text, in output columns i
   const view = drive(gas, start(gas, plan, 'selection', ['email', 'phone']));
 
   assert.equal(view.status, 'done');
-  assert.deepEqual(view.counts, {found: view.counts.found, notFound: 22 - view.counts.found, invalid: 2, pending: 0, failed: 0, overBudget: 0, changed: 0, filled: 4, duplicates: 3});
   const sheet = gas.sheet('Leads');
   assert.deepEqual(sheet.getRange('A1:I1').getValues()[0], [...HEADER, 'Email status', 'Phone', 'Phone status', 'Pronto status']);
   const written = sheet.getRange('E2:I31').getValues();
   const expected = simulatedOutcomes(rows.map(contactOf));
-  rows.forEach((row, i) => {
-    const out = written[i];
-    if (!row[0]) {
-      assert.deepEqual(out, ['', '', '', '', ''], `blank row ${i + 2} stays blank`);
-    } else if (row[4]) {
-      assert.deepEqual(out, ['known@example.com', '', '', '', ''], `filled row ${i + 2} untouched`);
-    } else if (!row[1]) {
-      assert.deepEqual(out, ['', '', '', '', 'invalid: Add the last name to this row.'], `row ${i + 2}`);
-    } else {
-      const o = expected[i];
-      const found = Boolean(o.email || o.phones.length);
-      assert.deepEqual(out, [
-        o.email || '', o.email ? o.email_status : 'not_found',
-        o.phones.join(', '), o.phones.length ? `valid${o.phone_shape === 'object' ? ' (mobile)' : ''}` : 'not_found',
-        found ? 'success' : 'not_found: No email or phone found for this profile',
-      ], `row ${i + 2}`);
-    }
-  });
-  assert.ok(written.some((out) => / \(mobile\)$/.test(out[3])), 'a phone Pronto typed shows its type');
+  rows.forEach((row, i) => assert.deepEqual(written[i], expectedCells(row, expected[i]), `row ${i + 2}`));
+  const found = written.filter((out) => out[4].startsWith('success')).length;
+  assert.deepEqual(view.counts, {found, notFound: 26 - found, invalid: 2, needsLinkedin: 2, paused: 0, pending: 0, failed: 0, overBudget: 0,
+    changed: 0, filled: 0, duplicates: 3});
   assert.ok(written.some((out) => String(out[2]).startsWith('+33')), 'phones are written as text, with their +');
   assert.equal(sheet.getRange('E2:I31').getFormulas().flat().filter(Boolean).length, 0, 'no formulas written');
-  assert.equal((await stack.simulatorStats()).served, 19, 'duplicates were paid once');
-  assert.equal(gas.enrichRequests().length, 1, 'one chunk of 30 rows');
+  const stats = await stack.simulatorStats();
+  assert.equal(stats.served, 23, 'duplicates were paid once: 19 people, and 4 more for their phone only');
+  assert.deepEqual([stats.by_type.email, stats.by_type.phone, stats.refused_without_linkedin], [19, 21, 0]);
+  assert.deepEqual(gas.enrichRequests().map((r) => JSON.parse(r.payload).enrichment_type),
+      [['email', 'phone'], ['phone'], ['email']], 'one chunk of 30 rows: one call per set of types left to ask');
 });
 
 test('over the credit budget the run stops after the first chunk, says how many rows wait for tomorrow, and counts each outcome', async () => {
@@ -190,7 +201,7 @@ test('over the credit budget the run stops after the first chunk, says how many 
   assert.equal(view.message, `The daily credit budget is used up: ${overBudget + 70} row(s) wait for tomorrow. Press Start again tomorrow (or once your admin raises the budget): rows already done are not paid again.`);
   assert.deepEqual([view.creditsSpentToday, view.creditBudget], [found * 3, 30]);
   assert.deepEqual([view.done, view.total, view.percent], [50, 120, 42]);
-  const statuses = gas.sheet('Leads').getRange('I2:I121').getValues().map((r) => String(r[0]));
+  const statuses = gas.sheet('Leads').getRange('G2:G121').getValues().map((r) => String(r[0]));
   assert.equal(statuses.filter((s) => s.startsWith('over_budget: ')).length, overBudget);
   assert.equal(statuses.slice(50).filter(Boolean).length, 0, 'rows past the chunk were not touched');
 });
@@ -243,7 +254,7 @@ test('Cancel stops after the current chunk and keeps the rows done', async () =>
   assert.equal(gas.call('stepRun', run.id).status, 'cancelled');
   gas.advance(5 * 60000);
   assert.equal(gas.enrichRequests().length, 1, 'neither the page nor the timer sent another chunk');
-  assert.equal(gas.sheet('Leads').getRange('I52').getValue(), '');
+  assert.equal(gas.sheet('Leads').getRange('G52').getValue(), '');
 });
 
 test('rows moved while Pronto was searching are left alone, then filled correctly by the next run', async () => {
@@ -268,8 +279,8 @@ test('rows moved while Pronto was searching are left alone, then filled correctl
 
   assert.equal(firstRun.counts.changed, 2);
   const sheet = gas.sheet('Leads');
-  assert.equal(sheet.value('I3'), '', 'nothing written on the moved row 3');
-  assert.equal(sheet.value('I4'), '', 'nothing written on the moved row 4');
+  assert.equal(sheet.value('G3'), '', 'nothing written on the moved row 3');
+  assert.equal(sheet.value('G4'), '', 'nothing written on the moved row 4');
 
   const secondRun = drive(gas, start(gas, gas.call('getSidebarPlan', {types: ['email']}), 'sheet'));
 
@@ -305,7 +316,7 @@ test('when the function can open the spreadsheet, the run is POST /fill on the c
     // The sidebar is closed; the function goes on, writing into the spreadsheet.
     await waitFor(async () => {
       const cells = await stack.spreadsheetCells(gas.spreadsheet.getId(), 'Leads');
-      return cells.rows.slice(1, 31).every((row) => row[8] && row[8] !== 'pending: queued for the Pronto function');
+      return cells.rows.slice(1, 31).every((row) => row[6] && row[6] !== 'pending: queued for the Pronto function');
     }, {timeoutMs: 60000, what: 'the function to fill rows 2–31'});
 
     const reopened = gas.call('getSidebarPlan', {});
