@@ -334,3 +334,38 @@ test('when the function can open the spreadsheet, the run is POST /fill on the c
     await stack.configureSimulator({latency_ms: 20});
   }
 });
+
+test('adding phones to a sheet of 500 emails: exactly 500 phone lookups, the Email cells unchanged, and a second run makes no call', async () => {
+  await stack.resetSimulator();
+  const leads = people(500, 'phones');
+  const emails = leads.map((p, i) => `kept.${i}@example.com`);
+  const rows = leads.map((p, i) => [p.first, p.last, p.companyOrDomain, p.linkedin, emails[i]]);
+  const gas = sheetWith(rows);
+  // Not shared with the function: the sidebar sends the rows itself (the function's /fill
+  // follows the same rule, tested on its side).
+  await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: [HEADER, ...rows]}, false);
+  const plan = gas.call('getSidebarPlan', {types: ['phone']});
+  assert.deepEqual(plan.choices.sheet.estimate, {rows: 500, toEnrich: 500, filled: 0, duplicates: 0, invalid: 0, needsLinkedin: 0, credits: 500 * 30},
+      'with Phone ticked, rows with an email are still to do');
+
+  const view = drive(gas, start(gas, plan, 'sheet', ['phone']));
+
+  assert.equal(view.status, 'done');
+  const stats = await stack.simulatorStats();
+  assert.deepEqual([stats.by_type.phone, stats.by_type.email, stats.by_type.personal_email, stats.refused_without_linkedin], [500, 0, 0, 0]);
+  const sheet = gas.sheet('Leads');
+  assert.deepEqual(sheet.getRange('A1:H1').getValues()[0], [...HEADER, 'Phone', 'Phone status', 'Pronto status'], 'no Email status column: email was not asked');
+  assert.deepEqual(sheet.getRange('E2:E501').getValues().map((r) => r[0]), emails, 'Email cells unchanged');
+  const expected = simulatedOutcomes(leads.map((p) => p.withLinkedIn));
+  assert.deepEqual(sheet.getRange('F2:G501').getValues(), expected.map((o) => [o.phones.join(', '), o.phones.length ? 'valid' : 'not_found']));
+  assert.deepEqual([view.counts.found + view.counts.notFound, view.counts.filled], [500, 0]);
+  const callsAfterFirst = gas.enrichRequests().length;
+
+  const again = gas.call('getSidebarPlan', {types: ['phone']});
+  assert.deepEqual([again.choices.sheet.estimate.filled, again.choices.sheet.estimate.toEnrich], [500, 0]);
+  const second = drive(gas, start(gas, again, 'sheet', ['phone']));
+
+  assert.deepEqual([second.status, second.counts.filled], ['done', 500]);
+  assert.equal(gas.enrichRequests().length, callsAfterFirst, 'the second run sent nothing');
+  assert.equal((await stack.simulatorStats()).calls, stats.calls, 'and Pronto saw nothing');
+});
