@@ -273,3 +273,34 @@ test('Cancel stops after the chunk being sent and keeps the rows already done', 
   await snapshot(page, 'sidebar-cancelled');
   await page.close();
 });
+
+test('personal emails without Pronto\'s consent: the sidebar says so once, above the rows, naming Pronto\'s settings; emails go on', async () => {
+  await stack.resetSimulator();
+  await stack.configureSimulator({personal_email_consent: false});
+  try {
+    const rows = fiveHundredRows('consent').slice(0, 40).map((row, i) => [row[0], row[1] || 'Last', row[2], '',
+      i % 4 === 3 ? '' : `https://www.linkedin.com/in/consent-${i}`]);
+    const gas = new AppsScript({
+      sheets: {Leads: [[...HEADER.slice(0, 3), 'Email', 'LinkedIn'], ...rows]},
+      documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+    });
+    const {page} = await openShownPage(browser, gas, 'showEnrichSidebar');
+    await page.waitForFunction(() => !document.getElementById('start').disabled);
+    await page.check('#type-personal_email');
+    await page.waitForFunction(() => document.getElementById('est-needsLinkedin').textContent === '10');
+    assert.equal(await text(page, 'label:has(#type-personal_email)'), 'Personal email (rows with a LinkedIn URL)');
+    assert.equal(await text(page, '#est-credits'), (40 * 3 + 30 * 30).toLocaleString('en-US'));
+
+    await page.click('#start');
+    await page.waitForFunction(() => document.getElementById('summary').textContent.startsWith('Done'), null, {timeout: 60000});
+
+    assert.equal(await text(page, '#notice'), 'Pronto refuses personal email lookups for this account until its owner accepts the terms for personal email enrichment in Pronto\'s account settings (app.prontohq.com, Settings). Personal emails wait until then; emails and phones go on.');
+    assert.match(await text(page, '#summary'), /^Done: 40 rows\. \d+ found · \d+ not found · 10 need a LinkedIn URL · 30 waiting for consent\./);
+    assert.equal((await page.textContent('body')).split('accepts the terms').length, 2, 'said once');
+    assert.equal((await stack.simulatorStats()).consent_refusals, 1);
+    await snapshot(page, 'sidebar-consent');
+    await page.close();
+  } finally {
+    await stack.configureSimulator({personal_email_consent: true});
+  }
+});
