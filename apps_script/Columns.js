@@ -176,7 +176,9 @@ function rowCell_(row, index) {
  * @param {string} key The override's key (a field, or one of its other names).
  * @param {*} value A header text or a column letter.
  * @param {Array<string>} headers The row's texts.
- * @return {{field: string, column: number}} The field and its column (-1 when not found).
+ * @return {{field: string, column: number, namedHere: boolean}} The field, its column (-1
+ *     when not found), and whether it named a header of this row (a column letter says
+ *     nothing about which row is the header row).
  */
 function overrideTarget_(key, value, headers) {
   const keys = VOCABULARY.column_override_keys;
@@ -191,13 +193,13 @@ function overrideTarget_(key, value, headers) {
   const wanted = foldHeader_(value);
   for (let index = 0; index < headers.length; index++) {
     if (wanted && foldHeader_(headers[index]) === wanted) {
-      return {field: field, column: index};
+      return {field: field, column: index, namedHere: true};
     }
   }
   if (/^[A-Za-z]{1,3}$/.test(value.trim())) {
-    return {field: field, column: columnNumber_(value.trim()) - 1};
+    return {field: field, column: columnNumber_(value.trim()) - 1, namedHere: false};
   }
-  return {field: field, column: -1};
+  return {field: field, column: -1, namedHere: false};
 }
 
 /**
@@ -236,7 +238,9 @@ function headerCandidate_(rowIndex, row, overrides, known) {
       notFound.push('the column "' + overrides[key] + '" (for ' + key + ')');
       return;
     }
-    recognised++;
+    if (target.namedHere) {
+      recognised++;
+    }
     (isInputField_(target.field) ? inputs : outputs)[target.field] = target.column;
   });
   const missing = [];
@@ -256,31 +260,49 @@ function headerCandidate_(rowIndex, row, overrides, known) {
 }
 
 /**
- * Detects the columns of a sheet from its top rows: the header row is the first of
- * them (VOCABULARY.header_scan_rows) that maps names and an anchor.
+ * Detects the columns of a sheet from its top rows: the header row is `headerRow` when
+ * given, else the first of them (VOCABULARY.header_scan_rows) that maps names and an
+ * anchor and recognises one of its own headers (column letters fit any row, so they
+ * cannot tell which row holds the headers); failing that, the first row column letters
+ * complete.
  * @param {Array<Array<*>>} rows The sheet's values, row by row (the top ones suffice).
  * @param {Object<string, *>} [overrides] Explicit columns by field: a header text or a letter.
+ * @param {number} [headerRow] The header row's 0-based index, when known.
  * @return {Detection} The map, or what came closest and what it lacks.
  */
-function detectColumns_(rows, overrides) {
+function detectColumns_(rows, overrides, headerRow) {
   const known = headerFields_();
+  const given = typeof headerRow === 'number' && headerRow >= 0;
   /** @type {?{recognised: number, missing: Array<string>, map: ColumnMap}} */
   let best = null;
-  const scan = rows.slice(0, VOCABULARY.header_scan_rows);
-  for (let index = 0; index < scan.length; index++) {
-    const row = scan[index] || [];
-    if (!row.some(function(unused, column) {
+  /** @type {?ColumnMap} */
+  let completeByLetters = null;
+  const indexes = given ? [headerRow] :
+    rows.slice(0, VOCABULARY.header_scan_rows).map(function(unused, index) {
+      return index;
+    });
+  for (let i = 0; i < indexes.length; i++) {
+    const index = /** @type {number} */ (indexes[i]);
+    const row = rows[index] || [];
+    if (!given && !row.some(function(unused, column) {
       return Boolean(rowCell_(row, column));
     })) {
       continue;
     }
     const candidate = headerCandidate_(index, row, overrides || {}, known);
-    if (!candidate.missing.length) {
+    if (!candidate.missing.length && (candidate.recognised || given)) {
       return {map: candidate.map, headerRow: index, missing: [], headers: candidate.map.headers};
+    }
+    if (!candidate.missing.length && completeByLetters === null) {
+      completeByLetters = candidate.map;
     }
     if (best === null || candidate.recognised > best.recognised) {
       best = candidate;
     }
+  }
+  if (completeByLetters !== null) {
+    return {map: completeByLetters, headerRow: completeByLetters.headerRow, missing: [],
+      headers: completeByLetters.headers};
   }
   if (best === null) {
     return {map: null, headerRow: -1, missing: ['a header row'], headers: []};

@@ -48,6 +48,7 @@ const RUN_COUNTS = ['found', 'notFound', 'invalid', 'needsLinkedin', 'paused', '
  * @property {string} sheetName
  * @property {number} sheetId
  * @property {string} scope 'selection' or 'sheet'.
+ * @property {number} headerRow The header row (1-based), as the sidebar showed it.
  * @property {number} firstRow
  * @property {number} lastRow
  * @property {ColumnMapping} mapping
@@ -209,7 +210,8 @@ function startRun(request) {
     run = {
       id: Utilities.getUuid(), by: currentUserEmail_(), mode: 'script', status: 'running',
       sheetName: sheet.getName(), sheetId: sheet.getSheetId(),
-      scope: request.scope === 'sheet' ? 'sheet' : 'selection', firstRow: firstRow,
+      scope: request.scope === 'sheet' ? 'sheet' : 'selection', headerRow: table.headerRow,
+      firstRow: firstRow,
       lastRow: lastRow, mapping: table.mapping, types: types, nextRow: firstRow,
       toEnrich: estimate.toEnrich, queuedRows: '', queued: 0, queuedLeft: 0, totals: emptyTotals_(),
       pendingRows: [], pendingOverflow: 0, collectAttempts: 0, creditsSpentToday: null,
@@ -259,6 +261,8 @@ function fillBody_(sheet, run, dryRun) {
     enrichment_type: run.types,
     first_row: run.firstRow,
     last_row: run.lastRow,
+    // The sidebar knows the header row: column letters alone could not tell the function.
+    header_row: run.headerRow,
     columns: fillColumns_(checkedMapping_(run.mapping, Infinity)),
   };
   if (dryRun) {

@@ -154,3 +154,13 @@ def test_column_letters_round_trip() -> None:
     """Column letters and indexes convert both ways, past Z."""
     assert [column_letters(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
     assert all(column_index(column_letters(i)) == i for i in range(2000))
+
+
+def test_column_letters_never_make_a_title_row_the_header_row() -> None:
+    """Letters fit any row: the header row is still the one whose headers are recognised,
+    or the one the caller names (the sidebar knows it)."""
+    values = [["Leads Q3"], ["Given", "Family", "Web"], ["Ada", "Byron", "a.io"]]
+    letters = {"firstname": "A", "lastname": "B", "domain": "C"}
+    assert detect_columns(values, letters).header_row == 1
+    plain = [["Leads Q3"], ["Who", "Whom", "Where"], ["Ada", "Byron", "a.io"]]
+    assert detect_columns(plain, letters, header_row=1).header_row == 1

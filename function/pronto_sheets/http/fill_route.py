@@ -1,7 +1,7 @@
 """POST /fill: fill a whole sheet from the function, and say plainly why when it cannot.
 
 Body: `{"spreadsheet_id", "sheet"?, "enrichment_type"?, "overwrite"?, "dry_run"?,
-"max_rows"?, "columns"?, "first_row"?, "last_row"?, "deadline_s"?}`. The id (or the
+"max_rows"?, "columns"?, "first_row"?, "last_row"?, "deadline_s"?, "header_row"?}`. The id (or the
 spreadsheet's URL) is checked before any call to Google. Answer: the run's summary
 (`FillSummary.to_json`). Refusals are the errors of errors.py, each with its sentence
 (routes.py gives their statuses): a malformed field (400 `invalid_field`,
@@ -41,6 +41,7 @@ _FIELDS = (
     "first_row",
     "last_row",
     "deadline_s",
+    "header_row",
 )
 _KNOWN_FIELDS = frozenset((*_FIELDS, "columns"))
 ID_HELP = (
@@ -112,6 +113,7 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
             '"max_rows" must be a whole number of rows, at least 1.', code="invalid_field"
         )
     first_row, last_row = _row_number(body, "first_row"), _row_number(body, "last_row")
+    header_row = _row_number(body, "header_row")
     if first_row is not None and last_row is not None and last_row < first_row:
         raise MalformedRequest(
             f'"last_row" ({last_row}) is above "first_row" ({first_row}): give the rows top '
@@ -150,6 +152,7 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
         first_row=first_row,
         last_row=last_row,
         deadline_s=float(deadline_s) if deadline_s is not None else None,
+        header_row=header_row,
     )
 
 

@@ -120,7 +120,12 @@ class ColumnMap:
         return cell_text(row, self.outputs.get(field))
 
 
-def _override_target(key: str, value: object, headers: Sequence[str]) -> tuple[str, int | None]:
+def _override_target(
+    key: str, value: object, headers: Sequence[str]
+) -> tuple[str, int | None, bool]:
+    """Where an override points: its field, its column (None: not found), and whether it
+    named a header of this row (a column letter says nothing about which row is the
+    header row)."""
     keys = vocabulary().override_keys
     field = keys.get(key.strip().lower())
     if field is None:
@@ -138,10 +143,10 @@ def _override_target(key: str, value: object, headers: Sequence[str]) -> tuple[s
     wanted = fold_header(value)
     for index, header in enumerate(headers):
         if wanted and fold_header(header) == wanted:
-            return field, index
+            return field, index, True
     if _COLUMN_LETTERS.match(value.strip()):
-        return field, column_index(value.strip())
-    return field, None
+        return field, column_index(value.strip()), False
+    return field, None, False
 
 
 def _candidate(
@@ -162,11 +167,11 @@ def _candidate(
         recognised += 1
     missing_overrides: list[str] = []
     for key, value in overrides.items():
-        field, column = _override_target(key, value, headers)
+        field, column, named_here = _override_target(key, value, headers)
         if column is None:
             missing_overrides.append(f'"{value}" (for {key})')
             continue
-        recognised += 1
+        recognised += named_here
         (inputs if is_input_field(field) else outputs)[field] = column
     missing: list[str] = []
     has_names = FIRSTNAME in inputs and LASTNAME in inputs
@@ -183,23 +188,37 @@ def detect_columns(
     overrides: Mapping[str, object] | None = None,
     *,
     scan_rows: int | None = None,
+    header_row: int | None = None,
 ) -> ColumnMap:
     """The column map of a sheet from its values (as read, row by row).
 
-    The header row is the first of the top `scan_rows` rows that maps names and an
-    anchor. Raises `ColumnMappingError` with the headers found and those expected.
+    The header row is `header_row` (0-based) when given; else the first of the top
+    `scan_rows` rows that maps names and an anchor and recognises at least one of its
+    own headers (column letters in `overrides` fit any row, so they cannot tell which
+    row holds the headers); failing that, the first row column letters complete. Raises
+    `ColumnMappingError` with the headers found and those expected.
     """
     overrides = dict(overrides or {})
     scan = vocabulary().header_scan_rows if scan_rows is None else scan_rows
+    rows = (
+        [(header_row, values[header_row] if header_row < len(values) else [])]
+        if header_row is not None
+        else list(enumerate(values[:scan]))
+    )
     best: tuple[int, list[str], tuple[str, ...]] | None = None
-    for row_index, row in enumerate(values[:scan]):
-        if not any(cell_text(row, i) for i in range(len(row))):
+    complete_by_letters: ColumnMap | None = None
+    for row_index, row in rows:
+        if header_row is None and not any(cell_text(row, i) for i in range(len(row))):
             continue
         column_map, recognised, missing = _candidate(row_index, row, overrides)
-        if not missing:
+        if not missing and (recognised or header_row is not None):
             return column_map
+        if not missing and complete_by_letters is None:
+            complete_by_letters = column_map
         if best is None or recognised > best[0]:
             best = (recognised, missing, column_map.headers)
+    if complete_by_letters is not None:
+        return complete_by_letters
     if best is None:
         raise ColumnMappingError(
             "The sheet is empty: put a header row (First name, Last name, Company, Website) "

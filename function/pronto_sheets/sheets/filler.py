@@ -68,6 +68,8 @@ class FillRequest:
     last_row: int | None = None
     # Stop in time to answer within this many seconds (a scheduler gives up at 1,800).
     deadline_s: float | None = None
+    # The header row (1-based), when the caller knows it (the sidebar does): no detection.
+    header_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,8 @@ def plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan
 
 
 def _plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan:
-    column_map = detect_columns(values, request.columns)
+    header_row = None if request.header_row is None else request.header_row - 1
+    column_map = detect_columns(values, request.columns, header_row=header_row)
     counts: Counter[str] = Counter()
     rows: list[RowTask] = []
     start = column_map.header_row + 1

@@ -49,6 +49,15 @@ HEADER_SETS: list[dict[str, object]] = [
     {"rows": [["Nombre", "Apellido", "Dominio", "Correo personal", "Estado del correo personal"]]},
     {"rows": [[1, 2, 3], ["First name", "Last name", "Company"]]},
     {"rows": [["Statut Pronto", "Prénom", "Nom", "Entreprise", "Téléphone", "Statut téléphone"]]},
+    # Column letters fit any row: they never make a title row the header row.
+    {
+        "rows": [["Leads Q3"], ["Given", "Family", "Web"]],
+        "overrides": {"firstname": "A", "lastname": "B", "domain": "C"},
+    },
+    {
+        "rows": [["Leads Q3"], ["Who", "Whom", "Where"]],
+        "overrides": {"firstname": "A", "lastname": "B", "domain": "C"},
+    },
 ]
 
 FIRST = [
