@@ -249,27 +249,36 @@ class Enricher:
         await self.store.aclose()
 
     async def recall(self, wanted: Mapping[str, Collection[str]]) -> int:
-        """Bring the store's answers for these identities' types into memory (one read for
-        all of them, skipping what memory has or a lookup under way will answer); return
-        how many it brought. A store that fails brings none: Pronto is asked instead."""
-        keys = [
-            key
-            for identity, names in wanted.items()
-            for name in names
-            if (key := answer_key(identity, name)) not in self._in_flight
-            and self.cache.get(key) is None
-        ]
-        if not keys:
-            return 0
+        """Bring the store's answers for these identities' types into memory; return how
+        many it brought (see `_known`)."""
+        return (await self._known(wanted))[1]
+
+    async def _known(self, wanted: Mapping[str, Collection[str]]) -> tuple[TypeResults, int]:
+        """The answers already paid for among `wanted` (identity -> types), by answer key:
+        memory first, then the store for what memory lacks and no lookup under way will
+        answer, in one read; and how many came from the store. A store that fails brings
+        none: Pronto is asked instead."""
+        known: TypeResults = {}
+        misses: list[str] = []
+        for identity, names in wanted.items():
+            for name in names:
+                key = answer_key(identity, name)
+                hit = self.cache.get(key)
+                if hit is not None:
+                    known[key] = hit
+                elif key not in self._in_flight:
+                    misses.append(key)
+        if not misses:
+            return known, 0
         try:
-            stored = await self.store.get_answers(keys)
+            stored = await self.store.get_answers(misses)
         except StoreError:
-            return 0
+            return known, 0
         now = time.time()
-        kept = 0
         for key, answer in stored.items():
-            kept += self.cache.put(key, answer.result, ttl_s=answer.expire_at - now)
-        return kept
+            known[key] = answer.result
+            self.cache.put(key, answer.result, ttl_s=answer.expire_at - now)
+        return known, len(stored)
 
     def plan(
         self, contacts: Sequence[Contact], types: EnrichmentTypes | Sequence[EnrichmentTypes]
@@ -343,7 +352,7 @@ class Enricher:
                 else:
                     wanted.setdefault(identity, set()).add(name)
         stats.unique = len(first_row)
-        await self.recall(wanted)
+        remembered, _ = await self._known(wanted)
 
         known: dict[str, TypeResult] = {}
         lookups: dict[str, _Lookup] = {}  # answer_key -> lookup
@@ -353,7 +362,8 @@ class Enricher:
             joined: dict[int, _Lookup] = {}
             for wanted_type in sorted(names, key=order.index):
                 key = answer_key(identity, wanted_type)
-                hit = self.cache.get(key)
+                # Memory again for a miss: a lookup may have answered while the store read.
+                hit = remembered.get(key) or self.cache.get(key)
                 if hit is not None:
                     known[key] = hit
                 elif key in self._in_flight:
