@@ -8,6 +8,8 @@ object with its own connection or client on the same file or emulator.
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -18,7 +20,14 @@ import pytest
 from pronto_sheets.enrich.results import Phone, Status, TypeResult
 from pronto_sheets.errors import StoreError
 from pronto_sheets.store.firestore import FirestoreStore
-from pronto_sheets.store.protocol import RECORD_FORMAT, Store, StoredAnswer, from_record, to_record
+from pronto_sheets.store.protocol import (
+    RECORD_FORMAT,
+    Store,
+    StoredAnswer,
+    decode_record,
+    from_record,
+    to_record,
+)
 from pronto_sheets.store.sqlite import SqliteStore
 from tests.support.firestore import FirestoreEmulator
 
@@ -154,11 +163,25 @@ async def test_a_closed_day_refuses_every_claim_and_counts_what_was_spent(
 
 
 def test_records_of_another_format_read_as_misses() -> None:
-    """A record written by another version of the record's shape is never served."""
+    """A record written by another version of the record's shape, or damaged, is never
+    served and never an error."""
     record: dict[str, Any] = to_record(FOUND)
     assert from_record(record) == FOUND
     assert from_record(record | {"format": RECORD_FORMAT + 1}) is None
     assert from_record(record | {"status": "failed"}) is None
+    assert decode_record(json.dumps(record)) == FOUND
+    assert decode_record('{"format": 1, "status": "succ') is None
+    assert decode_record("[1, 2]") is None
+
+
+async def test_a_damaged_row_in_sqlite_is_a_miss(tmp_path: Path) -> None:
+    """A row whose record cannot be read (a disk error, a hand edit) reads as a miss."""
+    store = SqliteStore(tmp_path / "store.db", "ns")
+    await store.put_answers({"id:email": StoredAnswer(EMAIL, time.time() + 60)})
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        db.execute("UPDATE answers SET record = 'not json'")
+    assert await store.get_answers(["id:email"]) == {}
+    await store.aclose()
 
 
 async def test_an_unreachable_firestore_fails_with_a_sentence(

@@ -197,7 +197,7 @@ class Enricher:
         self.cache = cache
         self.budget = budget
         self.consent = consent or ConsentGate(60.0)
-        self.store = store or GuardedStore(MemoryStore())
+        self.store = store or GuardedStore(MemoryStore(keep_answers=False))
         self._in_flight: dict[str, _Lookup] = {}  # answer_key -> the lookup that will answer
 
     @classmethod

@@ -39,7 +39,7 @@ from pronto_sheets.store.protocol import (
     Claim,
     LedgerDay,
     StoredAnswer,
-    from_record,
+    decode_record,
     grant,
     to_record,
 )
@@ -127,7 +127,7 @@ class FirestoreStore:
                     continue
                 expire_at = _seconds(_field(snapshot, "expire_at"))
                 record = _field(snapshot, "record")
-                result = from_record(json.loads(record)) if isinstance(record, str) else None
+                result = decode_record(record)
                 if result is not None and expire_at > now:
                     found[by_id[snapshot.id]] = StoredAnswer(result, expire_at)
             return found

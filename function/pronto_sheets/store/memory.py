@@ -10,11 +10,18 @@ from pronto_sheets.store.protocol import Claim, LedgerDay, StoredAnswer, grant
 
 
 class MemoryStore:
-    """Dicts in this process; claims are atomic because nothing awaits inside them."""
+    """Dicts in this process; claims are atomic because nothing awaits inside them.
+
+    With `keep_answers=False` answers are not kept at all: in front of it the engine's
+    bounded `ResultCache` already is the memory, and a second, unbounded copy would grow.
+    """
 
     kind = "memory"
 
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, *, keep_answers: bool = True, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._keep_answers = keep_answers
         self._answers: dict[str, StoredAnswer] = {}
         self._days: dict[str, LedgerDay] = {}
         self._clock = clock
@@ -25,7 +32,8 @@ class MemoryStore:
         return {key: answer for key, answer in found.items() if answer.expire_at > now}
 
     async def put_answers(self, answers: Mapping[str, StoredAnswer]) -> None:
-        self._answers.update(answers)
+        if self._keep_answers:
+            self._answers.update(answers)
 
     def claim_now(self, day: str, *, wanted: int, minimum: int, limit: int) -> Claim:
         """`claim_credits` without awaiting (the budget's in-memory accounting)."""

@@ -19,6 +19,7 @@ else: callers fall back to memory (see guard.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -129,6 +130,18 @@ def from_record(record: Mapping[str, Any]) -> TypeResult | None:
         value_status=_text(record.get("value_status")),
         message=_text(record.get("message")),
     )
+
+
+def decode_record(text: object) -> TypeResult | None:
+    """The answer a record stored as JSON text holds; None when it is not one we can read
+    (another format, or damaged): a miss, never an error."""
+    if not isinstance(text, str):
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    return from_record(record) if isinstance(record, Mapping) else None
 
 
 def _text(value: object) -> str | None:

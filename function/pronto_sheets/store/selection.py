@@ -106,5 +106,5 @@ def open_store(
             timeout_s=timeout_s,
         )
     else:
-        backend = MemoryStore()
+        backend = MemoryStore(keep_answers=False)
     return GuardedStore(backend, note=note)

@@ -27,7 +27,7 @@ from pronto_sheets.store.protocol import (
     Claim,
     LedgerDay,
     StoredAnswer,
-    from_record,
+    decode_record,
     grant,
     to_record,
 )
@@ -126,7 +126,7 @@ class SqliteStore:
                     (*chunk, now),
                 )
                 for stored_key, record, expire_at in rows:
-                    result = from_record(json.loads(record))
+                    result = decode_record(record)
                     if result is not None:
                         found[wanted[stored_key]] = StoredAnswer(result, float(expire_at))
             return found
