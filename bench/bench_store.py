@@ -155,7 +155,9 @@ def fill_figures(
 @click.option("--sets", default=10, show_default=True, help="200-row ranges read after restart.")
 @click.option("--fill-rows", default=2000, show_default=True, help="Rows in the filled sheet.")
 @click.option("--latency-ms", default=50.0, show_default=True, help="Pronto latency for fills.")
-def main(sets: int, fill_rows: int, latency_ms: float) -> None:
+@click.option("--formula/--no-formula", default=True, help="Measure formula requests.")
+@click.option("--fill/--no-fill", default=True, help="Measure fills.")
+def main(sets: int, fill_rows: int, latency_ms: float, formula: bool, fill: bool) -> None:
     """Print the store's figures, one line each."""
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-store-")))
@@ -170,9 +172,9 @@ def main(sets: int, fill_rows: int, latency_ms: float) -> None:
         sim_opts = ("--rate", "5000", "--max-open", "50", "--daily-credits", "1000000000")
         stack.enter_context(running(simulator_args(sim_port, *sim_opts), sim_url + "/healthz"))
         sim = stack.enter_context(httpx.Client(base_url=sim_url, timeout=30))
-        for label in ("sqlite", "firestore"):
+        for label in ("sqlite", "firestore") if formula else ():
             print(formula_figures(label, sim, sim_url, stores[label], sets), flush=True)
-        for line in fill_figures(fill_rows, latency_ms, stores):
+        for line in fill_figures(fill_rows, latency_ms, stores) if fill else ():
             print(line, flush=True)
 
 
