@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -59,18 +60,24 @@ def test_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
 
 
 async def test_budget_reserves_the_worst_case_and_settles_to_the_real_cost() -> None:
-    """Concurrent calls cannot overshoot; a not-found gives its reservation back."""
+    """Concurrent calls cannot overshoot: one short of credits waits while another holds a
+    reservation, goes when that call settles for less, and is refused when nothing is left."""
     budget = CreditBudget(daily_budget=40, credits_per_type=PRICES)
     both = EnrichmentTypes.parse(["email", "phone"])
     first = await budget.reserve(both)
     assert first is not None
-    assert await budget.reserve(both) is None  # 33 reserved, 7 left: a second could overshoot
-    await budget.settle(first, 0)
-    assert budget.remaining == 40
-    second = await budget.reserve(both)
-    assert second is not None
-    await budget.settle(second, 3)
-    assert (budget.spent_today, budget.remaining) == (3, 37)
+    second = asyncio.create_task(budget.reserve(both))  # 33 reserved, 7 left: it waits
+    await asyncio.sleep(0)
+    assert not second.done()
+    await budget.settle(first, 0)  # nothing found: the 33 come back
+    reservation = await second
+    assert reservation is not None
+    third = asyncio.create_task(budget.reserve(both))
+    await asyncio.sleep(0)
+    assert not third.done()
+    await budget.settle(reservation, 30)  # a phone found: 10 left, less than a call's 33
+    assert await third is None
+    assert (budget.spent_today, budget.remaining) == (30, 10)
 
 
 async def test_budget_starts_again_each_utc_day() -> None:
@@ -121,6 +128,19 @@ async def test_two_budgets_sharing_a_store_never_pass_the_cap_together() -> None
     assert ledger.spent == 3 * granted
     assert 3 * granted <= 100
     assert granted >= (100 - 2 * 20) // 3  # at most one block per process left unused
+
+
+async def test_a_closing_budget_gives_back_what_it_did_not_use() -> None:
+    """One email (3 credits) from a block of 50, then aclose: the ledger keeps only 3."""
+    store = MemoryStore()
+    budget = CreditBudget(daily_budget=100, credits_per_type=PRICES, store=store)
+    reservation = await budget.reserve(EnrichmentTypes.parse(["email"]))
+    assert reservation is not None
+    await budget.settle(reservation, 3)
+    day = dt.datetime.now(dt.UTC).date().isoformat()
+    assert (await store.ledger(day)).claimed == 50
+    await budget.aclose()
+    assert (await store.ledger(day)).claimed == 3
 
 
 async def test_a_failing_store_falls_back_to_a_tenth_of_the_budget() -> None:

@@ -145,6 +145,17 @@ async def test_a_claim_gets_what_is_left_when_that_is_enough(open_store: StoreFa
     assert (claim.granted, claim.claimed, claim.closed) == (20, 100, False)
 
 
+async def test_credits_given_back_can_be_claimed_by_another(open_store: StoreFactory) -> None:
+    """A closing process gives back 30 of its 50: another gets them, never more."""
+    first, second = open_store(), open_store()
+    assert (await first.claim_credits(DAY, wanted=50, minimum=1, limit=50)).granted == 50
+    assert (await second.claim_credits(DAY, wanted=50, minimum=1, limit=50)).granted == 0
+    await first.release_credits(DAY, 30)
+    claim = await second.claim_credits(DAY, wanted=50, minimum=1, limit=50)
+    assert (claim.granted, claim.claimed) == (30, 50)
+    assert (await open_store().ledger(DAY)).claimed == 50
+
+
 async def test_a_closed_day_refuses_every_claim_and_counts_what_was_spent(
     open_store: StoreFactory,
 ) -> None:

@@ -120,6 +120,7 @@ def test_two_functions_on_one_firestore_never_pass_the_budget_together(
         with ThreadPoolExecutor(4) as pool:
             outcomes = list(pool.map(load, range(4)))
     charged = sim.stats()["credits_spent"]
+    print(f"two functions, budget 300: charged {charged}, by function {outcomes}")
     assert charged <= 300
     assert charged == sum(spent for spent, _ in outcomes)
     by_function = [outcomes[0][0] + outcomes[2][0], outcomes[1][0] + outcomes[3][0]]
@@ -144,6 +145,7 @@ def test_the_day_s_budget_survives_a_restart(
             people(200, f"survive-more-{backend}", linkedin=True), enrichment_type=BOTH
         )
     second = sim.stats()["credits_spent"] - 150
+    print(f"{backend}: 150 spent, restart, then {second} more")
     assert 0 < second <= 150
     assert body["stats"]["credits_spent"] == second
     over = [r for r in body["results"] if r["status"] == "over_budget"]
@@ -190,6 +192,7 @@ def test_a_fill_stopped_with_ctrl_c_never_pays_a_contact_twice(
     assert process.returncode == 1
     assert "Interrupted. Results found so far are saved" in err, (out, err)
     paid = sim.stats()["served"]
+    print(f"Ctrl-C after {paid} contacts paid, none written")
     assert 30 <= paid < 300
     written = [row for row in sheets_emulator.cells(sid, "Leads")["rows"][1:] if len(row) > 4]
     assert written == []  # everything paid so far is paid but not written

@@ -9,11 +9,13 @@ any of its three forms) closes the day too.
 The day's ledger lives in the store (store/), shared by every process using it and kept
 across restarts. This process claims credits from it in blocks (`block_credits`, 50 by
 default: one store write per block, not per call) and reserves from what it claimed; a
-block's credits left unused when the process stops stay claimed until midnight UTC, so
-the budget errs on the side of spending less. When the store is unavailable, spending
-goes on from an in-memory fallback holding at most `DEGRADED_SHARE` of the daily budget
-(and never more than the store said was left), and is written to the ledger once the
-store is back.
+block's credits left unused are given back when the process closes (`aclose`), and stay
+claimed until midnight UTC when it is killed, so the budget errs on the side of spending
+less. A call short of credits while others of this process hold reservations waits for
+them to settle rather than being refused. When the store is unavailable, spending goes on
+from an in-memory fallback holding at most `DEGRADED_SHARE` of the daily budget (and
+never more than the store said was left), and is written to the ledger once the store is
+back.
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ class CreditBudget:
         self._memory = MemoryStore()  # the ledger without a store; the fallback with one
         self._today = today
         self._state = _Day(today())
-        self._lock = asyncio.Lock()
+        # Held while reserving; settling notifies it: a call short of credits while others
+        # hold reservations waits for them to settle (most cost less than their worst case).
+        self._settled = asyncio.Condition()
 
     def _day(self) -> _Day:
         day = self._today()
@@ -104,13 +108,14 @@ class CreditBudget:
 
     @property
     def remaining(self) -> int:
-        """What could still be reserved today, as far as this process knows."""
+        """What could still be reserved today, as far as this process knows (counting what
+        calls under way have reserved: they may give most of it back)."""
         state = self._day()
         if state.closed:
             return 0
         limit = self.daily_budget if state.fallback_limit is None else state.fallback_limit
         claimed = state.claimed if state.fallback_limit is None else state.unsynced
-        return state.pool + max(0, limit - claimed)
+        return state.pool + state.reserved + max(0, limit - claimed)
 
     def worst_case(self, types: Iterable[str]) -> int:
         """What a call asking `types` costs if Pronto finds everything."""
@@ -164,34 +169,57 @@ class CreditBudget:
         return claim.granted
 
     async def reserve(self, types: Iterable[str]) -> Reservation | None:
-        """Set aside the worst case of one call; None when today's budget cannot cover it."""
+        """Set aside the worst case of one call; None when today's budget cannot cover it.
+
+        Short of credits while other calls of this process hold reservations, it waits for
+        them to settle rather than refuse: what they do not spend comes back.
+        """
         credits = self.worst_case(types)
-        async with self._lock:
-            state = self._day()
-            await self._load(state)
-            if state.closed:
-                return None
-            if state.pool < credits:
-                need = credits - state.pool
-                state.pool += await self._claim(state, wanted=max(self._block, need), minimum=need)
-            if state.closed or state.pool < credits:
-                return None
-            state.pool -= credits
-            state.reserved += credits
-            return Reservation(credits, state.day)
+        async with self._settled:
+            while True:
+                state = self._day()
+                await self._load(state)
+                if state.closed:
+                    return None
+                if state.pool < credits:
+                    need = credits - state.pool
+                    state.pool += await self._claim(
+                        state, wanted=max(self._block, need), minimum=need
+                    )
+                if state.closed:
+                    return None
+                if state.pool >= credits:
+                    state.pool -= credits
+                    state.reserved += credits
+                    return Reservation(credits, state.day)
+                if state.reserved == 0:
+                    return None  # nothing will come back today
+                await self._settled.wait()
 
     async def settle(self, reservation: Reservation, spent: int) -> None:
         """Replace a reservation by what the call really cost."""
-        state = self._day()
-        if state.day != reservation.day:
-            return  # a call that straddled midnight is billed to the day it started on
-        state.reserved -= reservation.credits
-        state.spent += spent
-        state.pool += reservation.credits - spent
+        async with self._settled:
+            state = self._day()
+            if state.day != reservation.day:
+                return  # a call that straddled midnight is billed to the day it started on
+            state.reserved -= reservation.credits
+            state.spent += spent
+            state.pool += reservation.credits - spent
+            self._settled.notify_all()
         if spent and self._store is not None and state.fallback_limit is None:
             # A report only: the claim already counted these credits.
             with contextlib.suppress(StoreError):
                 await self._store.record_spent(state.day.isoformat(), spent)
+
+    async def aclose(self) -> None:
+        """This process stops: give back to the day's ledger what it claimed and did not
+        reserve (a process killed instead leaves it claimed until midnight UTC)."""
+        async with self._settled:
+            state = self._day()
+            pool, state.pool = state.pool, 0
+        if pool and self._store is not None and state.fallback_limit is None:
+            with contextlib.suppress(StoreError):
+                await self._store.release_credits(state.day.isoformat(), pool)
 
     async def close_for_today(self) -> None:
         """Pronto said the account is out of credits: stop calling until tomorrow (UTC)."""

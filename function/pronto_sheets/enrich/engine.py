@@ -246,6 +246,7 @@ class Enricher:
         for lookup in {id(x): x for x in self._in_flight.values()}.values():
             lookup.task.cancel()
         await self.client.aclose()
+        await self.budget.aclose()
         await self.store.aclose()
 
     async def recall(self, wanted: Mapping[str, Collection[str]]) -> int:

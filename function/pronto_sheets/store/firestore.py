@@ -15,9 +15,10 @@ unless set); the client talks to `FIRESTORE_EMULATOR_HOST` instead when that is 
   0..n-1, so the sum it checked against the limit is the true one and two processes can
   never pass the budget together. Claims are blocks of credits (the budget asks for 50 at
   a time), so the log stays short and no document is written more than about once a
-  second per process. (The emulator used by the tests serves transactions without
-  isolation and Increment without its result; `create`'s precondition it does honour,
-  like Firestore.)
+  second per process. A process that closes gives back what it claimed and did not
+  spend with an entry of negative credits. (The emulator used by the tests serves
+  transactions without isolation and Increment without its result; `create`'s
+  precondition it does honour, like Firestore.)
 """
 
 from __future__ import annotations
@@ -208,6 +209,21 @@ class FirestoreStore:
 
         async with self._lock:  # this process's claims one at a time: one view of the log
             return await self._call("claiming credits", claim)
+
+    async def release_credits(self, day: str, credits: int) -> None:
+        """An entry of negative credits: later claims see that much more room."""
+        if credits <= 0:
+            return
+
+        async def release() -> None:
+            log = self._days.setdefault(day, _DayLog())
+            for _ in range(_CLAIM_ATTEMPTS):
+                await self._catch_up(day, log)
+                if await self._append(day, log, {"credits": -credits, "spent": 0}):
+                    return
+
+        async with self._lock:
+            await self._call("giving credits back", release)
 
     async def record_spent(self, day: str, credits: int) -> None:
         log = self._days.get(day)

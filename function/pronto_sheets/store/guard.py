@@ -122,6 +122,9 @@ class GuardedStore:
             lambda: self.backend.claim_credits(day, wanted=wanted, minimum=minimum, limit=limit)
         )
 
+    async def release_credits(self, day: str, credits: int) -> None:
+        await self._guard(lambda: self.backend.release_credits(day, credits))
+
     async def record_spent(self, day: str, credits: int) -> None:
         await self._guard(lambda: self.backend.record_spent(day, credits))
 

@@ -46,6 +46,11 @@ class MemoryStore:
     async def claim_credits(self, day: str, *, wanted: int, minimum: int, limit: int) -> Claim:
         return self.claim_now(day, wanted=wanted, minimum=minimum, limit=limit)
 
+    async def release_credits(self, day: str, credits: int) -> None:
+        state = self._days.get(day, LedgerDay())
+        claimed = max(0, state.claimed - credits)
+        self._days[day] = LedgerDay(claimed, state.spent, state.closed)
+
     async def record_spent(self, day: str, credits: int) -> None:
         state = self._days.get(day, LedgerDay())
         self._days[day] = LedgerDay(state.claimed, state.spent + credits, state.closed)

@@ -80,6 +80,10 @@ class Store(Protocol):
         within `limit`; grant nothing when less than `minimum` is left or the day is closed."""
         ...
 
+    async def release_credits(self, day: str, credits: int) -> None:
+        """Give back credits this process claimed and will not spend (it is closing)."""
+        ...
+
     async def record_spent(self, day: str, credits: int) -> None:
         """Add what a call really cost to the day's spending (for reports: claims already
         cover it)."""

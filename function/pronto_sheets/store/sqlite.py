@@ -181,6 +181,17 @@ class SqliteStore:
 
         return await self._run(claim)
 
+    async def release_credits(self, day: str, credits: int) -> None:
+        name = self._day(day)
+
+        def release(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE ledger SET claimed = MAX(0, claimed - ?) WHERE day = ?", (credits, name)
+            )
+
+        if credits > 0:
+            await self._run(release)
+
     async def _upsert(self, day: str, column: str, value: int) -> None:
         name = self._day(day)
         update = "spent = spent + excluded.spent" if column == "spent" else "closed = 1"
