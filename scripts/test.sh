@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: lint and types (ruff, mypy), Python (pytest), Apps Script (Node, headless
 # Chromium; its own lint and tsc), deploy.sh (shellcheck, inside pytest).
-# Installs what it needs first: virtualenv, npm packages, Debian's chromium and shellcheck.
+# Installs what it needs first: virtualenv, npm packages (Apps Script tests, the Firestore
+# emulator), Debian's chromium and shellcheck.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,6 +22,8 @@ fi
 if [ -f tests/apps_script/package.json ]; then
   (cd tests/apps_script && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The Firestore emulator (gRPC) that the store tests start.
+(cd tests/firestore_emulator && npm ci --no-audit --no-fund --loglevel=error)
 
 status=0
 .venv/bin/ruff check function tools tests bench || status=1

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.firestore import FirestoreEmulator, run_firestore_emulator
 from tests.support.stack import Function, Simulator, run_function, run_simulator
 
 # The Sheets API emulator's fixtures (sheets_emulator, emulated_gspread, ...).
@@ -36,3 +37,10 @@ def sim(simulator: Simulator) -> Simulator:
 def function(simulator: Simulator) -> Iterator[Function]:
     with run_function(LOG_DIR, simulator.url) as served:
         yield served
+
+
+@pytest.fixture
+def firestore_emulator(tmp_path: Path) -> Iterator[FirestoreEmulator]:
+    """A Firestore emulator of this test's own (empty), on 127.0.0.1."""
+    with run_firestore_emulator(tmp_path / "logs") as emulator:
+        yield emulator

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import Any
 
 from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.cache import ResultCache
 from pronto_sheets.enrich.contacts import EnrichmentTypes
 from pronto_sheets.enrich.results import Status, TypeResult
+from pronto_sheets.errors import StoreError
+from pronto_sheets.store import MemoryStore
 
 DAY = 86400.0
 PRICES = {"email": 3, "phone": 30, "personal_email": 20}
@@ -55,35 +59,104 @@ def test_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
     assert cache.get("c") is not None
 
 
-def test_budget_reserves_the_worst_case_and_settles_to_the_real_cost() -> None:
-    """Concurrent calls cannot overshoot; a not-found gives its reservation back."""
+async def test_budget_reserves_the_worst_case_and_settles_to_the_real_cost() -> None:
+    """Concurrent calls cannot overshoot: one short of credits waits while another holds a
+    reservation, goes when that call settles for less, and is refused when nothing is left."""
     budget = CreditBudget(daily_budget=40, credits_per_type=PRICES)
     both = EnrichmentTypes.parse(["email", "phone"])
-    first = budget.reserve(both)
+    first = await budget.reserve(both)
     assert first is not None
-    assert budget.reserve(both) is None  # 33 reserved, 7 left: a second call could overshoot
-    budget.settle(first, 0)
-    assert budget.remaining == 40
-    second = budget.reserve(both)
-    assert second is not None
-    budget.settle(second, 3)
-    assert (budget.spent_today, budget.remaining) == (3, 37)
+    second = asyncio.create_task(budget.reserve(both))  # 33 reserved, 7 left: it waits
+    await asyncio.sleep(0)
+    assert not second.done()
+    await budget.settle(first, 0)  # nothing found: the 33 come back
+    reservation = await second
+    assert reservation is not None
+    third = asyncio.create_task(budget.reserve(both))
+    await asyncio.sleep(0)
+    assert not third.done()
+    await budget.settle(reservation, 30)  # a phone found: 10 left, less than a call's 33
+    assert await third is None
+    assert (budget.spent_today, budget.remaining) == (30, 10)
 
 
-def test_budget_starts_again_each_utc_day() -> None:
+async def test_budget_starts_again_each_utc_day() -> None:
     """Midnight UTC resets spending, and Pronto's own "out of credits" too."""
     today = [dt.date(2026, 11, 26)]
     budget = CreditBudget(daily_budget=10, credits_per_type=PRICES, today=lambda: today[0])
     email = EnrichmentTypes.parse(["email"])
-    reservation = budget.reserve(email)
+    reservation = await budget.reserve(email)
     assert reservation is not None
-    budget.settle(reservation, 3)
-    budget.close_for_today()
+    await budget.settle(reservation, 3)
+    await budget.close_for_today()
     assert budget.remaining == 0
     assert "out of credits" in budget.exhausted_message
     today[0] = dt.date(2026, 11, 27)
     assert (budget.spent_today, budget.remaining) == (0, 10)
     assert "PRONTO_DAILY_CREDIT_BUDGET" in budget.exhausted_message
+
+
+class _BrokenStore(MemoryStore):
+    """A store whose every call fails, as Firestore does when it cannot be reached."""
+
+    kind = "broken"
+
+    async def claim_credits(self, day: str, *, wanted: int, minimum: int, limit: int) -> Any:
+        raise StoreError("The test store is down.")
+
+    async def ledger(self, day: str) -> Any:
+        raise StoreError("The test store is down.")
+
+
+async def test_two_budgets_sharing_a_store_never_pass_the_cap_together() -> None:
+    """Two processes' budgets on one ledger: 100 credits of 3-credit calls, 33 calls at most,
+    however they interleave; each claims blocks, never more than the day holds."""
+    store = MemoryStore()
+    email = EnrichmentTypes.parse(["email"])
+    budgets = [
+        CreditBudget(daily_budget=100, credits_per_type=PRICES, store=store, block_credits=20)
+        for _ in range(2)
+    ]
+    granted = 0
+    for turn in range(60):
+        reservation = await budgets[turn % 2].reserve(email)
+        if reservation is not None:
+            granted += 1
+            await budgets[turn % 2].settle(reservation, 3)
+    ledger = await store.ledger(dt.datetime.now(dt.UTC).date().isoformat())
+    assert ledger.claimed <= 100
+    assert ledger.spent == 3 * granted
+    assert 3 * granted <= 100
+    assert granted >= (100 - 2 * 20) // 3  # at most one block per process left unused
+
+
+async def test_a_closing_budget_gives_back_what_it_did_not_use() -> None:
+    """One email (3 credits) from a block of 50, then aclose: the ledger keeps only 3."""
+    store = MemoryStore()
+    budget = CreditBudget(daily_budget=100, credits_per_type=PRICES, store=store)
+    reservation = await budget.reserve(EnrichmentTypes.parse(["email"]))
+    assert reservation is not None
+    await budget.settle(reservation, 3)
+    day = dt.datetime.now(dt.UTC).date().isoformat()
+    assert (await store.ledger(day)).claimed == 50
+    await budget.aclose()
+    assert (await store.ledger(day)).claimed == 3
+
+
+async def test_a_failing_store_falls_back_to_a_tenth_of_the_budget() -> None:
+    """With the store down the budget still spends, but at most 10% of the daily budget,
+    and says why when it is used up."""
+    budget = CreditBudget(daily_budget=300, credits_per_type=PRICES, store=_BrokenStore())
+    email = EnrichmentTypes.parse(["email"])
+    spent = 0
+    while (reservation := await budget.reserve(email)) is not None:
+        await budget.settle(reservation, 3)
+        spent += 3
+    assert spent == 30
+    assert budget.exhausted_message.startswith(
+        "The store that keeps today's credit count is unavailable, so spending is held to "
+        "30 credits (10% of the daily budget) until it is back."
+    )
 
 
 def test_each_type_found_costs_its_own_price() -> None:

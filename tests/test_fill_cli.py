@@ -36,6 +36,7 @@ def run_fill(
             "PRONTO_BASE_URL": sim.url,
             "PYTHONUNBUFFERED": "1",
             "COLUMNS": "200",  # the progress bar on one line, whatever the numbers
+            "PRONTO_STORE": "memory",  # never the user's cache directory
             **env,
         }
     )

@@ -225,6 +225,9 @@ def test_healthz_conforms(function: Function) -> None:
     body = assert_documented(httpx.get(f"{function.url}/healthz"), "/healthz", "GET")
     assert body == {
         "ok": True,
+        "store": "sqlite",
+        "store_status": "ok",
+        "store_message": None,
         "pronto_key_configured": True,
         "callers_configured": True,
         "credits_per_email": 3,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pronto_sheets.errors import SettingsError
+from pronto_sheets.store.selection import StoreConfig, parse_store_setting
 from pronto_sheets.vocabulary import vocabulary
 
 DEFAULT_PRONTO_BASE_URL = "https://api.prontohq.com"
@@ -86,6 +87,11 @@ class Settings:
     google_application_credentials: str | None = None
     # Tests point this at a local server holding their own signing certificates.
     google_certs_url: str = GOOGLE_CERTS_URL
+    # Where answers and the credit ledger outlive the process (PRONTO_STORE). Built by
+    # hand (tests), nothing does; from the environment, unset means a SQLite file.
+    store: StoreConfig = field(default_factory=StoreConfig)
+    # Past this a store call counts as failed and the function goes on in memory.
+    store_timeout_s: float = 5.0
 
     @property
     def auth_configured(self) -> bool:
@@ -127,4 +133,6 @@ class Settings:
             sheets_api_base_url=(env.get("SHEETS_API_BASE_URL") or "").rstrip("/") or None,
             google_certs_url=env.get("GOOGLE_CERTS_URL") or GOOGLE_CERTS_URL,
             google_application_credentials=env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
+            store=parse_store_setting(env),
+            store_timeout_s=_number(env, "PRONTO_STORE_TIMEOUT_S", 5.0, minimum=0.1),
         )

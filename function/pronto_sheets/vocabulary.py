@@ -14,7 +14,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal, cast
 
@@ -128,14 +128,16 @@ def fold_header(text: object) -> str:
     return _NOT_ALNUM.sub("", fold_text(str(text or "")).replace(" ", ""))
 
 
+@lru_cache(maxsize=65_536)
 def fold_text(text: str) -> str:
     r"""Text as identity compares it: accents dropped, lower case, spaces collapsed.
 
     `"  Zoé  DUPONT "` → `"zoe dupont"`. Apps Script takes the same steps with the same
     Unicode tables: NFKD, drop marks (general category M*, JavaScript's `\p{M}`),
     `lower()` (= `toLowerCase()`; not `casefold()`, which JavaScript lacks: ß stays ß).
+    Remembered per process: a sheet's recalculation folds the same names again and again.
     """
-    if text.isascii():  # nothing to decompose: the common case, kept fast for big sheets
+    if text.isascii():  # NFKD leaves ASCII as it is, and ASCII has no marks to drop
         return squeeze_spaces(text.lower())
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,20 +104,24 @@ class Function:
 def run_function(
     log_dir: Path, simulator_url: str, env: Mapping[str, str] | None = None
 ) -> Iterator[Function]:
+    """The function served against `simulator_url`; its store is a SQLite file of its own
+    (never the user's cache directory) unless `env` names one in PRONTO_STORE."""
     port = free_port()
-    full_env = {
-        "PRONTO_API_KEY": SIM_KEY,
-        "PRONTO_BASE_URL": simulator_url,
-        "PRONTO_SHEETS_TOKENS": f"old-token-rotating-out,{TOKEN}",
-        "PRONTO_DAILY_CREDIT_BUDGET": "100000000",
-        **(env or {}),
-    }
-    with serve_process(
-        functions_framework_command(port),
-        port=port,
-        ready_path="/healthz",
-        env=full_env,
-        log_dir=log_dir,
-        name="function",
-    ) as served:
-        yield Function(served)
+    with tempfile.TemporaryDirectory(prefix="pronto-store-") as store_dir:
+        full_env = {
+            "PRONTO_API_KEY": SIM_KEY,
+            "PRONTO_BASE_URL": simulator_url,
+            "PRONTO_SHEETS_TOKENS": f"old-token-rotating-out,{TOKEN}",
+            "PRONTO_DAILY_CREDIT_BUDGET": "100000000",
+            "PRONTO_STORE": f"sqlite://{store_dir}/store.db",
+            **(env or {}),
+        }
+        with serve_process(
+            functions_framework_command(port),
+            port=port,
+            ready_path="/healthz",
+            env=full_env,
+            log_dir=log_dir,
+            name="function",
+        ) as served:
+            yield Function(served)

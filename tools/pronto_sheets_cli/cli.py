@@ -93,7 +93,21 @@ def serve(host: str, port: int) -> None:
         if not env.get("PRONTO_SHEETS_TOKENS"):
             env["PRONTO_SHEETS_TOKENS"] = token = secrets.token_urlsafe(24)
             click.echo(f"PRONTO_SHEETS_TOKENS is not set: this run accepts the token {token}")
-        click.echo(f"Serving the function at http://{host}:{port} (/enrich, /fill, /healthz).")
+        from pronto_sheets.errors import SettingsError
+        from pronto_sheets.store import parse_store_setting
+
+        try:
+            store = parse_store_setting(env)
+        except SettingsError as exc:
+            raise click.ClickException(exc.message) from None
+        where = (
+            "nothing is kept across restarts (PRONTO_STORE=memory)"
+            if store.kind == "memory"
+            else f"answers and today's credit count are kept in {store.label}"
+        )
+        click.echo(
+            f"Serving the function at http://{host}:{port} (/enrich, /fill, /healthz); {where}."
+        )
         args = function_args(port)
         args[args.index("--host") + 1] = host
         with contextlib.suppress(KeyboardInterrupt):

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cachetools import TLRUCache
 
 from pronto_sheets.enrich.results import Status, TypeResult
+
+
+@dataclass(frozen=True)
+class _Entry:
+    result: TypeResult
+    ttl_s: float
 
 
 def answer_key(identity: str, type_name: str) -> str:
@@ -34,21 +41,31 @@ class ResultCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ttl = {Status.SUCCESS: found_ttl_s, Status.NOT_FOUND: not_found_ttl_s}
-        self._entries: TLRUCache[str, TypeResult] = TLRUCache(
+        self._entries: TLRUCache[str, _Entry] = TLRUCache(
             maxsize=max_entries, ttu=self._expires_at, timer=clock
         )
 
-    def _expires_at(self, _key: str, value: TypeResult, now: float) -> float:
-        return now + self._ttl[value.status]
+    def _expires_at(self, _key: str, value: _Entry, now: float) -> float:
+        return now + value.ttl_s
+
+    def ttl_s(self, result: TypeResult) -> float:
+        """How long `result` is kept (0 when it is not an answer worth keeping)."""
+        return max(0.0, self._ttl.get(result.status, 0.0))
 
     def get(self, key: str) -> TypeResult | None:
-        return self._entries.get(key)
+        entry = self._entries.get(key)
+        return entry.result if entry is not None else None
 
-    def put(self, key: str, result: TypeResult) -> bool:
-        """Keep `result` if it is an answer worth keeping; return whether it was kept."""
-        if result.status not in self._ttl or self._ttl[result.status] <= 0:
+    def put(self, key: str, result: TypeResult, *, ttl_s: float | None = None) -> bool:
+        """Keep `result` if it is an answer worth keeping; return whether it was kept.
+
+        `ttl_s` shortens its life (an answer read back from the store keeps its own expiry).
+        """
+        full = self.ttl_s(result)
+        life = full if ttl_s is None else min(full, ttl_s)
+        if life <= 0:
             return False
-        self._entries[key] = result
+        self._entries[key] = _Entry(result, life)
         return True
 
     def __len__(self) -> int:

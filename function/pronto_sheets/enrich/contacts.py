@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pronto_sheets.errors import ContactError
@@ -103,6 +104,35 @@ def normalize_linkedin(value: str) -> str:
     return str(rules["linkedin_canonical"]).replace("{path}", path)
 
 
+_TYPED_FIELDS = ("firstname", "lastname", "company_name", "domain", "linkedin_url")
+
+
+def _normalise(
+    firstname: object, lastname: object, company_name: object, domain: object, linkedin: object
+) -> tuple[str, str, str, str, str]:
+    """A contact's fields as typed, normalised (see `Contact.from_mapping`)."""
+    typed_domain = clean_text(domain)
+    bare_domain = normalize_domain(typed_domain)
+    company = clean_text(company_name)
+    if (
+        not bare_domain
+        and not company
+        and "/" not in typed_domain
+        and _HAS_ALNUM.search(typed_domain)
+    ):
+        company = typed_domain
+    return (
+        clean_text(firstname),
+        clean_text(lastname),
+        company,
+        bare_domain,
+        normalize_linkedin(clean_text(linkedin)),
+    )
+
+
+_normalised = lru_cache(maxsize=65_536)(_normalise)
+
+
 @dataclass(frozen=True)
 class Contact:
     """One person to enrich, already trimmed and normalised. `custom` rides along untouched."""
@@ -121,24 +151,12 @@ class Contact:
         A "domain" that is no host ("Acme SAS" typed in a website column) is taken as the
         company name when there is none, rather than making the row invalid.
         """
-        typed_domain = clean_text(raw.get("domain"))
-        domain = normalize_domain(typed_domain)
-        company = clean_text(raw.get("company_name"))
-        if (
-            not domain
-            and not company
-            and "/" not in typed_domain
-            and _HAS_ALNUM.search(typed_domain)
-        ):
-            company = typed_domain
-        return cls(
-            firstname=clean_text(raw.get("firstname")),
-            lastname=clean_text(raw.get("lastname")),
-            company_name=company,
-            domain=domain,
-            linkedin_url=normalize_linkedin(clean_text(raw.get("linkedin_url"))),
-            custom=raw.get("custom"),
-        )
+        typed = tuple(raw.get(name) for name in _TYPED_FIELDS)
+        if all(value is None or isinstance(value, str) for value in typed):
+            fields = _normalised(*typed)  # remembered: a recalculation sends the same rows
+        else:
+            fields = _normalise(*typed)
+        return cls(*fields, custom=raw.get("custom"))
 
     def invalid_reason(self) -> str | None:
         """Why Pronto cannot look this person up, in words for the sheet; None when it can."""
@@ -178,11 +196,15 @@ class Contact:
     def identity(self) -> str:
         """A stable key for "same person": dedupe, single-flight, the cache (with a type).
 
-        Computed once per contact (kept beside the frozen fields): a 100,000-row sheet
-        hashes each row once, not once per use."""
+        Computed once per contact (kept beside the frozen fields, without
+        cached_property's lock): a 100,000-row sheet hashes each row once, not once per
+        use; and once per process for the same fields (a recalculation sends the same
+        rows)."""
         cached: str | None = self.__dict__.get("_identity")
         if cached is None:
-            cached = hashlib.sha256(self.identity_text().encode("utf-8")).hexdigest()[:32]
+            cached = _identity_of(
+                self.firstname, self.lastname, self.company_name, self.domain, self.linkedin_url
+            )
             self.__dict__["_identity"] = cached
         return cached
 
@@ -194,6 +216,14 @@ class Contact:
             if value:
                 body[name] = value
         return body
+
+
+@lru_cache(maxsize=65_536)
+def _identity_of(
+    firstname: str, lastname: str, company_name: str, domain: str, linkedin_url: str
+) -> str:
+    text = Contact(firstname, lastname, company_name, domain, linkedin_url).identity_text()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

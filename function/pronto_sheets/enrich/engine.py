@@ -3,7 +3,10 @@
 For one request it drops invalid rows, folds rows that are the same contact, and works
 per enrichment type: a type the row cannot be asked (phone or personal email without a
 LinkedIn URL) is not sent and says what to add; a type the cache knows is answered from
-it; the rest of one contact's types go upstream together, in one call. Across requests, a
+it (memory first, then the durable store for what memory lacks: one batched read per
+request); the rest of one contact's types go upstream together, in one call. An answer is
+written to the store as soon as Pronto gives it, before the lookup reports it, so a
+process stopped afterwards never pays for it again. Across requests, a
 (contact, type) already on its way upstream is joined rather than asked again
 (single-flight), and an interactive request promotes a queued bulk lookup of the same
 contact. Lookups run as tasks of their own: a request that stops waiting (`timeout_s`)
@@ -17,13 +20,14 @@ probe per `consent_retry_s`), and the day's budget being spent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pronto_sheets.enrich.budget import CreditBudget
+from pronto_sheets.enrich.budget import DEGRADED_SHARE, CreditBudget, degraded_limit
 from pronto_sheets.enrich.cache import ResultCache, answer_key
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.gate import Gate, Priority, Ticket
@@ -34,8 +38,10 @@ from pronto_sheets.errors import (
     ConsentRequired,
     ProntoError,
     ProntoOutOfCredits,
+    StoreError,
 )
 from pronto_sheets.settings import Settings
+from pronto_sheets.store import GuardedStore, MemoryStore, StoredAnswer, open_store
 from pronto_sheets.vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
@@ -184,21 +190,34 @@ class Enricher:
         cache: ResultCache,
         budget: CreditBudget,
         consent: ConsentGate | None = None,
+        store: GuardedStore | None = None,
     ) -> None:
         self.client = client
         self.gate = gate
         self.cache = cache
         self.budget = budget
         self.consent = consent or ConsentGate(60.0)
+        self.store = store or GuardedStore(MemoryStore(keep_answers=False))
         self._in_flight: dict[str, _Lookup] = {}  # answer_key -> the lookup that will answer
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
         """The instance's one enricher: call from inside the event loop that will use it."""
         gate = Gate(settings.rate_per_second, settings.max_in_flight)
+        store = open_store(
+            settings.store,
+            settings.pronto_base_url,
+            note=(
+                "Until it is back, answers come from memory and Pronto, and spending is held "
+                f"to {degraded_limit(settings.daily_credit_budget)} credits "
+                f"({DEGRADED_SHARE:.0%} of the daily budget)."
+            ),
+            timeout_s=settings.store_timeout_s,
+        )
         budget = CreditBudget(
             daily_budget=settings.daily_credit_budget,
             credits_per_type=settings.credits_per_type,
+            store=store if settings.store.kind != "memory" else None,
         )
         client = ProntoClient(
             api_key=settings.pronto_api_key,
@@ -220,12 +239,47 @@ class Enricher:
             cache=cache,
             budget=budget,
             consent=ConsentGate(settings.consent_retry_s),
+            store=store,
         )
 
     async def aclose(self) -> None:
         for lookup in {id(x): x for x in self._in_flight.values()}.values():
             lookup.task.cancel()
         await self.client.aclose()
+        await self.budget.aclose()
+        await self.store.aclose()
+
+    async def recall(self, wanted: Mapping[str, Collection[str]]) -> int:
+        """Bring the store's answers for these identities' types into memory; return how
+        many it brought (see `_known`)."""
+        return (await self._known(wanted))[1]
+
+    async def _known(self, wanted: Mapping[str, Collection[str]]) -> tuple[TypeResults, int]:
+        """The answers already paid for among `wanted` (identity -> types), by answer key:
+        memory first, then the store for what memory lacks and no lookup under way will
+        answer, in one read; and how many came from the store. A store that fails brings
+        none: Pronto is asked instead."""
+        known: TypeResults = {}
+        misses: list[str] = []
+        for identity, names in wanted.items():
+            for name in names:
+                key = answer_key(identity, name)
+                hit = self.cache.get(key)
+                if hit is not None:
+                    known[key] = hit
+                elif key not in self._in_flight:
+                    misses.append(key)
+        if not misses:
+            return known, 0
+        try:
+            stored = await self.store.get_answers(misses)
+        except StoreError:
+            return known, 0
+        now = time.time()
+        for key, answer in stored.items():
+            known[key] = answer.result
+            self.cache.put(key, answer.result, ttl_s=answer.expire_at - now)
+        return known, len(stored)
 
     def plan(
         self, contacts: Sequence[Contact], types: EnrichmentTypes | Sequence[EnrichmentTypes]
@@ -315,6 +369,7 @@ class Enricher:
                 else:
                     wanted.setdefault(identity, set()).add(name)
         stats.unique = len(first_row)
+        remembered, _ = await self._known(wanted)
 
         known: dict[str, TypeResult] = {}
         lookups: dict[str, _Lookup] = {}  # answer_key -> lookup
@@ -324,7 +379,8 @@ class Enricher:
             joined: dict[int, _Lookup] = {}
             for wanted_type in sorted(names, key=order.index):
                 key = answer_key(identity, wanted_type)
-                hit = self.cache.get(key)
+                # Memory again for a miss: a lookup may have answered while the store read.
+                hit = remembered.get(key) or self.cache.get(key)
                 if hit is not None:
                     known[key] = hit
                 elif key in self._in_flight:
@@ -455,10 +511,22 @@ class Enricher:
                 self._settle_consent(asked, answered=False)
                 return results | _all(asked, Status.FAILED, UNEXPECTED_MESSAGE), credits
             self._settle_consent(asked, answered=True)
-            for name, result in answer.types.items():
-                self.cache.put(answer_key(identity, name), result)
+            await self._remember(identity, answer.types)
             return results | dict(answer.types), credits + answer.credits
         return results, credits
+
+    async def _remember(self, identity: str, answers: Mapping[str, TypeResult]) -> None:
+        """Keep Pronto's answers in memory and, durably, in the store (one write)."""
+        now = time.time()
+        durable: dict[str, StoredAnswer] = {}
+        for name, result in answers.items():
+            key = answer_key(identity, name)
+            if self.cache.put(key, result):
+                durable[key] = StoredAnswer(result, now + self.cache.ttl_s(result))
+        if durable:
+            # Degraded: the guard said why once; memory still has them.
+            with contextlib.suppress(StoreError):
+                await self.store.put_answers(durable)
 
     def _settle_consent(self, asked: EnrichmentTypes, *, answered: bool) -> None:
         if PERSONAL_EMAIL in asked:

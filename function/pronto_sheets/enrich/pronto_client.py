@@ -227,7 +227,7 @@ class ProntoClient:
         if self._budget.remaining < self._budget.worst_case(types):
             raise BudgetExhausted(self._budget.exhausted_message)  # don't queue for nothing
         async with self._gate.slot(ticket) as start:
-            reservation = self._budget.reserve(types)
+            reservation = await self._budget.reserve(types)
             if reservation is None:
                 raise BudgetExhausted(self._budget.exhausted_message)
             spent = 0
@@ -256,12 +256,12 @@ class ProntoClient:
                 except ProntoOutOfCredits:
                     # Every form of "out of credits" stops the day's spending at once:
                     # calls already in the gate's queue are refused when their turn comes.
-                    self._budget.close_for_today()
+                    await self._budget.close_for_today()
                     raise ProntoOutOfCredits(self._budget.exhausted_message) from None
                 spent = answer.credits
                 return answer
             finally:
-                self._budget.settle(reservation, spent)
+                await self._budget.settle(reservation, spent)
 
     def _interpret(self, response: httpx.Response, types: EnrichmentTypes) -> Answer:
         status = response.status_code

@@ -253,8 +253,13 @@ class Service:
 
 async def _healthz(service: Service, _body: dict[str, Any]) -> Answer:
     settings = service.settings
+    store = await service.enricher.store.check()
     return {
         "ok": True,
+        # "degraded": answers from memory and Pronto only, spending held to the fallback.
+        "store": store.kind,
+        "store_status": store.status,
+        "store_message": store.message,
         "pronto_key_configured": bool(settings.pronto_api_key),
         "callers_configured": settings.auth_configured,
         # The sidebar's estimate uses the same prices as the budget.

@@ -14,8 +14,9 @@ One run (`SheetFiller.fill`):
 
 A run cut short (`max_rows`, the deadline, a cancelled task, a failed write) writes what
 it has and stops; the next run starts again from the rows not done, and what was paid
-but not written is served from the enricher's cache. The deadline is checked while
-waiting, not only between chunks, and leaves time for the last write.
+but not written is served from the enricher's cache and store (in a new process too).
+The deadline is checked while waiting, not only between chunks, and leaves time for the
+last write.
 """
 
 from __future__ import annotations
@@ -301,6 +302,7 @@ class SheetFiller:
         summary.invalid = plan.counts["invalid"]
         summary.duplicates = summary.to_enrich - summary.invalid - len(plan.groups)
         if request.dry_run:
+            await self.enricher.recall(plan.wanted)  # answers kept by earlier runs count
             estimate = await self.enricher.estimate_in_slices(plan.wanted)
             summary.needs_linkedin = plan.counts["needs_linkedin"]
             summary.plan = {
