@@ -143,6 +143,29 @@ async def test_a_closing_budget_gives_back_what_it_did_not_use() -> None:
     assert (await store.ledger(day)).claimed == 3
 
 
+async def test_an_idle_budget_gives_back_what_it_did_not_use() -> None:
+    """Cloud Run stops idle instances without warning: once no call has been under way for
+    idle_release_s, the unused part of the block goes back to the ledger by itself, and
+    the next call claims again."""
+    store = MemoryStore()
+    budget = CreditBudget(
+        daily_budget=100, credits_per_type=PRICES, store=store, idle_release_s=0.05
+    )
+    day = dt.datetime.now(dt.UTC).date().isoformat()
+    reservation = await budget.reserve(EnrichmentTypes.parse(["email"]))
+    assert reservation is not None
+    await budget.settle(reservation, 3)
+    assert (await store.ledger(day)).claimed == 50
+    deadline = asyncio.get_running_loop().time() + 5
+    while (await store.ledger(day)).claimed != 3:
+        assert asyncio.get_running_loop().time() < deadline, "the idle block was never given back"
+        await asyncio.sleep(0.01)
+    again = await budget.reserve(EnrichmentTypes.parse(["email"]))
+    assert again is not None
+    assert (await store.ledger(day)).claimed == 53
+    await budget.aclose()
+
+
 async def test_a_failing_store_falls_back_to_a_tenth_of_the_budget() -> None:
     """With the store down the budget still spends, but at most 10% of the daily budget,
     and says why when it is used up."""

@@ -9,10 +9,12 @@ any of its three forms) closes the day too.
 The day's ledger lives in the store (store/), shared by every process using it and kept
 across restarts. This process claims credits from it in blocks (`block_credits`, 50 by
 default: one store write per block, not per call) and reserves from what it claimed; a
-block's credits left unused are given back when the process closes (`aclose`), and stay
-claimed until midnight UTC when it is killed, so the budget errs on the side of spending
-less. A call short of credits while others of this process hold reservations waits for
-them to settle rather than being refused. When the store is unavailable, spending goes on
+block's credits left unused are given back when the process closes (`aclose`) and when
+it has had no call under way for `idle_release_s` (Cloud Run stops idle instances without
+warning; each would otherwise take a block of the day's budget with it), so at most the
+calls of the last few seconds stay claimed until midnight UTC if the process is killed.
+A call short of credits while others of this process hold reservations waits for them to
+settle rather than being refused. When the store is unavailable, spending goes on
 from an in-memory fallback holding at most `DEGRADED_SHARE` of the daily budget (and
 never more than the store said was left), and is written to the ledger once the store is
 back.
@@ -34,6 +36,8 @@ from pronto_sheets.store.protocol import Store
 # While the store is down, this share of the daily budget at most (per process start).
 DEGRADED_SHARE = 0.10
 BLOCK_CREDITS = 50
+# Idle this long (no call under way), a process gives its unused credits back.
+IDLE_RELEASE_S = 20.0
 # Forcing a claim past any limit: credits already spent while the store was down.
 _NO_LIMIT = 2**62
 
@@ -82,6 +86,7 @@ class CreditBudget:
         credits_per_type: Mapping[str, int],
         store: Store | None = None,
         block_credits: int = BLOCK_CREDITS,
+        idle_release_s: float = IDLE_RELEASE_S,
         today: Callable[[], dt.date] = _utc_today,
     ) -> None:
         self.daily_budget = daily_budget
@@ -94,6 +99,8 @@ class CreditBudget:
         # Held while reserving; settling notifies it: a call short of credits while others
         # hold reservations waits for them to settle (most cost less than their worst case).
         self._settled = asyncio.Condition()
+        self._idle_release_s = idle_release_s
+        self._idle_timer: asyncio.TimerHandle | None = None
 
     def _day(self) -> _Day:
         day = self._today()
@@ -175,6 +182,7 @@ class CreditBudget:
         them to settle rather than refuse: what they do not spend comes back.
         """
         credits = self.worst_case(types)
+        self._cancel_idle_release()
         async with self._settled:
             while True:
                 state = self._day()
@@ -206,14 +214,35 @@ class CreditBudget:
             state.spent += spent
             state.pool += reservation.credits - spent
             self._settled.notify_all()
+            if state.reserved == 0 and state.pool and self._store is not None:
+                self._schedule_idle_release()
         if spent and self._store is not None and state.fallback_limit is None:
             # A report only: the claim already counted these credits.
             with contextlib.suppress(StoreError):
                 await self._store.record_spent(state.day.isoformat(), spent)
 
+    def _schedule_idle_release(self) -> None:
+        self._cancel_idle_release()
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(
+            self._idle_release_s, lambda: loop.create_task(self._release_if_idle())
+        )
+
+    def _cancel_idle_release(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    async def _release_if_idle(self) -> None:
+        self._idle_timer = None
+        if self._day().reserved == 0:
+            await self.aclose()
+
     async def aclose(self) -> None:
-        """This process stops: give back to the day's ledger what it claimed and did not
-        reserve (a process killed instead leaves it claimed until midnight UTC)."""
+        """This process stops (or has been idle): give back to the day's ledger what it
+        claimed and did not reserve (a process killed instead leaves it claimed until
+        midnight UTC)."""
+        self._cancel_idle_release()
         async with self._settled:
             state = self._day()
             pool, state.pool = state.pool, 0

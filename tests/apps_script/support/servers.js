@@ -104,6 +104,8 @@ async function startStack(options = {}) {
         '-m', 'pronto_sheets_dev.sheets_emulator', '--host', '127.0.0.1', '--port', String(sheetsPort),
       ], {port: sheetsPort, env: {}, ready: '/_emulator/healthz'});
     }
+    // Each stack its own store: never the person's cache directory, nothing kept between runs.
+    const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pronto-store-'));
     fn = await serve('function', FUNCTIONS_FRAMEWORK, [
       '--source', path.join(REPO, 'function', 'main.py'), '--target', 'pronto',
       '--host', '127.0.0.1', '--port', String(fnPort),
@@ -115,6 +117,7 @@ async function startStack(options = {}) {
         PRONTO_SHEETS_TOKENS: token,
         PRONTO_DAILY_CREDIT_BUDGET: String(TEST_CREDITS),
         PRONTO_RATE_PER_SECOND: String(options.rate || 50),
+        PRONTO_STORE: `sqlite://${path.join(storeDir, 'store.db')}`,
         ...(sheets ? {SHEETS_API_BASE_URL: sheets.url} : {}),
         ...(options.functionEnv || {}),
       },

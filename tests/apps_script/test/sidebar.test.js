@@ -310,7 +310,7 @@ test('when the function can open the spreadsheet, the run is POST /fill on the c
     const fills = gas.fetches.filter((f) => f.url.endsWith('/fill'));
     assert.deepEqual(fills.map((f) => f.status), [200, 'timeout'], 'a dry run, then the fill Apps Script stopped waiting for');
     assert.deepEqual(JSON.parse(fills[1].payload), {
-      spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads', enrichment_type: ['email'], first_row: 2, last_row: 31,
+      spreadsheet_id: gas.spreadsheet.getId(), sheet: 'Leads', enrichment_type: ['email'], first_row: 2, last_row: 31, header_row: 1,
       columns: {firstname: 'A', lastname: 'B', domain: 'C', linkedin_url: 'D'},
     });
     // The sidebar is closed; the function goes on, writing into the spreadsheet.
