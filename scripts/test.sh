@@ -23,8 +23,8 @@ if [ -f tests/apps_script/package.json ]; then
 fi
 
 status=0
-.venv/bin/ruff check function tools tests bench || status=1
-.venv/bin/ruff format --check --quiet function tools tests bench || status=1
+.venv/bin/ruff check function tools tests bench scripts || status=1
+.venv/bin/ruff format --check --quiet function tools tests bench scripts || status=1
 .venv/bin/mypy || status=1
 .venv/bin/python -m pytest "$@" || status=1
 if [ -f tests/apps_script/package.json ]; then
