@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stack import Function, Simulator, run_function, run_simulator
+# Helpers that assert (tests/support/http_contract.py) get pytest's detailed messages too.
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support.stack import (  # noqa: E402 - after the rewrite hook
+    Function,
+    Simulator,
+    run_function,
+    run_simulator,
+)
 
 # The Sheets API emulator's fixtures (sheets_emulator, emulated_gspread, ...).
 pytest_plugins = ["tests.sheets_fixtures"]
