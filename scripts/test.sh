@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: lint and types (ruff, mypy), Python (pytest), Apps Script (Node, headless
-# Chromium; its own lint and tsc), deploy.sh (shellcheck, inside pytest).
+# Every test: lint and types (ruff, mypy), Python (pytest, with coverage of the deployed
+# package), Apps Script (Node, headless Chromium; its own lint and tsc), deploy.sh
+# (shellcheck, inside pytest).
 # Installs what it needs first: virtualenv, npm packages, Debian's chromium and shellcheck.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,7 +27,11 @@ status=0
 .venv/bin/ruff check function tools tests bench scripts || status=1
 .venv/bin/ruff format --check --quiet function tools tests bench scripts || status=1
 .venv/bin/mypy || status=1
-.venv/bin/python -m pytest "$@" || status=1
+# Two workers (one per core; each module stays on one worker, so its servers start once),
+# and line coverage of the deployed package, its total printed at the end (pyproject.toml's
+# [tool.coverage]). `./scripts/test.sh -n 0` runs serially; more arguments go to pytest.
+.venv/bin/python -m pytest -n "${PRONTO_TEST_WORKERS:-2}" --dist loadfile \
+  --cov --cov-report=term "$@" || status=1
 if [ -f tests/apps_script/package.json ]; then
   (cd tests/apps_script && npm test) || status=1
 fi
