@@ -43,6 +43,7 @@ _TIMING = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on these marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         test = item.nodeid.split("[")[0]
