@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: lint and types (ruff, mypy), Python (pytest), Apps Script (Node, headless
-# Chromium; its own lint and tsc), deploy.sh (shellcheck, inside pytest).
+# Every test: lint and types (ruff, mypy), Python (pytest, with coverage of the deployed
+# package), Apps Script (Node, headless Chromium; its own lint and tsc), deploy.sh
+# (shellcheck, inside pytest).
 # Installs what it needs first: virtualenv, npm packages (Apps Script tests, the Firestore
 # emulator), Debian's chromium and shellcheck.
 set -euo pipefail
@@ -26,10 +27,22 @@ fi
 (cd tests/firestore_emulator && npm ci --no-audit --no-fund --loglevel=error)
 
 status=0
-.venv/bin/ruff check function tools tests bench || status=1
-.venv/bin/ruff format --check --quiet function tools tests bench || status=1
+.venv/bin/ruff check function tools tests bench scripts || status=1
+.venv/bin/ruff format --check --quiet function tools tests bench scripts || status=1
 .venv/bin/mypy || status=1
-.venv/bin/python -m pytest "$@" || status=1
+# Two workers (one per core; each module stays on one worker, so its servers start once),
+# with line coverage of the deployed package, its total printed (pyproject.toml's
+# [tool.coverage]). Then, alone and untraced, the tests whose assertions depend on speed
+# (marked `timing` in tests/conftest.py): a busy second worker would change what they see.
+# PRONTO_TEST_WORKERS=4 or `./scripts/test.sh -n 0` changes the workers; arguments go to both.
+.venv/bin/python -m pytest -n "${PRONTO_TEST_WORKERS:-2}" --dist loadfile -m "not timing" \
+  --cov --cov-report=term "$@" || status=1
+timing=0
+.venv/bin/python -m pytest -n 0 -m timing "$@" || timing=$?
+# Exit 5 is "no test selected": arguments that name no timing test.
+if [ "$timing" -ne 0 ] && [ "$timing" -ne 5 ]; then
+  status=1
+fi
 if [ -f tests/apps_script/package.json ]; then
   (cd tests/apps_script && npm test) || status=1
 fi

@@ -10,7 +10,6 @@ row status, every kind of refusal, and inputs the fuzzer is unlikely to find.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 import httpx
@@ -20,13 +19,19 @@ import yaml
 from jsonschema.validators import Draft202012Validator
 from schemathesis.config import SchemathesisConfig
 
-from tests.support.people import expected, people
-from tests.support.stack import Function, Simulator
-
-SPEC_TEXT = (
-    resources.files("pronto_sheets.http").joinpath("openapi.yaml").read_text(encoding="utf-8")
+from tests.support.http_contract import (
+    AUTH,
+    AWKWARD,
+    NEEDS_A_COMPANY,
+    REFUSALS,
+    SPEC,
+    SPEC_TEXT,
+    assert_documented,
+    resolve,
+    validator,
 )
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_TEXT)
+from tests.support.people import people
+from tests.support.stack import Function, Simulator
 
 
 def _fuzz_config(**generation: Any) -> SchemathesisConfig:
@@ -50,25 +55,17 @@ def _fuzz_config(**generation: Any) -> SchemathesisConfig:
     )
 
 
-fuzzed = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT), config=_fuzz_config()).exclude(
-    path="/fill"
-)
+# One operation per test function: schemathesis gives its items the function's node id, so
+# two operations under one function would share an id (and pytest-xdist would keep one).
+fuzzed = schemathesis.openapi.from_dict(yaml.safe_load(SPEC_TEXT), config=_fuzz_config())
+fuzzed_enrich = fuzzed.include(path="/enrich")
+fuzzed_healthz = fuzzed.include(path="/healthz")
 # /fill only with requests the document says are wrong: refused before any call to Google.
 fill_refusals = schemathesis.openapi.from_dict(
     yaml.safe_load(SPEC_TEXT), config=_fuzz_config(mode="negative")
 ).include(path="/fill")
 FILL_REQUEST = {"$ref": "#/components/schemas/FillRequest"}
 BEFORE_GOOGLE = {400, 401, 405, 413}
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    """`node`, or what its local `$ref` points at."""
-    while "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -80,32 +77,6 @@ def _refs(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for value in node:
             yield from _refs(value)
-
-
-def _validator(schema: dict[str, Any]) -> Draft202012Validator:
-    """A validator for one schema of the document, its `#/components/...` refs resolvable."""
-    return Draft202012Validator(schema | {"components": SPEC["components"]})
-
-
-def assert_documented(response: httpx.Response, path: str, method: str) -> Any:
-    """Check `response` is JSON matching what the document promises for it; return the body."""
-    status = str(response.status_code)
-    if status == "405":
-        documented = SPEC["components"]["responses"]["MethodNotAllowed"]
-        for name, header in documented["headers"].items():
-            assert not header["required"] or name in response.headers, (name, response.headers)
-    elif status == "404" and path not in SPEC["paths"]:
-        documented = SPEC["components"]["responses"]["NotFound"]
-    else:
-        responses = SPEC["paths"][path][method.lower()]["responses"]
-        assert status in responses, f"{method} {path} answered {status}, not in the document"
-        documented = _resolve(responses[status])
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    schema = documented["content"]["application/json"]["schema"]
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in _validator(schema).iter_errors(body)]
-    assert errors == [], f"{method} {path} answered {status} off the document: {errors}"
-    return body
 
 
 def test_document_is_valid_openapi_3() -> None:
@@ -128,7 +99,7 @@ def test_every_reference_resolves_and_every_example_fits() -> None:
     refs = set(_refs(SPEC))
     assert "#/components/schemas/RowResult" in refs
     for ref in refs:
-        assert isinstance(_resolve({"$ref": ref}), dict), ref
+        assert isinstance(resolve({"$ref": ref}), dict), ref
     for schema in SPEC["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
     checked = 0
@@ -136,7 +107,7 @@ def test_every_reference_resolves_and_every_example_fits() -> None:
         for method, operation in item.items():
             content = operation.get("requestBody", {}).get("content", {}).get("application/json")
             for name, example in (content or {}).get("examples", {}).items():
-                errors = list(_validator(content["schema"]).iter_errors(example["value"]))
+                errors = list(validator(content["schema"]).iter_errors(example["value"]))
                 assert errors == [], (method, path, name)
                 checked += 1
     assert checked == 2
@@ -160,17 +131,25 @@ def pending_requests(simulator: Simulator, function: Function) -> Iterator[list[
             assert "pending" not in {row["status"] for row in again.json()["results"]}
 
 
-@fuzzed.parametrize()
-def test_fuzzed_requests_get_documented_answers(
+@fuzzed_enrich.parametrize()
+def test_fuzzed_enrich_requests_get_documented_answers(
     case: schemathesis.Case, function: Function, pending_requests: list[dict[str, Any]]
 ) -> None:
     """Generated requests, valid or not, never get a 5xx and every answer matches the document."""
     response = case.call_and_validate(
         base_url=function.url, headers={"Authorization": f"Bearer {function.token}"}
     )
-    answered = response.json() if case.path == "/enrich" and response.status_code == 200 else {}
+    answered = response.json() if response.status_code == 200 else {}
     if any(row["status"] == "pending" for row in answered.get("results", [])):
         pending_requests.append(case.body)
+
+
+@fuzzed_healthz.parametrize()
+def test_fuzzed_healthz_requests_get_documented_answers(
+    case: schemathesis.Case, function: Function
+) -> None:
+    """Generated GET /healthz requests, with any headers, get the documented answer."""
+    case.call_and_validate(base_url=function.url)
 
 
 @fill_refusals.parametrize()
@@ -178,7 +157,7 @@ def test_fuzzed_fill_requests_are_refused_as_documented(
     case: schemathesis.Case, function: Function
 ) -> None:
     """Generated invalid /fill bodies are refused before Google is called, as documented."""
-    if case.method.upper() == "POST" and _validator(FILL_REQUEST).is_valid(case.body):
+    if case.method.upper() == "POST" and validator(FILL_REQUEST).is_valid(case.body):
         # Negative only in a header (e.g. Content-Type: text/plain): the body would reach Google.
         return
     response = case.call_and_validate(
@@ -237,45 +216,6 @@ def test_healthz_conforms(function: Function) -> None:
     }
 
 
-AUTH = "auth"  # stands for the function's real token in the table below
-NO_TOKEN = "No access token was sent. Paste the function's token in Pronto ▸ Settings."
-BAD_TOKEN = "The access token is not valid. Copy the current token into Pronto ▸ Settings."
-NEEDS_ID = '"spreadsheet_id" is required.'
-SHEET_ID = b"1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
-REFUSALS: list[tuple[str, str, str | None, bytes, int, str, str]] = [
-    # method, path, authorization, body, status, code, words in the message
-    ("POST", "/enrich", None, b'{"contacts": []}', 401, "unauthenticated", NO_TOKEN),
-    ("POST", "/enrich", "Bearer wrong", b'{"contacts": []}', 401, "unauthenticated", BAD_TOKEN),
-    ("POST", "/enrich", "Basic dXNlcjpwdw==", b"{}", 401, "unauthenticated", NO_TOKEN),
-    ("POST", "/fill", None, b'{"spreadsheet_id": "x"}', 401, "unauthenticated", NO_TOKEN),
-    ("POST", "/fill", "Bearer wrong", b'{"spreadsheet_id": "x"}', 401, "unauthenticated",
-     BAD_TOKEN),
-    ("GET", "/enrich", AUTH, b"", 405, "method_not_allowed", "/enrich only accepts POST"),
-    ("PUT", "/enrich", None, b"{}", 405, "method_not_allowed", "/enrich only accepts POST"),
-    ("GET", "/fill", AUTH, b"", 405, "method_not_allowed", "/fill only accepts POST"),
-    ("DELETE", "/healthz", None, b"", 405, "method_not_allowed", "/healthz only accepts GET"),
-    ("POST", "/healthz", None, b"{}", 405, "method_not_allowed", "/healthz only accepts GET"),
-    ("GET", "/nowhere", None, b"", 404, "not_found", "Use POST /enrich, POST /fill or GET"),
-    ("POST", "/enrich", AUTH, b"{contacts", 400, "malformed_json", "not valid JSON"),
-    ("POST", "/enrich", AUTH, b'{"contacts": "Ada"}', 400, "invalid_contacts", '"contacts"'),
-    ("POST", "/fill", AUTH, b"{spreadsheet", 400, "malformed_json", "not valid JSON"),
-    ("POST", "/fill", AUTH, b'["spreadsheet_id"]', 400, "malformed_json", "a JSON object"),
-    ("POST", "/fill", AUTH, b"{}", 400, "invalid_spreadsheet_id", NEEDS_ID),
-    ("POST", "/fill", AUTH, b'{"spreadsheet_id": 42}', 400, "invalid_spreadsheet_id", NEEDS_ID),
-    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "Leads"}', 400, "invalid_spreadsheet_id",
-     '"Leads" is not a spreadsheet id.'),
-    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "%s", "tab": "Leads"}' % SHEET_ID, 400,
-     "invalid_field", "Unknown field(s): tab."),
-    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "%s", "overwrite": "yes"}' % SHEET_ID, 400,
-     "invalid_field", '"overwrite" must be true or false.'),
-    ("POST", "/fill", AUTH, b'{"spreadsheet_id": "%s", "max_rows": 0}' % SHEET_ID, 400,
-     "invalid_field", '"max_rows" must be a whole number of rows, at least 1.'),
-    ("POST", "/fill", AUTH, b" " * (6 * 1024 * 1024), 413, "payload_too_large", "than 5 MB"),
-    ("POST", "/enrich", AUTH, b'{"contacts": [' + b",".join([b"{}"] * 1001) + b"]}", 413,
-     "too_many_contacts", "send at most 1000 per call"),
-]  # fmt: skip
-
-
 @pytest.mark.parametrize(
     ("method", "path", "authorization", "body", "status", "code", "words"),
     REFUSALS,
@@ -306,23 +246,6 @@ def test_refusals_match_the_error_schema(
     assert words in error["message"]
     if status == 405:
         assert response.headers["allow"] == ("GET, HEAD" if path == "/healthz" else "POST")
-
-
-NEEDS_A_COMPANY = "Add a company name, a company website or a LinkedIn URL to this row."
-AWKWARD: list[tuple[str, bytes, int, str]] = [
-    # what, body, status, the row's status (200) or the error code: no 5xx for any of them
-    ("domain is a lone [", b'{"contacts": [{"firstname": "Ada", "lastname": "Byron", '
-     b'"domain": "["}]}', 200, "invalid"),
-    ("linkedin_url is http://[", b'{"contacts": [{"firstname": "Ada", "lastname": "Byron", '
-     b'"company_name": "Acme", "linkedin_url": "http://["}]}', 200,
-     expected({"firstname": "Ada", "lastname": "Byron", "company_name": "Acme"}).status),
-    ("lone surrogate in a name", b'{"contacts": [{"firstname": "\\ud800", "lastname": "Byron", '
-     b'"domain": "acme.io"}]}', 400, "malformed_json"),
-    ("lone surrogate in custom", b'{"contacts": [{"firstname": "Ada", "lastname": "Byron", '
-     b'"domain": "acme.io", "custom": "\\udfff"}]}', 400, "malformed_json"),
-    ("JSON nested 100,000 deep", b'{"contacts": [], "x": ' + b"[" * 100_000 + b"]" * 100_000
-     + b"}", 400, "malformed_json"),
-]  # fmt: skip
 
 
 @pytest.mark.parametrize(

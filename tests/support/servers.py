@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import coverage
 import httpx
 
 from pronto_sheets_dev.local_stack import free_port, stop
@@ -22,6 +23,7 @@ from pronto_sheets_dev.local_stack import free_port, stop
 __all__ = ["free_port", "serve_process", "wait_until"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+COVERAGE_HOOK = Path(__file__).resolve().parent / "coverage_hook"
 FUNCTION_DIR = REPO_ROOT / "function"
 VENV_BIN = Path(sys.executable).parent
 
@@ -68,9 +70,20 @@ def serve_process(
     log_dir: Path,
     name: str,
     startup_timeout: float = 30.0,
+    measure: bool = False,
 ) -> Iterator[ServedProcess]:
-    """Run `args` until the context exits; yield once GET `ready_path` answers below 500."""
+    """Run `args` until the context exits; yield once GET `ready_path` answers below 500.
+
+    `measure`: when the tests run under coverage, measure the process too (the function's
+    processes; the simulator and the emulator are tools, not the deployed package).
+    """
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    if measure and coverage.Coverage.current() is not None:
+        # Measured as the tests are, saved even when a signal stops it (coverage_hook/).
+        full_env["COVERAGE_PROCESS_START"] = str(REPO_ROOT / "pyproject.toml")
+        full_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(COVERAGE_HOOK), full_env.get("PYTHONPATH")) if p
+        )
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log_file:

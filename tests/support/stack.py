@@ -123,5 +123,6 @@ def run_function(
             env=full_env,
             log_dir=log_dir,
             name="function",
+            measure=True,
         ) as served:
             yield Function(served)

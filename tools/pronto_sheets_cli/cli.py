@@ -13,6 +13,10 @@ from pathlib import Path
 
 import click
 
+# Imported here, not guarded: a command whose import fails must fail the CLI loudly
+# rather than silently vanish from it.
+from pronto_sheets_cli.fill_command import fill_command
+from pronto_sheets_dev.sheets_emulator.command import emulator_command
 from pronto_sheets_dev.simulator import simulate_command
 
 # Shipped inside the package, so `pronto-sheets demo` works from any directory.
@@ -115,25 +119,8 @@ def serve(host: str, port: int) -> None:
 
 
 cli.add_command(simulate_command, "simulate")
-
-
-def _register_optional_commands() -> None:
-    """Commands whose modules pull in gspread: registered when present."""
-    try:
-        from pronto_sheets_cli.fill_command import fill_command
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    else:
-        cli.add_command(fill_command, "fill")
-    try:
-        from pronto_sheets_dev.sheets_emulator.command import emulator_command
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        cli.add_command(emulator_command, "sheets-emulator")
-
-
-_register_optional_commands()
+cli.add_command(fill_command, "fill")
+cli.add_command(emulator_command, "sheets-emulator")
 
 
 def main() -> None:

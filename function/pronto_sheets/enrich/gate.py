@@ -6,6 +6,11 @@ strict priority (interactive > batch > background), first come first served with
 priority. A ticket still waiting can be promoted, so a typed formula that asks for a
 contact already queued by bulk work does not wait behind that bulk work.
 
+Time has one source, the gate's `Clock`: it reads the time and schedules the wake-ups
+from the same clock, so a test that gives it a virtual clock never waits in real time. By
+default the clock is the running event loop (its `time()` and `call_at()`, as aiolimiter
+uses them), which is also what `asyncio.sleep` and `asyncio.wait_for` run on.
+
 Why not aiolimiter: a leaky bucket has neither priorities nor a concurrency cap, and
 Pronto counts calls per rolling second, which a sliding log of start times matches exactly.
 """
@@ -15,11 +20,29 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import IntEnum
+from typing import Protocol
+
+
+class Timer(Protocol):
+    """A scheduled wake-up that can be called off (`asyncio.TimerHandle` is one)."""
+
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """Where the gate reads the time and schedules its wake-ups: one source for both.
+
+    An asyncio event loop is a `Clock`; so is any object whose `call_at(when, callback)`
+    runs `callback` once `time()` has reached `when`.
+    """
+
+    def time(self) -> float: ...
+
+    def call_at(self, when: float, callback: Callable[[], object], /) -> Timer: ...
 
 
 class Priority(IntEnum):
@@ -50,7 +73,11 @@ class Ticket:
         self.priority = priority
         self.future: asyncio.Future[None] | None = None
         self.seq = 0
-        self.start = Start(0.0, time.monotonic)
+        self.start = Start(0.0, _not_granted)
+
+
+def _not_granted() -> float:
+    raise RuntimeError("this ticket has not been granted a slot yet")
 
 
 class Start:
@@ -80,8 +107,9 @@ class Gate:
         *,
         window_s: float = 1.0,
         safety_margin_s: float = 0.03,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock` defaults to the event loop the gate is used in."""
         if rate < 1 or max_in_flight < 1:
             raise ValueError("a gate needs rate >= 1 and max_in_flight >= 1")
         self.rate = rate
@@ -93,8 +121,9 @@ class Gate:
         self._queue: list[tuple[int, int, Ticket]] = []
         self._seq = itertools.count()
         self._in_flight = 0
-        self._paused_until = 0.0
-        self._timer: asyncio.TimerHandle | None = None
+        self._paused_until = float("-inf")
+        self._timer: Timer | None = None
+        self._timer_at = 0.0
         self.started = 0
 
     @property
@@ -142,18 +171,24 @@ class Gate:
 
     def hold_off(self, seconds: float) -> None:
         """Start nothing for `seconds` (Pronto said Retry-After: the whole key is limited)."""
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        self._paused_until = max(self._paused_until, self._time_source().time() + seconds)
         self._dispatch()
+
+    def _time_source(self) -> Clock:
+        return self._clock if self._clock is not None else asyncio.get_running_loop()
 
     def _push(self, ticket: Ticket) -> None:
         ticket.seq = next(self._seq)
         heapq.heappush(self._queue, (ticket.priority, ticket.seq, ticket))
 
     def _dispatch(self) -> None:
-        now = self._clock()
+        clock = self._time_source()
+        now = clock.time()
         # Send times may be out of grant order, so filter all (at most `rate` entries).
-        if self._starts and now - min(s.at for s in self._starts) >= self._window:
-            self._starts = deque(s for s in self._starts if now - s.at < self._window)
+        # "Still in the window" is `at + window > now` here and below, written the same way
+        # both times: in floating point, `now - at < window` can disagree with it.
+        if self._starts and min(s.at for s in self._starts) + self._window <= now:
+            self._starts = deque(s for s in self._starts if s.at + self._window > now)
         while self._queue and self._in_flight < self.max_in_flight:
             _, seq, ticket = self._queue[0]
             if seq != ticket.seq or ticket.future is None or ticket.future.done():
@@ -163,23 +198,22 @@ class Gate:
             if len(self._starts) >= self.rate:
                 wake_at = max(wake_at, min(s.at for s in self._starts) + self._window)
             if wake_at > now:
-                self._wake_at(wake_at)
+                self._wake_at(clock, wake_at)
                 return
             heapq.heappop(self._queue)
             self._in_flight += 1
             self.started += 1
-            ticket.start = Start(now, self._clock)
+            ticket.start = Start(now, clock.time)
             self._starts.append(ticket.start)
             ticket.future.set_result(None)
 
-    def _wake_at(self, when: float) -> None:
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, when - self._clock())
+    def _wake_at(self, clock: Clock, when: float) -> None:
         if self._timer is not None:
-            if self._timer.when() <= loop.time() + delay:
-                return
+            if self._timer_at <= when:
+                return  # an earlier wake-up is already set; it will look again
             self._timer.cancel()
-        self._timer = loop.call_later(delay, self._on_timer)
+        self._timer_at = when
+        self._timer = clock.call_at(when, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
