@@ -32,32 +32,6 @@ pytest_plugins = ["tests.sheets_fixtures"]
 
 LOG_DIR = Path(__file__).resolve().parent / "artifacts" / "logs"
 
-# Tests in modules kept by others that measure a retry's wait itself (see real_backoff).
-_MEASURE_WAITS = ("tests/test_pronto_client.py::test_429_waits_as_long_as_retry_after_says",)
-# ... and those whose assertions depend on speed (rows per write, requests per second,
-# requests arriving together): coverage's tracer would slow them 2-4x and a busy second
-# worker would spread them out, so scripts/test.sh runs them alone, untraced.
-_TIMING = (
-    "tests/test_sheet_filler.py::test_a_big_messy_sheet_is_filled_exactly",
-    "tests/test_sheet_filler.py::test_a_cancelled_run_writes_what_it_paid_for_and_the_next_run_finishes",
-    "tests/test_sheet_filler.py::test_bursts_of_429_from_sheets_lose_no_write",
-    "tests/test_sheet_filler.py::test_a_write_that_keeps_failing_stops_the_run_and_keeps_earlier_writes",
-    "tests/test_sheet_filler.py::test_a_row_inserted_mid_run_never_gets_another_rows_result",
-    "tests/test_sheet_filler.py::test_a_run_stopped_by_max_rows_continues_where_it_stopped",
-    "tests/test_simulator.py::test_requests_past_the_rate_get_429_with_retry_after",
-    "tests/test_simulator.py::test_requests_past_max_open_wait_in_a_queue_and_all_succeed",
-)
-
-
-@pytest.hookimpl(tryfirst=True)  # before `-m` selects on these marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        test = item.nodeid.split("[")[0]
-        if test in _MEASURE_WAITS:
-            item.add_marker(pytest.mark.real_backoff)
-        if test in _TIMING:
-            item.add_marker(pytest.mark.timing)
-
 
 @pytest.fixture(autouse=True)
 def _untraced_when_timing(request: pytest.FixtureRequest) -> Iterator[None]:

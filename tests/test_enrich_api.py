@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.people import expected, observed, people
 from tests.support.stack import Function, Simulator
@@ -116,6 +117,7 @@ def test_timeout_gives_pending_then_the_cached_answer(function: Function, sim: S
     assert sim.stats()["calls"] == 1
 
 
+@pytest.mark.timing
 def test_interactive_goes_ahead_of_a_queued_batch(function: Function, sim: Simulator) -> None:
     """An interactive row sent while 300 batch rows are queued is answered long before them."""
     sim.reset(latency_ms=100)
@@ -138,6 +140,7 @@ def test_interactive_goes_ahead_of_a_queued_batch(function: Function, sim: Simul
     assert served_when_answered < 150, served_when_answered
 
 
+@pytest.mark.timing
 def test_an_interactive_request_promotes_the_queued_lookup_it_shares(
     function: Function, sim: Simulator
 ) -> None:

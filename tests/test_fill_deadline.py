@@ -26,6 +26,9 @@ from tests.support.stack import Function, Simulator
 from tests.test_fill_route import fill_function, post_fill  # noqa: F401 - the fixture
 from tests.test_sheet_filler import expected_cells, fast_settings, padded, person, row_cells
 
+# Deadlines and latencies measured in real time: run alone and untraced (scripts/test.sh).
+pytestmark = pytest.mark.timing
+
 MINUTE = 0.1  # seconds of test time per minute of the real thing
 EMAIL = EnrichmentTypes()
 

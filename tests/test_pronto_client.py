@@ -137,6 +137,7 @@ def test_retry_after_in_both_forms() -> None:
     assert retry_wait(None) is None
 
 
+@pytest.mark.real_backoff  # measures the retry's own wait
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
 async def test_429_waits_as_long_as_retry_after_says(sim: Simulator, form: str) -> None:
     """Past Pronto's rate the client waits Retry-After, then gets the answer."""

@@ -245,6 +245,7 @@ def big_sheet(tag: str) -> tuple[list[list[Any]], dict[int, dict[str, str]], set
     return rows, todo, skipped
 
 
+@pytest.mark.timing
 async def test_a_big_messy_sheet_is_filled_exactly(
     enricher: Enricher,
     gspread_client: SheetsClient,
@@ -330,6 +331,7 @@ async def test_a_sheet_with_only_full_names_is_filled(
     assert summary.upstream_calls == 3
 
 
+@pytest.mark.timing
 async def test_a_run_stopped_by_max_rows_continues_where_it_stopped(
     fast_sim: Simulator, gspread_client: SheetsClient, sheets_emulator: SheetsEmulator
 ) -> None:
@@ -388,6 +390,7 @@ async def test_a_row_range_fills_only_those_rows(
     assert filled == [5, 6, 7, 8, 9]
 
 
+@pytest.mark.timing
 async def test_a_cancelled_run_writes_what_it_paid_for_and_the_next_run_finishes(
     fast_sim: Simulator, gspread_client: SheetsClient, sheets_emulator: SheetsEmulator
 ) -> None:
@@ -503,6 +506,7 @@ async def test_values_that_look_like_formulas_are_written_as_text(
     assert cells["formatted"][1][4] == '=HYPERLINK("http://x","y")'
 
 
+@pytest.mark.timing
 async def test_bursts_of_429_from_sheets_lose_no_write(
     enricher: Enricher,
     gspread_client: SheetsClient,
@@ -540,6 +544,7 @@ async def test_bursts_of_429_from_sheets_lose_no_write(
     assert fast_sim.stats()["calls"] == 700
 
 
+@pytest.mark.timing
 async def test_a_write_that_keeps_failing_stops_the_run_and_keeps_earlier_writes(
     enricher: Enricher,
     gspread_client: SheetsClient,
@@ -833,6 +838,7 @@ async def test_a_refresh_that_finds_nothing_new_writes_nothing(
     ]
 
 
+@pytest.mark.timing
 async def test_a_row_inserted_mid_run_never_gets_another_rows_result(
     enricher: Enricher,
     gspread_client: SheetsClient,

@@ -696,6 +696,7 @@ async def _warm_pool(client: httpx.AsyncClient, connections: int) -> None:
     await asyncio.gather(*(client.get("/healthz") for _ in range(connections)))
 
 
+@pytest.mark.timing
 async def test_requests_past_the_rate_get_429_with_retry_after(sim_url: str) -> None:
     """Of 25 simultaneous requests at 10/s, exactly 15 get 429 with Retry-After: 1."""
     # A small burst (rather than 80 at 50/s) so that even a slow CI machine sends it
@@ -745,6 +746,7 @@ async def test_retry_after_comes_in_the_configured_form(sim_url: str, form: str)
         assert 0 < ahead <= 3  # about retry_after_s from now
 
 
+@pytest.mark.timing
 async def test_requests_past_max_open_wait_in_a_queue_and_all_succeed(sim_url: str) -> None:
     """15 simultaneous requests with 5 slots: all answer 200, never more than 5 served at once."""
     configure(sim_url, latency_ms=200)
