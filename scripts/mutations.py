@@ -93,7 +93,7 @@ MUTATIONS = (
         "reservation",
         "budget reservation: concurrent calls cannot overshoot",
         PACKAGE / "enrich" / "budget.py",
-        "self._reserved += credits",
+        "state.pool -= credits",
         "pass",
         (
             "tests/test_cache_and_budget.py::test_budget_reserves_the_worst_case_and_settles_to_the_real_cost",
@@ -133,6 +133,29 @@ MUTATIONS = (
         "        elif name in done_before:\n            continue",
         "        elif False:\n            continue",
         ("tests/test_sheet_filler.py::test_an_overwrite_that_fails_keeps_the_answers_there",),
+    ),
+    Mutation(
+        "durableanswers",
+        "an answer is in the store before it is reported: a restart never pays again",
+        PACKAGE / "enrich" / "engine.py",
+        "await self.store.put_answers(durable)",
+        "pass",
+        (
+            "tests/test_store_processes.py::"
+            "test_a_function_served_again_pays_nothing_for_what_it_had",
+        ),
+    ),
+    Mutation(
+        "ledgerrestart",
+        "the day's credit count lives in the store: a restart cannot spend the budget again",
+        PACKAGE / "enrich" / "budget.py",
+        "claim = await self._store.claim_credits(\n"
+        "                day, wanted=wanted, minimum=minimum, limit=self.daily_budget\n"
+        "            )",
+        "claim = self._memory.claim_now(\n"
+        "                day, wanted=wanted, minimum=minimum, limit=self.daily_budget\n"
+        "            )",
+        ("tests/test_store_processes.py::test_the_day_s_budget_survives_a_restart",),
     ),
     Mutation(
         "planoffloop",

@@ -764,9 +764,6 @@ def test_caches_virtualenvs_tests_and_tools_are_never_uploaded(sandbox: Sandbox)
         "tests/test_main.py",
         "notes.md",
         "pronto_sheets/__pycache__/routes.cpython-312.pyc",
-        "pronto_sheets/simulator/service.py",
-        "pronto_sheets/sheets_emulator/app.py",
-        "pronto_sheets/cli.py",
         "pronto_sheets/test_routes.py",
         "pronto_sheets/tests/conftest.py",
     ):

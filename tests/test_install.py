@@ -113,7 +113,7 @@ def test_demo_works_from_another_directory(
         cwd=tmp_path,
         env={**env, "PRONTO_SIM_LATENCY_MS": "0"},
     )
-    assert "50 rows, 43 distinct contacts, 4 invalid → 43 Pronto calls" in out
+    assert "50 rows, 47 distinct contacts, 3 invalid → 47 Pronto calls" in out
     assert "same request again: 0 calls" in out
     assert list(tmp_path.iterdir()) == []  # nothing written where it was run
 

@@ -104,7 +104,11 @@ async def test_awkward_input_never_gets_a_5xx(
 
 FIELD_REFUSALS: list[tuple[dict[str, Any], str, str]] = [
     # body (besides one good contact), code, words in the message
-    ({"enrichment_type": ["fax"]}, "invalid_field", 'can only contain "email" and "phone"'),
+    (
+        {"enrichment_type": ["fax"]},
+        "invalid_field",
+        'can only contain "email", "phone", "personal_email"',
+    ),
     ({"enrichment_type": {"email": True}}, "invalid_field", "must be a list"),
     ({"enrichment_type": []}, "invalid_field", "enrichment_type is empty"),
     ({"priority": "urgent"}, "invalid_field", 'priority must be "interactive"'),
@@ -115,8 +119,8 @@ FIELD_REFUSALS: list[tuple[dict[str, Any], str, str]] = [
     ({"timeout_s": True}, "invalid_field", "timeout_s must be"),
     ({"timeout_s": "5"}, "invalid_field", "timeout_s must be"),
     ({"contacts": [{"firstname": "Ada"}, 7]}, "invalid_contacts", "Contact #2 is not an object"),
-    ({"contacts": [{"firstname": True}]}, "invalid_contacts", "Contact #1: a contact field is"),
-    ({"contacts": [{"lastname": ["x"]}]}, "invalid_contacts", "Contact #1: a contact field is"),
+    ({"contacts": [{"firstname": True}]}, "invalid_contacts", "Contact #1: A contact field is"),
+    ({"contacts": [{"lastname": ["x"]}]}, "invalid_contacts", "Contact #1: A contact field is"),
     ({"contacts": None}, "invalid_contacts", 'as "contacts": a list of objects'),
 ]
 
@@ -184,7 +188,11 @@ async def test_healthz_needs_no_credentials_and_head_is_allowed(
         "callers_configured": True,
         "credits_per_email": 3,
         "credits_per_phone": 30,
+        "credits_per_personal_email": 30,
+        "enrichment_types": ["email", "phone", "personal_email"],
+        **{k: health.json()[k] for k in ("store", "store_status", "store_message")},
     }
+    assert health.json()["store_status"] == "ok"
     head = await client.head("/healthz")
     assert head.status_code == 200
     slash = await client.get("/healthz/")

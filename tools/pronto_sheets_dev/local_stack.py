@@ -12,6 +12,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -107,9 +108,17 @@ def local_stack(
     function_env: Mapping[str, str] | None = None,
     quiet: bool = True,
 ) -> Iterator[LocalStack]:
-    """The Pronto simulator and the function pointed at it, each in its own process."""
+    """The Pronto simulator and the function pointed at it, each in its own process.
+
+    The simulator's answers are made up: unless PRONTO_STORE says otherwise, the function
+    keeps them in a temporary store that goes with the stack, never in the person's cache.
+    """
     token = secrets.token_urlsafe(24)
     with ExitStack() as stack:
+        store: dict[str, str] = {}
+        if "PRONTO_STORE" not in {**os.environ, **(function_env or {})}:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="pronto-demo-"))
+            store["PRONTO_STORE"] = f"sqlite://{folder}/store.db"
         sim_port = free_port()
         simulator_url = f"http://127.0.0.1:{sim_port}"
         stack.enter_context(
@@ -120,6 +129,7 @@ def local_stack(
             "PRONTO_API_KEY": SIMULATOR_KEY,
             "PRONTO_BASE_URL": simulator_url,
             "PRONTO_SHEETS_TOKENS": token,
+            **store,
             **(function_env or {}),
         }
         function_url = f"http://127.0.0.1:{fn_port}"

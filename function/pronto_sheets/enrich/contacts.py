@@ -26,6 +26,7 @@ from pronto_sheets.errors import ContactError
 from pronto_sheets.vocabulary import EnrichmentType, fold_text, squeeze_spaces, vocabulary
 
 ENRICHMENT_TYPES: tuple[EnrichmentType, ...] = vocabulary().type_names
+_NEEDS_LINKEDIN = frozenset(t.name for t in vocabulary().types if t.needs_linkedin)
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _PORT = re.compile(r":[0-9]*$")
@@ -160,6 +161,10 @@ class Contact:
 
     def invalid_reason(self) -> str | None:
         """Why Pronto cannot look this person up, in words for the sheet; None when it can."""
+        if self.firstname and self.lastname and (
+            self.domain or self.company_name or self.linkedin_url
+        ):
+            return None  # the common case, asked of every row of every request
         messages = vocabulary().messages
         missing = [
             messages[key]
@@ -179,7 +184,7 @@ class Contact:
     def can_ask(self, type_name: str) -> bool:
         """Whether Pronto may be asked this type for this contact (phone and personal
         email need a LinkedIn URL: Pronto refuses them without one)."""
-        return bool(self.linkedin_url) or not vocabulary().type_info(type_name).needs_linkedin
+        return bool(self.linkedin_url) or type_name not in _NEEDS_LINKEDIN
 
     def identity_text(self) -> str:
         """The folded fields that decide "same person", as one string (also built by

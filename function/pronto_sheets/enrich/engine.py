@@ -377,7 +377,7 @@ class Enricher:
         for identity, names in wanted.items():
             missing: list[str] = []
             joined: dict[int, _Lookup] = {}
-            for wanted_type in sorted(names, key=order.index):
+            for wanted_type in sorted(names, key=order.index) if len(names) > 1 else names:
                 key = answer_key(identity, wanted_type)
                 # Memory again for a miss: a lookup may have answered while the store read.
                 hit = remembered.get(key) or self.cache.get(key)

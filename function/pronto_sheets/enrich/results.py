@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from pronto_sheets.vocabulary import squeeze_spaces, vocabulary
@@ -39,12 +40,31 @@ class Status(StrEnum):
     @property
     def is_answer(self) -> bool:
         """True for what Pronto decided (cacheable, final); False for "not yet"."""
-        return vocabulary().is_answer(self.value)
+        return _rules().is_answer[self]
 
     @property
     def row_status(self) -> Status:
         """The row-level status this type status counts as."""
-        return Status(vocabulary().row_status_of(self.value))
+        return _rules().row_status[self]
+
+
+@dataclass(frozen=True)
+class _StatusRules:
+    """The vocabulary's status rules as lookups (read once: a request asks them per row)."""
+
+    is_answer: Mapping[Status, bool]
+    row_status: Mapping[Status, Status]
+    precedence: tuple[Status, ...]
+
+
+@cache
+def _rules() -> _StatusRules:
+    vocab = vocabulary()
+    return _StatusRules(
+        is_answer={s: vocab.is_answer(s.value) for s in Status},
+        row_status={s: Status(vocab.row_status_of(s.value)) for s in Status},
+        precedence=tuple(Status(code) for code in vocab.row_status_precedence),
+    )
 
 
 @dataclass(frozen=True)
@@ -95,18 +115,22 @@ class RowResult:
         cls, types: Mapping[str, TypeResult], *, cached: bool = False, custom: Any = None
     ) -> RowResult:
         """The row's result from its types' results (see the module docstring)."""
-        present = {result.status.row_status for result in types.values()}
-        status = next(
-            (Status(code) for code in vocabulary().row_status_precedence if code in present),
-            Status.INVALID,
-        )
+        rules = _rules()
+        if len(types) == 1:  # the common case (one formula, one type): no precedence to weigh
+            only = next(iter(types.values()))
+            status = rules.row_status[only.status]
+            wanted = status is Status.NOT_FOUND or not rules.is_answer[only.status]
+            message = as_sentence(only.message) if wanted else ""
+            return cls(status, types, message or None, cached, custom)
+        present = {rules.row_status[result.status] for result in types.values()}
+        status = next((code for code in rules.precedence if code in present), Status.INVALID)
         messages: list[str] = []
         for result in types.values():
-            wanted = not result.status.is_answer or (
+            wanted = not rules.is_answer[result.status] or (
                 status is Status.NOT_FOUND and result.status is Status.NOT_FOUND
             )
-            sentence = as_sentence(result.message)
-            if wanted and sentence and sentence not in messages:
+            sentence = as_sentence(result.message) if wanted else ""
+            if sentence and sentence not in messages:
                 messages.append(sentence)
         return cls(status, dict(types), " ".join(messages) or None, cached, custom)
 
@@ -137,25 +161,29 @@ class RowResult:
         return result.value_status if result else None
 
     def to_json(self) -> dict[str, Any]:
+        types = self.types
+        email, phone, personal = (types.get(n) for n in ("email", "phone", "personal_email"))
         return {
             "status": self.status.value,
-            "email": self.email,
-            "email_status": self.value_status("email"),
-            "phones": [phone.to_json() for phone in self.phones],
-            "phone_status": self.value_status("phone"),
-            "personal_email": self.personal_email,
-            "personal_email_status": self.value_status("personal_email"),
+            "email": email.value if email else None,
+            "email_status": email.value_status if email else None,
+            "phones": [p.to_json() for p in phone.phones] if phone else [],
+            "phone_status": phone.value_status if phone else None,
+            "personal_email": personal.value if personal else None,
+            "personal_email_status": personal.value_status if personal else None,
             "message": self.message,
             "cached": self.cached,
             "custom": self.custom,
-            "types": {name: result.to_json() for name, result in self.types.items()},
+            "types": {name: result.to_json() for name, result in types.items()},
         }
 
 
 def as_sentence(message: str | None) -> str:
     """A message as one sentence: spaces squeezed, a full stop added when it has none
     ("No email or phone found for this profile" → "… profile.")."""
-    text = squeeze_spaces(message or "")
+    if not message:
+        return ""
+    text = squeeze_spaces(message)
     return text if not text or text[-1] in ".!?…" else text + "."
 
 
