@@ -161,8 +161,10 @@ class Contact:
 
     def invalid_reason(self) -> str | None:
         """Why Pronto cannot look this person up, in words for the sheet; None when it can."""
-        if self.firstname and self.lastname and (
-            self.domain or self.company_name or self.linkedin_url
+        if (
+            self.firstname
+            and self.lastname
+            and (self.domain or self.company_name or self.linkedin_url)
         ):
             return None  # the common case, asked of every row of every request
         messages = vocabulary().messages

@@ -15,7 +15,11 @@ const {REPO} = require('./servers');
 const ADDON_CSS_URL = 'https://ssl.gstatic.com/docs/script/css/add-ons1.css';
 const ADDON_CSS_STAND_IN = path.join(__dirname, '..', 'browser', 'add-ons1.css');
 const AXE = require.resolve('axe-core/axe.min.js');
-const DOCS = path.join(REPO, 'docs');
+// The README's screenshots are refreshed only on request (PRONTO_SCREENSHOTS=docs), so a
+// test run leaves the checkout as it found it; otherwise they go to a temporary folder.
+const DOCS = process.env.PRONTO_SCREENSHOTS === 'docs' ?
+  path.join(REPO, 'docs') :
+  fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'pronto-screens-'));
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -129,7 +133,8 @@ async function seriousViolations(page) {
 }
 
 /**
- * Saves the page as docs/<name>.png (the README shows these) and checks it with axe-core.
+ * Saves the page as <name>.png (in docs/ with PRONTO_SCREENSHOTS=docs: the README shows
+ * these) and checks it with axe-core.
  * @param {import('playwright-core').Page} page
  * @param {string} name
  */

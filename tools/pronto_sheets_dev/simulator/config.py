@@ -94,7 +94,8 @@ class SimulatorConfig:
         if sum(getattr(self, name) for name in FAULT_FIELDS) > 1.0 + 1e-9:
             raise ValueError("The fault rates (fault_*) must add up to at most 1.")
         _one_of("retry_after_format", self.retry_after_format, RETRY_AFTER_FORMATS)
-        _at_least("retry_after_s", self.retry_after_s, 1)
+        # 0 is valid HTTP ("retry now"): tests that only need the header keep their speed.
+        _at_least("retry_after_s", self.retry_after_s, 0)
         _one_of("rules", self.rules, RULES)
         _one_of("out_of_credits_form", self.out_of_credits_form, OUT_OF_CREDITS_FORMS)
 
