@@ -52,20 +52,30 @@ def write_service_account_key(path: Path, email: str) -> Path:
     return path
 
 
+def serve_fill_function(
+    simulator: Simulator,
+    sheets_emulator_process: ServedProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+    env: dict[str, str] | None = None,
+) -> Iterator[Function]:
+    """The function with SHEETS_API_BASE_URL set; its key file only names the account."""
+    key = write_service_account_key(tmp_path_factory.mktemp("keys") / "sa.json", SERVICE_ACCOUNT)
+    full_env = {
+        "SHEETS_API_BASE_URL": sheets_emulator_process.base_url,
+        "GOOGLE_APPLICATION_CREDENTIALS": str(key),
+        **(env or {}),
+    }
+    with run_function(LOG_DIR, simulator.url, full_env) as served:
+        yield served
+
+
 @pytest.fixture(scope="module")
 def fill_function(
     simulator: Simulator,
     sheets_emulator_process: ServedProcess,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Function]:
-    """The function with SHEETS_API_BASE_URL set; its key file only names the account."""
-    key = write_service_account_key(tmp_path_factory.mktemp("keys") / "sa.json", SERVICE_ACCOUNT)
-    env = {
-        "SHEETS_API_BASE_URL": sheets_emulator_process.base_url,
-        "GOOGLE_APPLICATION_CREDENTIALS": str(key),
-    }
-    with run_function(LOG_DIR, simulator.url, env) as served:
-        yield served
+    yield from serve_fill_function(simulator, sheets_emulator_process, tmp_path_factory)
 
 
 def post_fill(function: Function, body: dict[str, Any], **kwargs: Any) -> httpx.Response:

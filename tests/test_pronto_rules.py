@@ -9,7 +9,7 @@ so these tests prove the product never triggers one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -19,8 +19,9 @@ from pronto_sheets.enrich.engine import ConsentGate, Enricher
 from pronto_sheets.sheets.client import SheetsClient, open_gspread_client
 from pronto_sheets.sheets.filler import FillRequest, SheetFiller
 from tests.sheets_fixtures import FAST_RETRY, SheetsEmulator
+from tests.support.servers import ServedProcess
 from tests.support.stack import Function, Simulator
-from tests.test_fill_route import fill_function, post_fill  # noqa: F401 - the fixture
+from tests.test_fill_route import post_fill, serve_fill_function
 from tests.test_sheet_filler import expected_cells, fast_settings, padded, row_cells
 
 EMAIL_PHONE = EnrichmentTypes(("email", "phone"))
@@ -59,6 +60,18 @@ def current_sim(sim: Simulator) -> Simulator:
     return sim
 
 
+@pytest.fixture(scope="module")
+def fast_fill_function(
+    simulator: Simulator,
+    sheets_emulator_process: ServedProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Function]:
+    """The function allowed the fast simulator's pace: these tests are about Pronto's
+    rules, not its rate (tests/test_enrich_api.py holds the product to 50 a second)."""
+    fast = {"PRONTO_RATE_PER_SECOND": "1000", "PRONTO_MAX_IN_FLIGHT": "20"}
+    yield from serve_fill_function(simulator, sheets_emulator_process, tmp_path_factory, fast)
+
+
 @pytest.fixture
 def gspread_client(sheets_emulator: SheetsEmulator) -> SheetsClient:
     return open_gspread_client(sheets_api_base_url=sheets_emulator.base_url, retry=FAST_RETRY)
@@ -72,7 +85,7 @@ async def enricher(current_sim: Simulator) -> AsyncIterator[Enricher]:
 
 
 def test_a_1000_row_fill_never_sends_a_phone_without_linkedin(
-    fill_function: Function,  # noqa: F811 - the fixture imported above
+    fast_fill_function: Function,
     sheets_emulator: SheetsEmulator,
     current_sim: Simulator,
 ) -> None:
@@ -83,7 +96,7 @@ def test_a_1000_row_fill_never_sends_a_phone_without_linkedin(
     sid = sheets_emulator.create_spreadsheet({"Leads": sheet_of(people)})
 
     response = post_fill(
-        fill_function, {"spreadsheet_id": sid, "enrichment_type": ["email", "phone"]}
+        fast_fill_function, {"spreadsheet_id": sid, "enrichment_type": ["email", "phone"]}
     )
 
     assert response.status_code == 200, response.text

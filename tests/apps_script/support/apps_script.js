@@ -52,6 +52,11 @@ class AppsScript {
    * @param {number} [options.fetchTimeoutMs] When UrlFetchApp gives up (about 60 s at Google;
    *     tests may shorten it to see what happens after, without waiting a minute).
    * @param {function(Object): void} [options.onFetch] Called after each UrlFetchApp.fetch (e.g. to move the clock).
+   * @param {Object<string, number>} [options.waits] Shorter values for the script's waits, by
+   *     constant name (e.g. {FORMULA_TIMEOUT_S: 2}): a test of "Pronto answers after the
+   *     formula stopped waiting" then waits seconds, not the real 25. Each name must be a
+   *     numeric `const` of the script, so a renamed constant fails the test instead of being
+   *     silently ignored.
    */
   constructor(options = {}) {
     const harness = this;
@@ -158,10 +163,19 @@ class AppsScript {
       globalThis.Date = FakeDate;
     })();`, this.context);
     this.files = fs.readdirSync(APPS_SCRIPT_DIR).filter((name) => name.endsWith('.js')).sort();
+    const waits = new Map(Object.entries(options.waits || {}));
     this.files.forEach((name) => {
-      vm.runInContext(fs.readFileSync(path.join(APPS_SCRIPT_DIR, name), 'utf8'), this.context,
-          {filename: path.join(APPS_SCRIPT_DIR, name)});
+      let source = fs.readFileSync(path.join(APPS_SCRIPT_DIR, name), 'utf8');
+      for (const [constant, value] of waits) {
+        const declaration = new RegExp(`^const ${constant} = [0-9.]+;$`, 'm');
+        if (declaration.test(source)) {
+          source = source.replace(declaration, `const ${constant} = ${Number(value)};`);
+          waits.delete(constant);
+        }
+      }
+      vm.runInContext(source, this.context, {filename: path.join(APPS_SCRIPT_DIR, name)});
     });
+    if (waits.size) throw new Error(`fake Apps Script: no numeric const ${[...waits.keys()].join(', ')} to shorten`);
   }
 
   userProperties(email) {

@@ -17,12 +17,13 @@ after(async () => {
 });
 
 test('rows Pronto was still searching when a chunk ended are asked again (for free) before the run says Done', async () => {
-  // Pronto takes 42 s: longer than the 40 s a chunk waits.
-  await stack.configureSimulator({latency_ms: 42000});
+  // Pronto takes longer than a chunk waits: 3 s against a wait shortened from 40 s to 2 s.
+  await stack.configureSimulator({latency_ms: 3000});
   const leads = people(5, 'collect');
   const gas = new AppsScript({
     sheets: {Leads: [['First name', 'Last name', 'Company or website'], ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]},
     documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+    waits: {RUN_TIMEOUT_S: 2},
   });
   const plan = gas.call('getSidebarPlan', {types: ['email']});
   const started = gas.call('startRun', {sheetName: 'Leads', scope: 'sheet', firstRow: 2, lastRow: 6, mapping: plan.mapping, types: ['email']});

@@ -39,6 +39,7 @@ test('Freeze on formulas showing invalid, failed and pending rows writes no sent
   const gas = new AppsScript({
     sheets: {Leads: [HEADER, ...rows]},
     documentProperties: {PRONTO_FUNCTION_URL: stack.functionUrl, PRONTO_FUNCTION_TOKEN: stack.token},
+    waits: {FORMULA_TIMEOUT_S: 2}, // so that "longer than a formula waits" is 3 s, not 27
   });
   const sheet = gas.sheet('Leads');
 
@@ -50,7 +51,7 @@ test('Freeze on formulas showing invalid, failed and pending rows writes no sent
   await stack.configureSimulator({fault_503: 1});
   assert.equal(enter(gas, 'E7', '=PRONTO_ENRICH(A7:A9, B7:B9, C7:C9, D7:D9, "email")').error, null);
   // Rows 10–11 while Pronto takes longer than a formula may wait: still searching.
-  await stack.configureSimulator({fault_503: 0, latency_ms: 27000});
+  await stack.configureSimulator({fault_503: 0, latency_ms: 3000});
   assert.equal(enter(gas, 'E10', '=PRONTO_ENRICH(A10:A11, B10:B11, C10:C11, D10:D11, "email")').error, null);
   await stack.configureSimulator({latency_ms: 20});
 
