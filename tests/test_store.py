@@ -8,6 +8,7 @@ object with its own connection or client on the same file or emulator.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from pronto_sheets.enrich.results import Phone, Status, TypeResult
 from pronto_sheets.errors import StoreError
 from pronto_sheets.store.firestore import FirestoreStore
 from pronto_sheets.store.protocol import (
+    ANSWERS_COLLECTION,
     RECORD_FORMAT,
     Store,
     StoredAnswer,
@@ -192,6 +194,36 @@ async def test_a_damaged_row_in_sqlite_is_a_miss(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "store.db") as db:
         db.execute("UPDATE answers SET record = 'not json'")
     assert await store.get_answers(["id:email"]) == {}
+    await store.aclose()
+
+
+async def test_a_damaged_document_in_firestore_is_a_miss(
+    firestore_emulator: FirestoreEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents whose record is not JSON, or that lack a field (a hand edit in the
+    console), read as misses beside a good one; the good one is still served."""
+    from google.cloud import firestore
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+    store = FirestoreStore("damaged", project="pronto-test", database="(default)")
+    later = time.time() + 60
+    keys = ["bad:email", "norecord:email", "noexpiry:email", "good:email"]
+    await store.put_answers({key: StoredAnswer(EMAIL, later) for key in keys})
+    client = firestore.AsyncClient(project="pronto-test")
+    answers = client.collection(ANSWERS_COLLECTION)
+    expiry = dt.datetime.fromtimestamp(later, dt.UTC)
+    record = json.dumps(to_record(EMAIL))
+    # Deleted, then written whole: the emulator merges a plain set() into what is there and
+    # ignores DELETE_FIELD (Firestore itself replaces the document).
+    for doc_id, fields in (
+        ("damaged:bad:email", {"record": "not json", "expire_at": expiry}),
+        ("damaged:norecord:email", {"expire_at": expiry}),
+        ("damaged:noexpiry:email", {"record": record}),
+    ):
+        await answers.document(doc_id).delete()
+        await answers.document(doc_id).set(fields)
+    got = await store.get_answers(keys)
+    assert {key: answer.result for key, answer in got.items()} == {"good:email": EMAIL}
     await store.aclose()
 
 
