@@ -69,10 +69,11 @@ async def test_a_90_minute_fill_completes_over_scheduled_calls_of_25_minutes(
     sheets_emulator: SheetsEmulator,
     slow_sim: Simulator,
 ) -> None:
-    """4,500 rows at 50 a second is 90 minutes; called every half hour with deadline_s of
-    25 minutes, each call answers before its deadline and the sheet completes: no row lost,
-    no contact paid twice (what was under way at a deadline comes from the cache)."""
-    people = [person(i, "ninety") for i in range(450)]  # 450 rows at 0.1 s/min = 4,500
+    """90 minutes of Pronto's time at its bound (450 rows at 50 a second take 9 s, 90
+    minutes at this scale), in calls with deadline_s of 25 minutes: each call answers before
+    its deadline and the sheet completes: no row lost, no contact paid twice (what was
+    under way at a deadline comes from the cache)."""
+    people = [person(i, "ninety") for i in range(450)]
     rows: list[list[Any]] = [["First name", "Last name", "Website"]]
     rows += [[p["firstname"], p["lastname"], p["domain"]] for p in people]
     sid = sheets_emulator.create_spreadsheet({"Leads": rows})
@@ -89,7 +90,9 @@ async def test_a_90_minute_fill_completes_over_scheduled_calls_of_25_minutes(
             break
 
     assert calls[-1][2] == 0, calls  # the last call found nothing left to do
-    # 90 minutes of work in 25-minute calls takes at least 4 (90 / 25 = 3.6).
+    # 90 minutes of work in 25-minute calls takes at least 4 (90 / 25 = 3.6); each call
+    # keeps a margin for its last write, and a slower machine may need one or two more.
+    print("calls (seconds, enriched, left):", calls)
     assert 4 <= len(calls) - 1 <= 6, calls
     assert all(seconds < deadline_s for seconds, _, _ in calls), calls
     stats = slow_sim.stats()
