@@ -33,8 +33,18 @@ class _Server(uvicorn.Server):
 
 def serve(host: str, port: int) -> None:
     """Serve a fresh emulator until interrupted."""
+    # Idle connections stay open 75 s (uvicorn's default is 5 s). Clients keep theirs
+    # for about as long as the server does (Node's fetch 4 s, with a coarse timer), so
+    # with 5 s a request could leave on a socket the emulator was closing: "fetch failed"
+    # in a test, for no fault of the code under test. Google's front ends keep idle
+    # connections far longer than either.
     config = uvicorn.Config(
-        create_app(), host=host, port=port, log_level="warning", access_log=False
+        create_app(),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=75,
     )
     asyncio.run(_Server(config).serve())
 
