@@ -112,15 +112,7 @@ const RUN_COUNTS = ['found', 'notFound', 'invalid', 'needsLinkedin', 'paused', '
  * @return {?RunState} The run, or null.
  */
 function readRun_() {
-  const text = PropertiesService.getDocumentProperties().getProperty(RUN_PROPERTY);
-  if (!text) {
-    return null;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+  return readDocumentState_(RUN_PROPERTY);
 }
 
 /**
@@ -128,7 +120,7 @@ function readRun_() {
  * @param {RunState} run The run.
  */
 function writeRun_(run) {
-  PropertiesService.getDocumentProperties().setProperty(RUN_PROPERTY, JSON.stringify(run));
+  writeDocumentState_(RUN_PROPERTY, run);
 }
 
 /**

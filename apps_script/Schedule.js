@@ -83,15 +83,7 @@ function showScheduleDialog() {
  * @return {?ScheduleState} The schedule, or null.
  */
 function readSchedule_() {
-  const text = PropertiesService.getDocumentProperties().getProperty(SCHEDULE_PROPERTY);
-  if (!text) {
-    return null;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+  return readDocumentState_(SCHEDULE_PROPERTY);
 }
 
 /**
@@ -99,8 +91,7 @@ function readSchedule_() {
  * @param {ScheduleState} schedule The schedule.
  */
 function writeSchedule_(schedule) {
-  PropertiesService.getDocumentProperties().setProperty(SCHEDULE_PROPERTY,
-      JSON.stringify(schedule));
+  writeDocumentState_(SCHEDULE_PROPERTY, schedule);
 }
 
 /**

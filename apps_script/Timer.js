@@ -73,15 +73,7 @@ const TIMER_RESERVE_MS = 15 * 60000;
  * @return {?TimerState} The state, or null when there is none.
  */
 function readTimer_() {
-  const text = PropertiesService.getDocumentProperties().getProperty(TIMER_PROPERTY);
-  if (!text) {
-    return null;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+  return readDocumentState_(TIMER_PROPERTY);
 }
 
 /**
@@ -89,7 +81,7 @@ function readTimer_() {
  * @param {TimerState} state The state.
  */
 function writeTimer_(state) {
-  PropertiesService.getDocumentProperties().setProperty(TIMER_PROPERTY, JSON.stringify(state));
+  writeDocumentState_(TIMER_PROPERTY, state);
 }
 
 /**
