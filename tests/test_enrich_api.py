@@ -181,11 +181,12 @@ def test_limits_hold_under_load(function: Function, sim: Simulator) -> None:
 
 def test_faults_never_produce_a_wrong_value(function: Function, sim: Simulator) -> None:
     """With 35% of calls failing in four ways, no row is wrong and a second request finishes."""
-    # Retry-After: 0 keeps the header in play (seconds and dates) without a second's pause
-    # per 429; that the wait is honoured is tested in test_pronto_client.py.
+    # `Retry-After: 0` keeps the header in play without pausing the whole gate at each
+    # 429 (an HTTP date, whole seconds, would pause it up to a second: ten seconds over
+    # this test). That both forms are honoured is tested in test_pronto_client.py.
     sim.reset(
         fault_503=0.15, fault_429=0.10, fault_drop=0.05, fault_truncate=0.05, seed=7,
-        retry_after_format="mixed", retry_after_s=0,
+        retry_after_format="seconds", retry_after_s=0,
     )  # fmt: skip
     contacts = people(200, "faults")
     first = function.enrich(contacts)
