@@ -20,7 +20,7 @@ from pronto_sheets.sheets.client import SheetsClient, open_gspread_client
 from pronto_sheets.sheets.filler import FillRequest, SheetFiller
 from tests.sheets_fixtures import FAST_RETRY, SheetsEmulator
 from tests.support.servers import ServedProcess
-from tests.support.stack import Function, Simulator
+from tests.support.stack import FAST_FUNCTION_ENV, Function, Simulator
 from tests.test_fill_route import post_fill, serve_fill_function
 from tests.test_sheet_filler import expected_cells, fast_settings, padded, row_cells
 
@@ -67,9 +67,10 @@ def fast_fill_function(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Function]:
     """The function allowed the fast simulator's pace: these tests are about Pronto's
-    rules, not its rate (tests/test_enrich_api.py holds the product to 50 a second)."""
-    fast = {"PRONTO_RATE_PER_SECOND": "1000", "PRONTO_MAX_IN_FLIGHT": "20"}
-    yield from serve_fill_function(simulator, sheets_emulator_process, tmp_path_factory, fast)
+    rules, not its rate."""
+    yield from serve_fill_function(
+        simulator, sheets_emulator_process, tmp_path_factory, FAST_FUNCTION_ENV
+    )
 
 
 @pytest.fixture

@@ -31,15 +31,18 @@ from tests.support.servers import (
     pronto_sheets_command,
     wait_until,
 )
-from tests.support.stack import Function, Simulator, run_function
+from tests.support.stack import (
+    FAST_FUNCTION_ENV,
+    FAST_SIMULATOR,
+    Function,
+    Simulator,
+    run_function,
+)
 from tests.test_fill_cli import FIELDS, leads, run_fill
 from tests.test_sheet_filler import expected_cells, padded, row_cells
 
 BACKENDS = ["sqlite", "firestore"]
 BOTH = ["email", "phone"]
-# These tests are about what survives a process, not Pronto's pace: the simulator and the
-# function go faster than Pronto allows (tests/test_enrich_api.py holds them to 50 a second).
-FAST_PRONTO = {"PRONTO_RATE_PER_SECOND": "1000", "PRONTO_MAX_IN_FLIGHT": "20"}
 
 
 def store_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
@@ -84,8 +87,8 @@ def test_a_function_served_again_pays_nothing_for_what_it_had(
 ) -> None:
     """200 contacts (email and phone) enriched, the process killed, the function served
     again on the same store: the same request makes 0 Pronto calls and answers the same."""
-    sim.reset(rate=1000, max_open=20)
-    env = store_env(backend, tmp_path, request) | FAST_PRONTO
+    sim.reset(**FAST_SIMULATOR)  # about what survives a process, not Pronto's pace
+    env = store_env(backend, tmp_path, request) | FAST_FUNCTION_ENV
     contacts = people(200, f"restart-{backend}", linkedin=True)
     with run_function(tmp_path, sim.url, env) as function:
         first = function.enrich(contacts, enrichment_type=BOTH)
@@ -93,7 +96,7 @@ def test_a_function_served_again_pays_nothing_for_what_it_had(
     assert sim.stats()["served"] == 200
     assert first["stats"]["upstream_calls"] == 200
 
-    sim.reset(rate=1000, max_open=20)
+    sim.reset(**FAST_SIMULATOR)
     with run_function(tmp_path, sim.url, env) as function:
         again = function.enrich(contacts, enrichment_type=BOTH)
     assert sim.stats()["calls"] == 0
@@ -138,9 +141,11 @@ def test_the_day_s_budget_survives_a_restart(
 ) -> None:
     """Budget 300: 150 credits spent (50 emails found), the process killed and served
     again, then plenty of lookups: at most 150 more are charged."""
-    sim.reset(rate=1000, max_open=20)
+    sim.reset(**FAST_SIMULATOR)
     env = (
-        store_env(backend, tmp_path, request) | FAST_PRONTO | {"PRONTO_DAILY_CREDIT_BUDGET": "300"}
+        store_env(backend, tmp_path, request)
+        | FAST_FUNCTION_ENV
+        | {"PRONTO_DAILY_CREDIT_BUDGET": "300"}
     )
     with run_function(tmp_path, sim.url, env) as function:
         body = function.enrich(found_email_only(50, f"survive-{backend}"))
@@ -205,10 +210,10 @@ def test_a_fill_stopped_with_ctrl_c_never_pays_a_contact_twice(
     assert written == []  # everything paid so far is paid but not written
 
     sheets_emulator.http.delete("/_emulator/faults").raise_for_status()
-    sim.configure(rate=1000, max_open=20)  # counters kept: they span both runs
+    sim.configure(**FAST_SIMULATOR)  # counters kept: they span both runs
     done = run_fill(
         sid, "--type", "email,phone", "--json", sim=sim, emulator=sheets_emulator,
-        **store, **FAST_PRONTO,
+        **store, **FAST_FUNCTION_ENV,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

@@ -16,6 +16,15 @@ from .servers import ServedProcess, free_port, functions_framework_command, serv
 
 SIM_KEY = "sim-key"
 TOKEN = "test-token-0123456789"
+# Pronto faster than it really is, for tests about something other than its pace: the
+# simulator's limits, and the served function's set in step with them (Simulator.reset
+# takes the first, run_function's env the second). tests/test_enrich_api.py holds the
+# product to Pronto's real 50 calls a second and 5 at once.
+FAST_SIMULATOR: dict[str, Any] = {"rate": 1000, "max_open": 20}
+FAST_FUNCTION_ENV: dict[str, str] = {
+    "PRONTO_RATE_PER_SECOND": str(FAST_SIMULATOR["rate"]),
+    "PRONTO_MAX_IN_FLIGHT": str(FAST_SIMULATOR["max_open"]),
+}
 
 
 @dataclass

@@ -144,7 +144,7 @@ class FirestoreStore:
                 expire_at = stamp.seconds + stamp.nanos / 1e9
                 result = decode_record(fields["record"].string_value)
                 doc_id = message.found.name.rpartition("/")[2]
-                if result is not None and expire_at > now and doc_id in by_id:
+                if result is not None and expire_at > now:
                     found[by_id[doc_id]] = StoredAnswer(result, expire_at)
             return found
 
