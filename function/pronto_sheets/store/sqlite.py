@@ -90,17 +90,32 @@ class SqliteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=self._busy_timeout_s, isolation_level=None)
             try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.executescript(_SCHEMA)
-                now = self._clock()
-                db.execute("DELETE FROM answers WHERE expire_at <= ?", (now,))
-                db.execute("DELETE FROM ledger WHERE expire_at <= ?", (now,))
+                self._set_up(db)
             except BaseException:
                 db.close()
                 raise
             self._db = db
         return self._db
+
+    def _set_up(self, db: sqlite3.Connection) -> None:
+        """WAL, the schema, expired rows gone. Switching a new file to WAL can fail at once
+        with "database is locked" while another connection sets it up too (SQLite does not
+        call its busy handler there), so the set-up is tried again until the busy timeout,
+        as a statement would wait."""
+        deadline = time.monotonic() + self._busy_timeout_s
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)  # on the store's own thread, never the event loop
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        now = self._clock()
+        db.execute("DELETE FROM answers WHERE expire_at <= ?", (now,))
+        db.execute("DELETE FROM ledger WHERE expire_at <= ?", (now,))
 
     def _key(self, key: str) -> str:
         return f"{self._ns}:{key}"
