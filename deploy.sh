@@ -8,21 +8,26 @@
 #   2. creates the runtime service account pronto-sheets-fn@PROJECT.iam.gserviceaccount.com
 #      and the build service account pronto-sheets-build@…, which builds the function with
 #      the roles Google documents, instead of the project's default build account;
-#   3. stores the Pronto API key and a generated shared token in Secret Manager, always
-#      through stdin, and lets the runtime service account read both;
+#   3. stores the Pronto API key, a generated shared token and a generated webhook secret
+#      (the path of Pronto's callbacks to the function) in Secret Manager, always through
+#      stdin, and lets the runtime service account read all three;
 #   4. creates the Firestore database (Native mode) that keeps paid answers and the credit
 #      ledger across restarts, with a TTL policy on their expire_at field;
 #   5. deploys function/ as a Cloud Run function (gen2) that one instance serves, opens it
 #      to callers without a Google identity (the function checks the token itself; where an
-#      organisation policy forbids allUsers, by turning off Cloud Run's invoker IAM check)
-#      and keeps its CPU allocated between requests;
+#      organisation policy forbids allUsers, by turning off Cloud Run's invoker IAM check),
+#      checks that it really is open (the service's IAM policy and annotations, whatever
+#      gcloud printed or returned), tells it its own URL and keeps its CPU allocated between
+#      requests;
 #   6. optionally schedules POST /fill with Cloud Scheduler and pushes apps_script/ with
 #      clasp, refusing to delete files of the script project that are not ours;
-#   7. prints the function URL, the token to paste into Pronto ▸ Settings and the service
-#      account to share sheets with.
+#   7. prints the function URL, the command that prints the token to paste into the
+#      add-in's Settings, and the service account to share sheets with.
 #
 # Secrets never travel on a command line (where `ps` and shell history could see them):
-# they reach gcloud through a pipe from the `printf` builtin, which starts no process.
+# they reach gcloud through a pipe from the `printf` builtin, which starts no process. Nor
+# are they ever printed (terminal scrollback and CI logs keep what is printed): the summary
+# shows the command that reads the token from Secret Manager instead.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +38,9 @@ readonly SA_ID=pronto-sheets-fn
 readonly BUILD_SA_ID=pronto-sheets-build
 readonly KEY_SECRET=pronto-api-key
 readonly TOKEN_SECRET=pronto-sheets-token
+# The last part of the path Pronto posts its async results to ({PRONTO_PUBLIC_URL}/webhooks/
+# pronto/{secret}): Pronto signs nothing, so knowing the path is what lets a call in.
+readonly WEBHOOK_SECRET=pronto-webhook-secret
 readonly ACCESSOR_ROLE=roles/secretmanager.secretAccessor
 # A build account of our own, because projects created since Cloud Build's service account
 # change (2024) build with the Compute Engine default account, which may hold no role at
@@ -48,7 +56,9 @@ readonly BUILD_ROLES="roles/cloudbuild.builds.builder roles/logging.logWriter ro
 # Firestore deletes documents whose expire_at has passed (a TTL policy per collection group).
 readonly STORE_ROLE=roles/datastore.user
 readonly TTL_FIELD=expire_at
-readonly TTL_COLLECTION_GROUPS="pronto_sheets_answers pronto_sheets_ledger"
+# pronto_sheets_subjects: who each answer is about (hashes), for POST /forget; it expires
+# with the answers.
+readonly TTL_COLLECTION_GROUPS="pronto_sheets_answers pronto_sheets_ledger pronto_sheets_subjects"
 # Cloud Scheduler waits 30 minutes at most for an HTTP target (attemptDeadline lies between
 # 15 s and 1,800 s: https://cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs#Job);
 # the fill is told to stop at 25 minutes so that it answers in time, and the next run
@@ -56,7 +66,9 @@ readonly TTL_COLLECTION_GROUPS="pronto_sheets_answers pronto_sheets_ledger"
 readonly ATTEMPT_DEADLINE=1800s
 readonly FILL_DEADLINE_S=1500
 # Variables passed to the function unchanged when set here, so a redeploy can tune them.
-readonly PASSTHROUGH_VARS="PRONTO_DAILY_CREDIT_BUDGET PRONTO_CREDITS_PER_EMAIL PRONTO_CREDITS_PER_PHONE PRONTO_RATE_PER_SECOND PRONTO_MAX_IN_FLIGHT GOOGLE_ALLOWED_DOMAINS"
+# The two TTLs say how long a paid answer (30 days) and a "not found" (7 days) are kept:
+# the function writes expire_at from them and Firestore's TTL policy deletes at expire_at.
+readonly PASSTHROUGH_VARS="PRONTO_DAILY_CREDIT_BUDGET PRONTO_CREDITS_PER_EMAIL PRONTO_CREDITS_PER_PHONE PRONTO_CREDITS_PER_PERSONAL_EMAIL PRONTO_RATE_PER_SECOND PRONTO_MAX_IN_FLIGHT PRONTO_ANSWER_TTL_DAYS PRONTO_NOT_FOUND_TTL_DAYS GOOGLE_ALLOWED_DOMAINS"
 
 PROJECT="${GOOGLE_CLOUD_PROJECT:-}"
 REGION="${REGION:-us-central1}"
@@ -79,6 +91,7 @@ BUILD_SA_EMAIL=""
 ENABLED_APIS=""
 KEY_SECRET_EXISTS=false
 TOKEN_SECRET_EXISTS=false
+WEBHOOK_SECRET_EXISTS=false
 # The project's IAM policy as "ROLE<TAB>MEMBER" lines, read once and kept up to date.
 PROJECT_POLICY=""
 FIRESTORE_TYPE="" # empty while the database does not exist
@@ -86,7 +99,9 @@ TTL_FIELDS=""
 KNOWN_URL=""
 SERVICE=""
 INVOKER_CHECK_OFF=false
-PUBLIC_REFUSED=false
+# How the deployed function is reachable without a Google identity: "allUsers" (the
+# invoker binding) or "invoker-check-off"; empty until checked after the deploy.
+OPEN_BY=""
 DESCRIBED=""
 # The key is taken out of the environment at once, so that no child process (gcloud
 # included) inherits it: from here on it lives only in this unexported variable.
@@ -119,8 +134,13 @@ Environment:
                          where a new Firestore database is created (default: REGION);
                          it cannot be moved later
   PRONTO_DAILY_CREDIT_BUDGET, PRONTO_CREDITS_PER_EMAIL, PRONTO_CREDITS_PER_PHONE,
-  PRONTO_RATE_PER_SECOND, PRONTO_MAX_IN_FLIGHT, GOOGLE_ALLOWED_DOMAINS
+  PRONTO_CREDITS_PER_PERSONAL_EMAIL, PRONTO_RATE_PER_SECOND, PRONTO_MAX_IN_FLIGHT,
+  GOOGLE_ALLOWED_DOMAINS
                          passed on to the function when set
+  PRONTO_ANSWER_TTL_DAYS, PRONTO_NOT_FOUND_TTL_DAYS
+                         how many days a paid answer (default 30) and a "not found"
+                         (default 7) are kept before Firestore deletes them; passed on
+                         when set (whole days, 1 or more)
   GOOGLE_ALLOWED_AUDIENCES, GOOGLE_ALLOWED_EMAILS
                          added to the ones deploy.sh sets (the function URL and the
                          service account), for callers with Google ID tokens
@@ -340,6 +360,12 @@ check_inputs() {
 	[[ $FUNCTION_NAME =~ ^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$ ]] || die "FUNCTION_NAME=$FUNCTION_NAME is not a valid name. Use lowercase letters, digits and hyphens, starting with a letter (e.g. pronto-sheets), or unset FUNCTION_NAME."
 	[[ -f $ROOT/function/main.py && -f $ROOT/function/requirements.txt ]] || die "function/main.py or function/requirements.txt is missing next to deploy.sh. Run deploy.sh from a complete copy of the pronto-sheets repository."
 	[[ $FIRESTORE_DATABASE == "(default)" || $FIRESTORE_DATABASE =~ ^[a-z][a-z0-9-]{2,61}[a-z0-9]$ ]] || die "PRONTO_FIRESTORE_DATABASE=$FIRESTORE_DATABASE is not a Firestore database id. Use 4 to 63 lowercase letters, digits or hyphens starting with a letter (e.g. pronto-sheets), or unset it to use the project's (default) database."
+	local ttl
+	for ttl in PRONTO_ANSWER_TTL_DAYS PRONTO_NOT_FOUND_TTL_DAYS; do
+		if [[ -n ${!ttl:-} && ! ${!ttl} =~ ^[1-9][0-9]{0,4}$ ]]; then
+			die "$ttl=${!ttl} is not a number of days. Give a whole number of days, 1 or more (e.g. $ttl=30), or unset it to keep the default."
+		fi
+	done
 	[[ $FIRESTORE_LOCATION =~ ^[a-z]+(-[a-z]+)?[0-9]+$ ]] || die "PRONTO_FIRESTORE_LOCATION=$FIRESTORE_LOCATION is not a Firestore location. Use a region such as us-central1 or europe-west1, or a multi-region such as nam5 or eur3 (see https://cloud.google.com/firestore/docs/locations), or unset it to use REGION."
 
 	if [[ -n $SCHEDULE || -n $SPREADSHEET_ID ]]; then
@@ -380,6 +406,7 @@ survey() {
 	if api_enabled secretmanager.googleapis.com; then
 		if exists secrets describe "$KEY_SECRET" --project="$PROJECT"; then KEY_SECRET_EXISTS=true; fi
 		if exists secrets describe "$TOKEN_SECRET" --project="$PROJECT"; then TOKEN_SECRET_EXISTS=true; fi
+		if exists secrets describe "$WEBHOOK_SECRET" --project="$PROJECT"; then WEBHOOK_SECRET_EXISTS=true; fi
 	fi
 	if api_enabled firestore.googleapis.com; then survey_firestore; fi
 	if api_enabled cloudfunctions.googleapis.com; then survey_function; fi
@@ -575,7 +602,7 @@ read_secret() {
 }
 
 store_secrets() {
-	step "Secrets $KEY_SECRET and $TOKEN_SECRET in Secret Manager" "Managing secrets needs the Owner or Secret Manager Admin role on the project."
+	step "Secrets $KEY_SECRET, $TOKEN_SECRET and $WEBHOOK_SECRET in Secret Manager" "Managing secrets needs the Owner or Secret Manager Admin role on the project."
 	if [[ $KEY_SECRET_EXISTS == false ]]; then
 		run_with_secret "Pronto API key" "$API_KEY" gcloud secrets create "$KEY_SECRET" \
 			--replication-policy=automatic --data-file=- --project="$PROJECT" --quiet
@@ -605,14 +632,26 @@ store_secrets() {
 		run_with_secret "shared token" "$TOKEN" gcloud secrets create "$TOKEN_SECRET" \
 			--replication-policy=automatic --data-file=- --project="$PROJECT" --quiet
 	fi
+
+	# Made once per deployment and kept: Pronto may still post to the path of a lookup
+	# started before this run. Nobody needs to read it but the function.
+	if [[ $WEBHOOK_SECRET_EXISTS == true ]]; then
+		say "The webhook secret already exists: kept."
+	else
+		run_with_secret "webhook secret" "$(generate_token)" gcloud secrets create "$WEBHOOK_SECRET" \
+			--replication-policy=automatic --data-file=- --project="$PROJECT" --quiet
+	fi
 }
 
 grant_secret_access() {
 	local secret existed policy
 	step "Letting $SA_EMAIL read the secrets" "Granting access needs the Owner or Secret Manager Admin role on the project."
-	for secret in "$KEY_SECRET" "$TOKEN_SECRET"; do
-		existed=$KEY_SECRET_EXISTS
-		if [[ $secret == "$TOKEN_SECRET" ]]; then existed=$TOKEN_SECRET_EXISTS; fi
+	for secret in "$KEY_SECRET" "$TOKEN_SECRET" "$WEBHOOK_SECRET"; do
+		case "$secret" in
+		"$KEY_SECRET") existed=$KEY_SECRET_EXISTS ;;
+		"$TOKEN_SECRET") existed=$TOKEN_SECRET_EXISTS ;;
+		*) existed=$WEBHOOK_SECRET_EXISTS ;;
+		esac
 		if [[ $existed == true ]]; then
 			policy="$(query secrets get-iam-policy "$secret" --project="$PROJECT" \
 				--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')"
@@ -662,10 +701,12 @@ ensure_firestore() {
 	grant_project_role "$STORE_ROLE" "serviceAccount:$SA_EMAIL"
 }
 
-# Runs the deploy command given, showing its output. True when it succeeded; false when all
-# went through but the allUsers binding, refused by an organisation policy (the function is
-# deployed, but private); any other failure stops here.
-deploy_or_refused_public() {
+# Runs the deploy command given, showing its output. True when it succeeded, or when all
+# went through but the allUsers binding, which an organisation policy refused (the function
+# is deployed, but private; verify_public_access finds that out either way); any other
+# failure stops here. Older gcloud only warns about that refusal and exits 0, which is why
+# what gcloud returns is never taken as proof that the function is public.
+deploy_refusing_only_public() {
 	local errors
 	if [[ $DRY_RUN == true ]]; then
 		run "$@"
@@ -681,15 +722,43 @@ deploy_or_refused_public() {
 	# perhaps due to an organization policy." (constraints/iam.allowedPolicyMemberDomains)
 	if grep -qE 'permitted customer|allowedPolicyMemberDomains' "$errors"; then
 		rm -f "$errors"
-		return 1
+		return 0
 	fi
 	rm -f "$errors"
 	on_failure "$(shell_quote "${@:1:3}")"
 }
 
+# Sets OPEN_BY to how Cloud Run lets a call without a Google identity reach the service
+# ("allUsers" or "invoker-check-off"), or to "" when it does not: read from the service
+# itself (its invoker-iam-disabled annotation and its IAM policy), never from what gcloud
+# said while deploying. ANNOTATIONS is the service's "key=value;…" list, read by the caller.
+# https://cloud.google.com/run/docs/authenticating/public
+read_public_access() {
+	local annotations="$1" policy
+	OPEN_BY=""
+	if has_entry "$annotations" run.googleapis.com/invoker-iam-disabled=true; then
+		OPEN_BY=invoker-check-off
+		return 0
+	fi
+	# https://cloud.google.com/sdk/gcloud/reference/run/services/get-iam-policy
+	policy="$(query run services get-iam-policy "$SERVICE" --region="$REGION" --project="$PROJECT" \
+		--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')"
+	if [[ $'\n'"$policy"$'\n' == *$'\n'"roles/run.invoker"$'\t'"allUsers"$'\n'* ]]; then
+		OPEN_BY=allUsers
+	fi
+}
+
+# The service's and its revision template's annotations, as one "key=value;…" list.
+service_annotations() {
+	local annotations
+	annotations="$(query run services describe "$SERVICE" --region="$REGION" --project="$PROJECT" \
+		--format='value(metadata.annotations,spec.template.metadata.annotations)')"
+	printf '%s' "${annotations//$'\t'/;}"
+}
+
 deploy_function() {
 	local described audiences emails var annotations
-	local -a env_pairs=() access=(--allow-unauthenticated) settings=()
+	local -a env_pairs=() access=(--allow-unauthenticated) settings=() secrets=()
 	step "Deploying function $FUNCTION_NAME (this takes a few minutes)" "If the build failed, its log link is above. The build runs as $BUILD_SA_EMAIL: if it says a permission is missing, run ./deploy.sh again (it grants the build account's roles again) and check that no organisation policy removes them."
 	if [[ -n $KNOWN_URL ]]; then
 		say "It exists at $KNOWN_URL: updating it."
@@ -697,12 +766,14 @@ deploy_function() {
 		say "It exists but has no URL yet (an earlier deploy did not finish): deploying it again."
 	fi
 
-	# Scheduler's OIDC tokens carry the function URL as audience; the URL is only known once
-	# the function exists, so the first deploy sets it right after (below).
+	# Scheduler's OIDC tokens carry the function URL as audience, and the async lane gives
+	# Pronto webhook URLs under it (PRONTO_PUBLIC_URL); the URL is only known once the
+	# function exists, so the first deploy sets both right after (below).
 	emails="$(join_csv "$SA_EMAIL" "$EXTRA_EMAILS")"
 	env_pairs+=("GOOGLE_ALLOWED_EMAILS=$emails")
 	if [[ -n $KNOWN_URL ]]; then
 		env_pairs+=("GOOGLE_ALLOWED_AUDIENCES=$(join_csv "$KNOWN_URL" "$EXTRA_AUDIENCES")")
+		env_pairs+=("PRONTO_PUBLIC_URL=$KNOWN_URL")
 	elif [[ -n $EXTRA_AUDIENCES ]]; then
 		env_pairs+=("GOOGLE_ALLOWED_AUDIENCES=$EXTRA_AUDIENCES")
 	fi
@@ -715,6 +786,8 @@ deploy_function() {
 	for var in $PASSTHROUGH_VARS; do
 		if [[ -n ${!var:-} ]]; then env_pairs+=("$var=${!var}"); fi
 	done
+	secrets=("PRONTO_API_KEY=$KEY_SECRET:latest" "PRONTO_SHEETS_TOKENS=$TOKEN_SECRET:latest"
+		"PRONTO_WEBHOOK_SECRET=$WEBHOOK_SECRET:latest")
 
 	# --allow-unauthenticated: the sheet's formulas cannot send a Google identity (custom
 	# functions run without authorization), so Cloud Run lets every request through and the
@@ -728,18 +801,14 @@ deploy_function() {
 	# at once (--concurrency, which needs a whole CPU). --min-instances=0: nothing is billed
 	# while idle. 3600 s is the longest HTTP request gen2 allows (a whole-sheet /fill).
 	# --build-service-account: https://cloud.google.com/sdk/gcloud/reference/functions/deploy
-	if ! deploy_or_refused_public gcloud functions deploy "$FUNCTION_NAME" --gen2 --region="$REGION" --project="$PROJECT" \
+	deploy_refusing_only_public gcloud functions deploy "$FUNCTION_NAME" --gen2 --region="$REGION" --project="$PROJECT" \
 		--runtime="$RUNTIME" --source="$ROOT/function" --entry-point=pronto --trigger-http \
 		${access[@]+"${access[@]}"} --service-account="$SA_EMAIL" \
 		--build-service-account="projects/$PROJECT/serviceAccounts/$BUILD_SA_EMAIL" \
 		--timeout=3600s --memory=1Gi --cpu=1 --concurrency=250 --min-instances=0 --max-instances=1 \
-		--set-secrets="PRONTO_API_KEY=$KEY_SECRET:latest,PRONTO_SHEETS_TOKENS=$TOKEN_SECRET:latest" \
+		--set-secrets="$(join_csv "${secrets[@]}")" \
 		--update-env-vars="$(env_vars_flag "${env_pairs[@]}")" \
-		--quiet; then
-		PUBLIC_REFUSED=true
-		say ""
-		say "Your organisation's policy (domain restricted sharing) does not allow granting access to allUsers, so the function was deployed but cannot be opened that way. deploy.sh turns off Cloud Run's invoker IAM check on it instead, the way Google documents for this case (https://cloud.google.com/run/docs/authenticating/public). Anyone can then reach the URL, as with allUsers, and the function still refuses every call without the shared token or an allowed Google ID token."
-	fi
+		--quiet
 
 	if [[ $DRY_RUN == true ]]; then
 		FUNCTION_URL="${KNOWN_URL:-<function URL>}"
@@ -751,10 +820,7 @@ deploy_function() {
 		IFS=$'\t' read -r SERVICE FUNCTION_URL <<<"$described" || true
 		[[ -n $FUNCTION_URL ]] || die "The function was deployed but Google did not report its URL yet. Wait a minute, then run ./deploy.sh again."
 		SERVICE="${SERVICE##*/}"
-		# The service's and its revision template's annotations, as one "key=value;…" list.
-		annotations="$(query run services describe "$SERVICE" --region="$REGION" --project="$PROJECT" \
-			--format='value(metadata.annotations,spec.template.metadata.annotations)')"
-		annotations="${annotations//$'\t'/;}"
+		annotations="$(service_annotations)"
 		# Lookups that /enrich answers "pending" go on after the response: with CPU throttled
 		# outside requests they would stall, so the CPU stays allocated (instance-based
 		# billing; see the README's Cost section). Only Cloud Run can set it, and a function
@@ -763,20 +829,31 @@ deploy_function() {
 		if ! has_entry "$annotations" run.googleapis.com/cpu-throttling=false; then
 			settings+=(--no-cpu-throttling)
 		fi
-		if [[ $PUBLIC_REFUSED == true || $INVOKER_CHECK_OFF == true ]] &&
-			! has_entry "$annotations" run.googleapis.com/invoker-iam-disabled=true; then
+		read_public_access "$annotations"
+		if [[ -z $OPEN_BY ]]; then
+			say ""
+			say "The function is deployed, but Cloud Run does not let allUsers call it: gcloud's message above says why (usually your organisation's policy, domain restricted sharing, which does not allow granting access to allUsers). deploy.sh turns off Cloud Run's invoker IAM check on it instead, the way Google documents for this case (https://cloud.google.com/run/docs/authenticating/public). Anyone can then reach the URL, as with allUsers, and the function still refuses every call without the shared token or an allowed Google ID token."
 			settings+=(--no-invoker-iam-check)
 		fi
 	fi
 	if [[ $FUNCTION_URL != "$KNOWN_URL" ]]; then
 		audiences="$(join_csv "$FUNCTION_URL" "$EXTRA_AUDIENCES")"
-		settings+=("--update-env-vars=$(env_vars_flag "GOOGLE_ALLOWED_AUDIENCES=$audiences")")
+		settings+=("--update-env-vars=$(env_vars_flag "GOOGLE_ALLOWED_AUDIENCES=$audiences" "PRONTO_PUBLIC_URL=$FUNCTION_URL")")
 	fi
 	if [[ ${#settings[@]} -eq 0 ]]; then
 		say "Its Cloud Run settings are as they should be."
 		return 0
 	fi
-	step "Cloud Run settings of $SERVICE" "Updating the function's Cloud Run service needs the Owner or Cloud Run Admin role. If it is --no-invoker-iam-check that was refused, your organisation may also require the invoker check (constraint run.managed.requireInvokerIam): ask an administrator to allow public access for this project."
+	update_service "${settings[@]}"
+}
+
+# Applies Cloud Run SETTINGS to the function's service, then checks again that the service
+# is open; stops with what to ask for when neither allUsers nor the invoker check could be
+# set, whatever gcloud returned.
+update_service() {
+	local -a settings=("$@")
+	local refused=false
+	step "Cloud Run settings of $SERVICE" "Updating the function's Cloud Run service needs the Owner or Cloud Run Admin role."
 	if [[ " ${settings[*]} " == *" --no-cpu-throttling "* ]]; then
 		say "CPU allocated between requests, so that lookups answered \"pending\" go on after the response."
 	fi
@@ -784,12 +861,26 @@ deploy_function() {
 		say "Invoker IAM check off: the function is reachable without a Google identity, and checks the token itself."
 	fi
 	if [[ $FUNCTION_URL != "$KNOWN_URL" ]]; then
-		say "Google ID tokens addressed to $FUNCTION_URL are accepted."
+		say "Google ID tokens addressed to $FUNCTION_URL are accepted, and Pronto's webhooks are sent under it."
 	fi
 	# Cloud Run applies a settings change as a new revision of the same build: no rebuild.
 	# --no-cpu-throttling, --no-invoker-iam-check: https://cloud.google.com/sdk/gcloud/reference/run/services/update
-	run gcloud run services update "$SERVICE" --region="$REGION" --project="$PROJECT" \
-		"${settings[@]}" --quiet
+	if [[ $DRY_RUN == true ]]; then
+		run gcloud run services update "$SERVICE" --region="$REGION" --project="$PROJECT" "${settings[@]}" --quiet
+		return 0
+	fi
+	say "+ $(shell_quote gcloud run services update "$SERVICE" --region="$REGION" --project="$PROJECT" "${settings[@]}" --quiet)"
+	if ! gcloud run services update "$SERVICE" --region="$REGION" --project="$PROJECT" "${settings[@]}" --quiet >&2; then
+		[[ " ${settings[*]} " == *" --no-invoker-iam-check "* ]] || on_failure "gcloud run services update"
+		refused=true
+	fi
+	if [[ " ${settings[*]} " == *" --no-invoker-iam-check "* ]]; then
+		read_public_access "$(service_annotations)"
+		if [[ -z $OPEN_BY ]]; then
+			if [[ $refused == true ]]; then say ""; fi # gcloud's refusal is above
+			die "The function is deployed at $FUNCTION_URL but nobody can call it without a Google identity: Cloud Run refused both ways of opening it, granting allUsers and turning off its invoker IAM check (your organisation may forbid the first with domain restricted sharing, constraints/iam.allowedPolicyMemberDomains, and require the second with constraints/run.managed.requireInvokerIam). Ask an organisation administrator to allow one of them for project $PROJECT, or to grant you the Cloud Run Admin role if that is what is missing, then run ./deploy.sh again."
+		fi
+	fi
 }
 
 ensure_schedule() {
@@ -826,8 +917,9 @@ make_work_dir() {
 	fi
 }
 
-# Adds PREFIX to urlFetchWhitelist in the manifest at PATH, keeping every other field.
-allow_url_in_manifest() {
+# Makes PREFIX the only entry of urlFetchWhitelist in the manifest at PATH, keeping every
+# other field: the add-in may then fetch this deployment's function and nothing else.
+restrict_manifest_to_url() {
 	local manifest="$1" prefix="$2" edited
 	if command -v python3 >/dev/null 2>&1; then
 		python3 - "$manifest" "$prefix" <<'PY' || return 1
@@ -835,17 +927,13 @@ import json, sys
 path, prefix = sys.argv[1], sys.argv[2]
 with open(path, encoding="utf-8") as handle:
     manifest = json.load(handle)
-allowed = manifest.setdefault("urlFetchWhitelist", [])
-if prefix not in allowed:
-    allowed.append(prefix)
+manifest["urlFetchWhitelist"] = [prefix]
 with open(path, "w", encoding="utf-8") as handle:
     json.dump(manifest, handle, indent=2, ensure_ascii=False)
     handle.write("\n")
 PY
 	else
-		edited="$(jq --arg p "$prefix" \
-			'.urlFetchWhitelist = ((.urlFetchWhitelist // []) | if any(.[]; . == $p) then . else . + [$p] end)' \
-			"$manifest")" || return 1
+		edited="$(jq --arg p "$prefix" '.urlFetchWhitelist = [$p]' "$manifest")" || return 1
 		printf '%s\n' "$edited" >"$manifest"
 	fi
 }
@@ -854,23 +942,24 @@ push_apps_script() {
 	local dir
 	step "Pushing apps_script/ to Apps Script project $SCRIPT_ID" "clasp needs you logged in (clasp login) and the Apps Script API turned on at https://script.google.com/home/usersettings."
 	if [[ $DRY_RUN == true ]]; then
-		printf '# copy apps_script/ to a temporary folder, add %s/ to urlFetchWhitelist in its appsscript.json,\n' "$FUNCTION_URL"
+		printf '# copy apps_script/ to a temporary folder, make %s/ the only urlFetchWhitelist entry of its appsscript.json,\n' "$FUNCTION_URL"
 		printf '# write .clasp.json {"scriptId": "%s", "rootDir": "apps_script"} there, then in that folder:\n' "$SCRIPT_ID"
 		run clasp push --force
 		return 0
 	fi
 	if [[ -n $SCRIPT_NOTE ]]; then say "$SCRIPT_NOTE"; fi
 	# A copy is pushed, so the checkout stays as it was (no URL of one deployment in it, no
-	# .clasp.json). The exact URL joins the manifest's allow-list; https://*.run.app/ already
-	# matches it (a leading * matches any number of subdomains:
-	# https://developers.google.com/apps-script/manifest/allowlist-url), but the exact prefix
-	# keeps working if the manifest's wildcards are ever narrowed.
+	# .clasp.json). The pushed manifest allows fetching this function's URL and nothing else
+	# (no wildcard that any other run.app service would match). Apps Script matches each
+	# entry as a prefix that must have a non-empty path ("https://www.google.com/" is valid,
+	# "https://www.google.com" is not), hence the trailing slash:
+	# https://developers.google.com/apps-script/manifest/allowlist-url
 	make_work_dir
 	dir="$WORK_DIR/push"
 	mkdir -p "$dir"
 	cp -R "$ROOT/apps_script" "$dir/apps_script"
 	if [[ -f $ROOT/.claspignore ]]; then cp "$ROOT/.claspignore" "$dir/.claspignore"; fi
-	allow_url_in_manifest "$dir/apps_script/appsscript.json" "$FUNCTION_URL/" ||
+	restrict_manifest_to_url "$dir/apps_script/appsscript.json" "$FUNCTION_URL/" ||
 		die "apps_script/appsscript.json is not valid JSON (the error is above). Fix the file, then run ./deploy.sh again."
 	printf '{"scriptId": "%s", "rootDir": "apps_script"}\n' "$SCRIPT_ID" >"$dir/.clasp.json"
 	say "+ (cd <copy of apps_script> && clasp push --force)"
@@ -878,20 +967,26 @@ push_apps_script() {
 		die "clasp push failed (its message is above). Run clasp login, turn on the Apps Script API at https://script.google.com/home/usersettings, check the Script ID, then run ./deploy.sh again."
 }
 
+# The command that prints the token to paste into the add-in's Settings. The secret may
+# hold "new,old" while sheets move to a new token (the function accepts both): the first
+# is the current one, hence the cut.
+token_command() {
+	printf 'gcloud secrets versions access latest --secret=%s --project=%s | cut -d, -f1' \
+		"$TOKEN_SECRET" "$PROJECT"
+}
+
 print_summary() {
-	# PRONTO_SHEETS_TOKENS may list several tokens while one is being rotated: the first is
-	# the current one, the one to paste.
-	local token_shown="${TOKEN%%,*}"
 	if [[ $DRY_RUN == true ]]; then
-		token_shown="<the shared token stored in secret $TOKEN_SECRET>"
 		printf '\n# Dry run: nothing was changed. Without --dry-run, deploy.sh would end by printing:\n'
 	fi
+	# The token itself is never printed (scrollback and CI logs keep what is): whoever runs
+	# the command shown needs to be allowed to read the secret, which Secret Manager checks.
 	cat <<EOF
 
 Pronto Sheets is deployed.
 
   Function URL        $FUNCTION_URL
-  Token for Settings  $token_shown
+  Token for Settings  print it with: $(token_command)
   Service account     $SA_EMAIL
 
 Next steps:
@@ -903,12 +998,14 @@ EOF
 EOF
 	fi
 	cat <<EOF
-  - Open your sheet, choose Pronto ▸ Settings, paste the function URL and the token, and save.
+  - Reload your sheet and open Extensions ▸ Pronto enrichment ▸ Settings… (the add-in's
+    menu is under Extensions; a script bound to the sheet names it after the Apps Script
+    project). Paste the function URL and the token, and save.
     Keep the token private: whoever has it can spend your Pronto credits.
-  - To let the function fill a sheet itself (Pronto ▸ Fill this sheet on the server, or a
-    schedule), share that sheet with $SA_EMAIL as Editor.
+  - To let the function fill a sheet itself (Extensions ▸ Pronto enrichment ▸ Fill this
+    sheet on the server, or a schedule), share that sheet with $SA_EMAIL as Editor.
 EOF
-	if [[ $PUBLIC_REFUSED == true || $INVOKER_CHECK_OFF == true ]]; then
+	if [[ $OPEN_BY == invoker-check-off || $INVOKER_CHECK_OFF == true ]]; then
 		cat <<EOF
   - Your organisation does not allow access for allUsers, so Cloud Run's invoker IAM check
     is off for this function instead: the token (or an allowed Google ID token) is what

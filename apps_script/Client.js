@@ -75,7 +75,7 @@ function authorization_(config, auth) {
   try {
     identityToken = ScriptApp.getIdentityToken();
   } catch {
-    identityToken = null;
+    identityToken = null; // No identity here: the sentence below says to set a token.
   }
   if (!identityToken) {
     throw prontoError_('Set the access token in Pronto ▸ Settings (ask your admin for it): ' +
@@ -123,11 +123,16 @@ function callFunction_(method, path, body, options) {
     response = UrlFetchApp.fetch(url, request);
   } catch (e) {
     const refusal = String(/** @type {Error} */ (e).message);
-    if (/whitelist|allowlist|not allowed/i.test(refusal) ||
-        (!urlAllowed_(url) && !/timeout|timed out/i.test(refusal))) {
+    if (/whitelist|allowlist|not allowed/i.test(refusal)) {
       // Apps Script refused the address (manifest urlFetchWhitelist): say so, not "unreachable".
       throw prontoError_('The function URL in Pronto ▸ Settings is not usable. ' +
           allowlistProblem_(config.url), 0, 'not_allowed');
+    }
+    if (/too many times for one day/i.test(refusal)) {
+      throw prontoError_('Google\'s daily limit of URL calls for this account is reached ' +
+          '(20,000 a day, 100,000 with Google Workspace): Pronto can ask nothing more until it ' +
+          'resets, 24 hours after the first call of the day. Cells keep the answers they have.',
+      0, 'urlfetch_quota');
     }
     // UrlFetchApp gives up after about a minute ("Timeout"): the function goes on with the work.
     if (Date.now() - started >= FETCH_GIVES_UP_MS ||
@@ -138,6 +143,7 @@ function callFunction_(method, path, body, options) {
     throw prontoError_('Could not reach the Pronto function at ' + config.url +
         '. Check the URL in Pronto ▸ Settings, then try again in a minute.', 0, 'unreachable');
   }
+  countFetch_();
   return parseAnswer_(response, config.url, path);
 }
 
@@ -156,7 +162,7 @@ function parseAnswer_(response, baseUrl, path) {
   try {
     parsed = JSON.parse(text);
   } catch {
-    parsed = null;
+    parsed = null; // Not JSON: judged below by its status ("not like the Pronto function").
   }
   const error = parsed && parsed.error && typeof parsed.error === 'object' ? parsed.error : null;
   const code = error && error.code ? String(error.code) : '';
@@ -238,6 +244,43 @@ function capitalise_(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {callFunction_, enrichOnce_, describeRowFailure_, prontoError_};
+/**
+ * The account-level notices of a run, as sentences (the budget is said by the run itself).
+ * @param {Object<string, string>} notices Notices by code.
+ * @return {string} The sentences ('' when none).
+ */
+function accountNotices_(notices) {
+  return Object.keys(notices).filter(function(code) {
+    return code !== 'over_budget';
+  }).map(function(code) {
+    return notices[code];
+  }).join(' ');
+}
+
+/** Cache key prefix of the day's count of calls to the function (per spreadsheet). */
+const FETCH_COUNT_PREFIX = 'pronto-fetches|';
+/** URL calls a consumer account may make a day (guides/services/quotas). */
+const URL_FETCH_DAY_LIMIT = 20000;
+
+/**
+ * Counts a call to the function in today's count (an estimate kept in the document cache,
+ * so that the sidebar can warn before Google's daily limit of URL calls is reached).
+ */
+function countFetch_() {
+  const key = FETCH_COUNT_PREFIX + new Date().toISOString().slice(0, 10);
+  try {
+    const cache = resultCache_();
+    cache.put(key, String((Number(cache.get(key)) || 0) + 1), 21600);
+  } catch (e) {
+    // Only an estimate for a warning: the call itself went through.
+    console.warn('Pronto could not count a call: ' + /** @type {Error} */ (e).message);
+  }
+}
+
+/**
+ * Today's calls to the function from this spreadsheet, as counted (an estimate).
+ * @return {number} The calls.
+ */
+function fetchesToday_() {
+  return Number(resultCache_().get(FETCH_COUNT_PREFIX + new Date().toISOString().slice(0, 10))) || 0;
 }

@@ -257,10 +257,3 @@ function requestContact_(contact) {
   });
   return sent;
 }
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {
-    squeezeSpaces_, cellText_, foldText_, cleanText_, normaliseDomain_, normaliseLinkedIn_,
-    contactFromFields_, invalidReason_, canAsk_, identityText_, contactEntry_, requestContact_,
-  };
-}

@@ -4,7 +4,7 @@
  * Each takes single cells or whole column ranges; a range becomes one POST /enrich call
  * per set of types to ask (more only past 1,000 contacts), answers in the same shape,
  * and is cached so that recalculation is free. A custom function must answer within 30
- * seconds: the function is asked to answer by about 25 s; cells it has not finished are
+ * seconds: the function is asked to answer by about 20 s; cells it has not finished are
  * recorded and fill themselves once Pronto answers (Pending.js).
  *
  * A cell only ever holds a value Pronto returned, so that "Freeze formulas to values"
@@ -21,15 +21,19 @@
  *   spent, personal emails paused), the whole formula shows that sentence as its error.
  */
 
-/** Seconds the function may take before answering pending. */
-const FORMULA_TIMEOUT_S = 25;
-/** Milliseconds after the start of a formula past which no new call starts. */
-const FORMULA_BUDGET_MS = 27000;
-/** The formulas' contact arguments, for messages. */
-const FORMULA_ARGUMENTS = ['first', 'last', 'company_or_domain', 'linkedin'];
-/** PRONTO_ENRICH's types when none are given (personal emails are asked by name). */
-const DEFAULT_FORMULA_TYPES = ['email', 'phone'];
-
+/**
+ * Seconds the function may take before answering pending. A custom function is killed at
+ * 30 s (guides/sheets/functions): 20 s for the function, plus the call's own time, the
+ * cache and the pending record, ends well inside it. No lock is taken in a formula, so
+ * no lock wait adds to it.
+ */
+const FORMULA_TIMEOUT_S = 20;
+/**
+ * Milliseconds after the start of a formula past which no new call starts; a call started
+ * earlier is told the seconds left minus one (Lookup.js), so the formula returns by about
+ * 24 s, under 28 s with a margin for the work after the last answer.
+ */
+const FORMULA_BUDGET_MS = 24000;
 /**
  * Finds the work email of a contact with Pronto's waterfall enrichment.
  *
@@ -37,10 +41,12 @@ const DEFAULT_FORMULA_TYPES = ['email', 'phone'];
  * @param {string|Array<Array<string>>} last Last name, or a column of last names.
  * @param {string|Array<Array<string>>} company_or_domain Company name or website.
  * @param {string|Array<Array<string>>} [linkedin] LinkedIn profile URL (optional).
+ * @param {string} [refresh] Leave it out: Pronto writes it ("refresh 1") to show answers
+ *     that arrived after the formula stopped waiting.
  * @return {string|Array<Array<string>>} The email, or empty when none was found.
  * @customfunction
  */
-function PRONTO_EMAIL(first, last, company_or_domain, linkedin) {
+function PRONTO_EMAIL(first, last, company_or_domain, linkedin, refresh) {
   return typeFormula_('PRONTO_EMAIL', 'email', [first, last, company_or_domain, linkedin]);
 }
 
@@ -52,10 +58,12 @@ function PRONTO_EMAIL(first, last, company_or_domain, linkedin) {
  * @param {string|Array<Array<string>>} last Last name, or a column of last names.
  * @param {string|Array<Array<string>>} company_or_domain Company name or website.
  * @param {string|Array<Array<string>>} linkedin LinkedIn profile URL (needed for phones).
+ * @param {string} [refresh] Leave it out: Pronto writes it ("refresh 1") to show answers
+ *     that arrived after the formula stopped waiting.
  * @return {string|Array<Array<string>>} The phone numbers (comma-separated), or empty when none was found.
  * @customfunction
  */
-function PRONTO_PHONE(first, last, company_or_domain, linkedin) {
+function PRONTO_PHONE(first, last, company_or_domain, linkedin, refresh) {
   return typeFormula_('PRONTO_PHONE', 'phone', [first, last, company_or_domain, linkedin]);
 }
 
@@ -67,10 +75,12 @@ function PRONTO_PHONE(first, last, company_or_domain, linkedin) {
  * @param {string|Array<Array<string>>} last Last name, or a column of last names.
  * @param {string|Array<Array<string>>} company_or_domain Company name or website.
  * @param {string|Array<Array<string>>} linkedin LinkedIn profile URL (needed for personal emails).
+ * @param {string} [refresh] Leave it out: Pronto writes it ("refresh 1") to show answers
+ *     that arrived after the formula stopped waiting.
  * @return {string|Array<Array<string>>} The personal email, or empty when none was found.
  * @customfunction
  */
-function PRONTO_PERSONAL_EMAIL(first, last, company_or_domain, linkedin) {
+function PRONTO_PERSONAL_EMAIL(first, last, company_or_domain, linkedin, refresh) {
   return typeFormula_('PRONTO_PERSONAL_EMAIL', 'personal_email',
       [first, last, company_or_domain, linkedin]);
 }
@@ -84,23 +94,16 @@ function PRONTO_PERSONAL_EMAIL(first, last, company_or_domain, linkedin) {
  * @param {string|Array<Array<string>>} company_or_domain Company name or website.
  * @param {string|Array<Array<string>>} [linkedin] LinkedIn profile URL (needed for phones and personal emails).
  * @param {string} [types] "email", "phone", "personal_email" or several, like "email,phone" (the default).
+ * @param {string} [refresh] Leave it out: Pronto writes it ("refresh 1") to show answers
+ *     that arrived after the formula stopped waiting.
  * @return {Array<Array<string>>} Rows of [email, email status, phone, phone status, …, Pronto status].
  * @customfunction
  */
-function PRONTO_ENRICH(first, last, company_or_domain, linkedin, types) {
-  let profile = linkedin;
-  let asked = types;
-  if ((asked === undefined || asked === '') && typeof profile === 'string' &&
-      profile.trim() && !looksLikeLinkedIn_(profile)) {
-    // =PRONTO_ENRICH(A2, B2, C2, "phone"): the types given in place of the LinkedIn
-    // argument. Anything there that is not a LinkedIn URL is read as types, so a typo
-    // ("emial") is refused with a sentence instead of being sent as a profile.
-    asked = profile;
-    profile = undefined;
-  }
-  const wanted = parseTypes_(asked);
+function PRONTO_ENRICH(first, last, company_or_domain, linkedin, types, refresh) {
+  const ask = formulaAsk_('PRONTO_ENRICH', [first, last, company_or_domain, linkedin, types]);
+  const wanted = ask.types;
   const fields = enrichColumns_(wanted);
-  const answer = runFormula_([first, last, company_or_domain, profile], wanted);
+  const answer = runFormula_(ask.contactArgs, wanted);
   if (answer.grid.columns > 1) {
     throw new Error('PRONTO_ENRICH takes one column per argument: give it ranges like A2:A100.');
   }
@@ -111,23 +114,6 @@ function PRONTO_ENRICH(first, last, company_or_domain, linkedin, types) {
       return cells[field] || '';
     });
   });
-}
-
-/**
- * The fields of PRONTO_ENRICH's columns for some types: each type's value and status,
- * then the Pronto status.
- * @param {Array<string>} types The types.
- * @return {Array<string>} The output fields, in order.
- */
-function enrichColumns_(types) {
-  /** @type {Array<string>} */
-  const fields = [];
-  enrichmentTypes_().forEach(function(type) {
-    if (types.indexOf(type.name) !== -1) {
-      fields.push(type.data_column, type.status_column);
-    }
-  });
-  return fields.concat([PRONTO_STATUS_FIELD]);
 }
 
 /**
@@ -177,124 +163,6 @@ function formulaSentence_(result) {
 }
 
 /**
- * Whether a value looks like a LinkedIn profile URL rather than a word.
- * @param {string} text The value.
- * @return {boolean} True for "https://www.linkedin.com/in/ada", "linkedin.com/in/ada", "/in/ada".
- */
-function looksLikeLinkedIn_(text) {
-  return /linkedin|\/in\/|\/pub\//i.test(text);
-}
-
-/**
- * The words a formula's types argument may use for each type: its name, its label and
- * its column's header synonyms, folded, and each with an "s" ("phones").
- * @return {Object<string, string>} Folded word to type name.
- */
-function typeWords_() {
-  /** @type {Object<string, string>} */
-  const words = {};
-  enrichmentTypes_().forEach(function(type) {
-    [type.name, type.label].concat(VOCABULARY.header_synonyms[type.data_column] || [])
-        .forEach(function(/** @type {string} */ word) {
-          const folded = foldHeader_(word);
-          words[folded] = words[folded] || type.name;
-          words[folded + 's'] = words[folded + 's'] || type.name;
-        });
-  });
-  return words;
-}
-
-/**
- * Reads the types argument of PRONTO_ENRICH: type names or words (email, phones,
- * personal email, e-mail, téléphone…) separated by commas, semicolons, "+" or "&"
- * (or spaces); "all" for every type; empty for email and phone.
- * @param {*} types e.g. "email", "phone", "email,personal email" or empty.
- * @return {Array<string>} The enrichment types, in the vocabulary's order.
- */
-function parseTypes_(types) {
-  const text = cellText_(types);
-  if (!text) {
-    return DEFAULT_FORMULA_TYPES.slice();
-  }
-  if (foldHeader_(text) === 'all') {
-    return enrichmentTypeIds_();
-  }
-  const words = typeWords_();
-  /** @type {Array<string>} */
-  const wanted = [];
-  /** @type {Array<string>} */
-  const unknown = [];
-  text.split(/[,;+&]+/).map(function(part) {
-    return part.trim();
-  }).filter(Boolean).forEach(function(part) {
-    const whole = words[foldHeader_(part)];
-    const found = whole ? [whole] : part.split(/\s+/).map(function(word) {
-      return words[foldHeader_(word)] || '';
-    });
-    if (found.indexOf('') !== -1) {
-      unknown.push(part);
-      return;
-    }
-    found.forEach(function(name) {
-      if (wanted.indexOf(name) === -1) {
-        wanted.push(name);
-      }
-    });
-  });
-  if (unknown.length || !wanted.length) {
-    const names = enrichmentTypeIds_().map(function(id) {
-      return '"' + id + '"';
-    });
-    throw new Error('The types argument must be ' + inWords_(names, ' or ') + ', or several of ' +
-        'them separated by commas, like "email,phone" (you gave "' + text + '").');
-  }
-  return enrichmentTypeIds_().filter(function(id) {
-    return wanted.indexOf(id) !== -1;
-  });
-}
-
-/**
- * Normalises the arguments of a formula into one grid: every range argument must
- * have the same size; a single value applies to every row.
- * @param {Array<*>} args The arguments as Sheets passes them (values or 2-D arrays).
- * @param {Array<string>} names The arguments' names, for messages.
- * @return {{rows: number, columns: number, single: boolean, value: function(number, number, number): *}} The grid.
- */
-function formulaGrid_(args, names) {
-  let rows = 1;
-  let columns = 1;
-  let shapeFrom = -1;
-  args.forEach(function(arg, index) {
-    if (!Array.isArray(arg) || (arg.length === 1 && arg[0].length === 1)) {
-      return;
-    }
-    if (shapeFrom === -1) {
-      rows = arg.length;
-      columns = arg[0].length;
-      shapeFrom = index;
-    } else if (arg.length !== rows || arg[0].length !== columns) {
-      throw new Error(names[shapeFrom] + ' has ' + rows + ' row(s) but ' + names[index] +
-          ' has ' + arg.length + ': give every range the same number of rows.');
-    }
-  });
-  return {
-    rows: rows,
-    columns: columns,
-    single: shapeFrom === -1 && !args.some(Array.isArray),
-    value: function(argIndex, row, column) {
-      const arg = args[argIndex];
-      if (!Array.isArray(arg)) {
-        return arg;
-      }
-      if (arg.length === 1 && arg[0].length === 1) {
-        return arg[0][0];
-      }
-      return arg[row][column];
-    },
-  };
-}
-
-/**
  * Runs one formula: builds the contacts, looks up the types each may be asked within
  * the 30-second limit, records cells still searched, and gives each cell its row's
  * result (null for a blank cell).
@@ -306,18 +174,7 @@ function formulaGrid_(args, names) {
 function runFormula_(args, types) {
   const started = Date.now();
   const grid = formulaGrid_(args, FORMULA_ARGUMENTS);
-  /** @type {Array<Array<ContactEntry>>} */
-  const entries = [];
-  for (let row = 0; row < grid.rows; row++) {
-    entries.push([]);
-    for (let column = 0; column < grid.columns; column++) {
-      const typed = [0, 1, 2, 3].map(function(index) {
-        return cellText_(grid.value(index, row, column));
-      });
-      entries[row].push(contactEntry_({firstname: typed[0], lastname: typed[1], domain: typed[2],
-        linkedin_url: typed[3]}, !typed.some(Boolean)));
-    }
-  }
+  const entries = formulaEntries_(grid);
   /** @type {Array<{entry: ContactEntry, types: Array<string>}>} */
   const cells = [];
   entries.forEach(function(rowEntries) {
@@ -332,14 +189,10 @@ function runFormula_(args, types) {
     deadline: started + FORMULA_BUDGET_MS,
     auth: 'token',
   });
-  /** @type {Object<string, boolean>} */
-  const noted = {};
-  notePendingCell_(types, items.filter(function(item) {
-    const pending = !noted[item.key] && item.types.some(function(type) {
+  notePendingCell_(items.some(function(item) {
+    return item.types.some(function(type) {
       return lookup.results[item.key][type].status === 'pending';
     });
-    noted[item.key] = true;
-    return pending;
   }));
   failIfNothingWorked_(lookup.results);
   return {
@@ -374,10 +227,4 @@ function failIfNothingWorked_(results) {
   if (answered.length && failures.length === answered.length) {
     throw new Error(formulaSentence_(failures[0]));
   }
-}
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {PRONTO_EMAIL, PRONTO_PHONE,
-    PRONTO_PERSONAL_EMAIL, PRONTO_ENRICH, parseTypes_, formulaGrid_, looksLikeLinkedIn_,
-    enrichColumns_};
 }

@@ -22,7 +22,3 @@ function page_(name) {
 function include_(name) {
   return HtmlService.createHtmlOutputFromFile(name).getContent();
 }
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {page_, include_};
-}

@@ -184,7 +184,3 @@ function lookupItems_(rows) {
   });
   return items;
 }
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {lookupTypes_, rowResult_, lookupItems_};
-}

@@ -4,50 +4,52 @@
  * cells (Pending.js) and freezing formulas to values.
  */
 
-/** Matches a cell formula calling one of our formulas. */
-const PRONTO_FORMULA =
-    /^=\s*(PRONTO_EMAIL|PRONTO_PHONE|PRONTO_PERSONAL_EMAIL|PRONTO_ENRICH)\s*\((.*)\)\s*$/i;
-/** What a formula cell that threw shows, as a script reads it (getValues). */
-const FORMULA_ERROR_TEXT = '#ERROR!';
-
 /**
  * Adds the menu when the spreadsheet opens. As an Editor add-on the menu goes under
- * Extensions (createAddonMenu); for an add-on not yet used in this spreadsheet
- * onOpen runs in AuthMode.NONE and may only add menu items, which is all it does
- * (developers.google.com/workspace/add-ons/concepts/editor-auth-lifecycle).
+ * Extensions (createAddonMenu); for an add-on not yet used in this spreadsheet onOpen
+ * runs in AuthMode.NONE and may only add menu items
+ * (developers.google.com/workspace/add-ons/concepts/editor-auth-lifecycle). Otherwise
+ * (LIMITED: the bound document only, no URL), it also catches up: formula cells still
+ * waiting for Pronto are recalculated at once (Pending.js), and a scheduled refresh that
+ * failed since someone last looked is shown, since Google e-mails add-ons' users nothing.
  * @param {{authMode?: *}} [event] The open event.
  */
-function onOpen(event) { // eslint-disable-line no-unused-vars
+function onOpen(event) {
   SpreadsheetApp.getUi()
       .createAddonMenu()
-      .addItem('Enrich rows…', 'showEnrichSidebar')
+      .addItem('Enrich selected rows…', 'showEnrichSidebar')
       .addItem('Fill this sheet on the server', 'fillSheetOnServer')
       .addItem('Refresh pending cells', 'refreshPendingCellsNow')
       .addItem('Freeze formulas to values', 'freezeFormulasInSelection')
       .addSeparator()
       .addItem('Schedule refresh…', 'showScheduleDialog')
       .addItem('Settings…', 'showSettingsDialog')
+      .addItem('Forget a person…', 'showForgetDialog')
       .addToUi();
+  if (event && String(event.authMode) === 'NONE') {
+    return;
+  }
+  try {
+    recalculatePendingCells_();
+    const alert = scheduleAlert_();
+    if (alert) {
+      SpreadsheetApp.getActiveSpreadsheet().toast(alert, 'Pronto', 30);
+    }
+  } catch (e) {
+    // The menu is up; the catch-up waits for the timer or the sidebar, which do the same.
+    console.warn('Pronto could not catch up on open: ' + /** @type {Error} */ (e).message);
+  }
 }
 
 /**
  * Runs once when the add-on is installed, with full authorization: adds the menu
  * (onOpen does not run for a spreadsheet already open) and starts the Pronto timer,
- * which custom functions cannot start themselves.
+ * which custom functions cannot start themselves (it stays an hour, or while it has work).
  * @param {{authMode?: *}} [event] The install event.
  */
 function onInstall(event) {
   onOpen(event);
   ensureTimerQuietly_();
-}
-
-/**
- * Menu "Settings…": opens the dialog.
- */
-function showSettingsDialog() {
-  ensureTimerQuietly_();
-  const html = page_('Settings').setWidth(480).setHeight(560);
-  SpreadsheetApp.getUi().showModalDialog(html, 'Pronto settings');
 }
 
 /**
@@ -57,54 +59,34 @@ function showSettingsDialog() {
  */
 function fillSheetOnServer() {
   const ui = SpreadsheetApp.getUi();
-  const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
-  const sheet = spreadsheet.getActiveSheet();
-  const body = {spreadsheet_id: spreadsheet.getId(), sheet: sheet.getName()};
+  const sheet = SpreadsheetApp.getActiveSpreadsheet().getActiveSheet();
   let message;
   try {
-    const plan = callFunction_('POST', '/fill', Object.assign({dry_run: true}, body),
-        {auth: 'auto'});
-    const toLookUp = firstNumber_(plan, ['to_call', 'unique', 'to_enrich']);
-    const credits = firstNumber_(plan, ['estimated_credits', 'credits']);
+    const plan = fillPlan_(callFill_({sheet: sheet}, true));
     const answer = ui.alert('Fill "' + sheet.getName() + '" on the server',
-        plan.rows + ' rows: ' + toLookUp + ' people to look up, ' + (plan.skipped_filled || 0) +
-        ' already filled, ' + (plan.duplicates || 0) + ' duplicates, ' + (plan.invalid || 0) +
-        ' invalid' + (plan.needs_linkedin ? ', ' + plan.needs_linkedin + ' need a LinkedIn URL ' +
-          'for a type asked' : '') + '; at most ' + credits + ' credits. Start?', ui.ButtonSet.YES_NO);
+        plan.rows + ' rows: ' + plan.toLookUp + ' people to look up, ' + plan.filled +
+        ' already filled, ' + plan.duplicates + ' duplicates, ' + plan.invalid + ' invalid' +
+        (plan.needsLinkedin ? ', ' + plan.needsLinkedin + ' need a LinkedIn URL for a type ' +
+          'asked' : '') + '; at most ' + plan.credits + ' credits. Start?', ui.ButtonSet.YES_NO);
     if (answer !== ui.Button.YES) {
       return 'Nothing was changed.';
     }
-    const summary = callFunction_('POST', '/fill', body, {auth: 'auto'});
-    message = 'Done: ' + (summary.found || 0) + ' found, ' + (summary.not_found || 0) +
-        ' not found, ' + (summary.invalid || 0) + ' invalid, ' + (summary.failed || 0) +
-        ' failed; ' + (summary.credits || 0) + ' credits spent.' +
-        (summary.needs_linkedin ? ' ' + summary.needs_linkedin + ' row(s) need a LinkedIn URL ' +
-          '(their status says for what).' : '');
-    const notices = accountNotices_(summary.notices || {});
+    const outcome = fillOutcome_(callFill_({sheet: sheet}, false));
+    const counts = outcome.counts;
+    message = 'Done: ' + counts.found + ' found, ' + counts.notFound + ' not found, ' +
+        counts.invalid + ' invalid, ' + counts.failed + ' failed; ' + outcome.credits +
+        ' credits spent.' + (counts.needsLinkedin ? ' ' + counts.needsLinkedin + ' row(s) need ' +
+          'a LinkedIn URL (their status says for what).' : '');
+    const notices = accountNotices_(outcome.notices);
     message += notices ? ' ' + notices : '';
   } catch (e) {
     message = /** @type {Error} */ (e).message;
     if (/** @type {*} */ (e).code === 'sheet_not_shared') {
-      message += ' Or use Pronto ▸ Enrich rows, which works without sharing.';
+      message += ' Or use Pronto ▸ Enrich selected rows, which works without sharing.';
     }
   }
   ui.alert('Pronto', message, ui.ButtonSet.OK);
   return message;
-}
-
-/**
- * The first numeric field present among some names.
- * @param {*} object The object.
- * @param {Array<string>} names Field names, preferred first.
- * @return {number} The value (0 when none).
- */
-function firstNumber_(object, names) {
-  for (let i = 0; i < names.length; i++) {
-    if (object && typeof object[names[i]] === 'number') {
-      return object[names[i]];
-    }
-  }
-  return 0;
 }
 
 /**
@@ -113,7 +95,7 @@ function firstNumber_(object, names) {
  * spend) again. Only answers become values: a cell showing an error (a single cell's
  * "Add a LinkedIn URL…", "Still searching…") and a status cell without an answer
  * ("invalid: …", "pending: …", "failed: …") are left empty, never written as text, so
- * Enrich rows sees those rows as still to do; an answer's status keeps its code alone.
+ * Enrich selected rows sees those rows as still to do; an answer's status keeps its code alone.
  * @return {string} The sentence shown (for tests and logs).
  */
 function freezeFormulasInSelection() {
@@ -150,7 +132,7 @@ function freezeFormulasInSelection() {
     'Froze ' + frozen + ' Pronto formula(s) (' + cells + ' cells) to values: they will not ' +
       'recalculate or spend credits again.' + (emptied ? ' ' + formatCount_(emptied) +
       ' cell(s) without an answer (missing details, still searching, failed…) were left ' +
-      'empty: Enrich rows looks those rows up.' : '') :
+      'empty: Enrich selected rows looks those rows up.' : '') :
     'No Pronto formula in the selection: select the cells holding =PRONTO_EMAIL(…) and try again.';
   SpreadsheetApp.getActiveSpreadsheet().toast(message, 'Pronto', 8);
   return message;
@@ -177,74 +159,21 @@ function frozenValue_(value) {
 }
 
 /**
- * How many rows and columns a PRONTO_* formula fills, from its range arguments (and,
- * for PRONTO_ENRICH, its types).
- * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet (for open-ended ranges).
- * @param {string} name The formula name.
- * @param {string} argumentText The text between the parentheses.
- * @return {{rows: number, columns: number}} The size of the answer.
+ * Menu "Refresh pending cells": does now what the Pronto timer does every minute
+ * (every hour for an add-on), waiting a little longer for Pronto, and also finds
+ * formula cells of the active sheet still waiting that the list missed.
+ * @return {string} The sentence shown (for tests and logs).
  */
-function spillSize_(sheet, name, argumentText) {
-  let rows = 1;
-  let columns = 1;
-  const args = argumentText.split(/[,;]/);
-  args.forEach(function(argument) {
-    const match = /^\s*(?:(?:'[^']+'|[^!'"]+)!)?\$?([A-Z]+)\$?(\d+)?:\$?([A-Z]+)\$?(\d+)?\s*$/i
-        .exec(argument);
-    if (!match) {
-      return;
-    }
-    const startRow = Number(match[2] || 1);
-    const endRow = match[4] ? Number(match[4]) : sheet.getLastRow();
-    rows = Math.max(rows, endRow - startRow + 1);
-    columns = Math.max(columns, columnNumber_(match[3]) - columnNumber_(match[1]) + 1);
-  });
-  if (name !== 'PRONTO_ENRICH') {
-    return {rows: rows, columns: columns};
-  }
-  return {rows: rows, columns: enrichColumns_(formulaTypes_(sheet, args)).length};
-}
-
-/**
- * The types a PRONTO_ENRICH formula asks, from its text: the fifth argument, or a
- * fourth that is no LinkedIn URL, as a quoted text or a cell holding it.
- * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
- * @param {Array<string>} args The formula's arguments as typed.
- * @return {Array<string>} The types (the default when they cannot be read).
- */
-function formulaTypes_(sheet, args) {
-  /**
-   * @param {string|undefined} text An argument as typed.
-   * @return {string} Its value: a quoted text, or the value of the one cell it names.
-   */
-  function valueOf(text) {
-    const argument = (text || '').trim();
-    const quoted = /^"(.*)"$/.exec(argument);
-    if (quoted) {
-      return quoted[1].replace(/""/g, '"');
-    }
-    if (/^(?:(?:'[^']+'|[^!'"]+)!)?\$?[A-Z]+\$?\d+$/i.test(argument)) {
-      try {
-        return cellText_(sheet.getRange(argument.replace(/\$/g, '')).getValue());
-      } catch {
-        return '';
-      }
-    }
-    return '';
-  }
-  let types = valueOf(args[4]);
-  const fourth = valueOf(args[3]);
-  if (!types && fourth && !looksLikeLinkedIn_(fourth)) {
-    types = fourth;
-  }
-  try {
-    return parseTypes_(types);
-  } catch {
-    return parseTypes_('');
-  }
-}
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {onOpen, onInstall, showSettingsDialog, fillSheetOnServer,
-    freezeFormulasInSelection, frozenValue_, spillSize_, PRONTO_FORMULA};
+function refreshPendingCellsNow() {
+  const timer = ensureTimerQuietly_();
+  const done = refreshPendingCells_({timeoutS: 20});
+  const found = refreshSearchingCellsOnSheet_(SpreadsheetApp.getActiveSheet());
+  const refreshed = done.refreshed + found;
+  const message = (refreshed || done.waiting ?
+    'Refreshed ' + formatCount_(refreshed) + ' formula cell(s) whose answers are in.' +
+      (done.waiting ? ' ' + formatCount_(done.waiting) + ' still wait for Pronto; they fill ' +
+        'themselves when the answers arrive.' : '') :
+    'No formula is waiting for Pronto.') + (done.waiting && timer.problem ? ' ' + timer.problem : '');
+  SpreadsheetApp.getActiveSpreadsheet().toast(message, 'Pronto', 8);
+  return message;
 }

@@ -1,139 +1,94 @@
 /**
  * Pending: formula cells Pronto had not answered yet fill themselves.
  *
- * Sheets runs a custom function again only when its arguments change (or on open
- * and some structural edits), so a cell still searched (a single cell's error "Still
- * searching…", an empty cell of a range, PRONTO_ENRICH's "pending: …" status) would
- * stay so. A formula that answers pending therefore records its cell (sheet, A1, formula and
- * the contacts still searched) in this spreadsheet's cache — custom functions may
- * use CacheService and LockService (developers.google.com/apps-script/guides/sheets/functions).
- * The Pronto timer (Timer.js), created earlier from an authorized context, then
- * asks the function about those contacts with a short wait (the function caches
- * answers: asking again costs nothing), keeps the final answers in the cache, and
- * enters each ready cell's formula again, which makes Sheets calculate it: this
- * time from the cache, without any call. With nothing recorded it reads one cache
- * entry and stops.
+ * A formula that answers "still searching" records its cell, and only its cell, in a
+ * Document Property of its own ("PRONTO_PENDING|<sheet id>!E2" → when): a few dozen
+ * bytes, whatever the size of its range, written without a lock (each cell its own key),
+ * and never evicted as CacheService items are. Custom functions may write Document
+ * Properties (developers.google.com/apps-script/guides/sheets/functions). Nothing else
+ * is kept: the contacts are the formula's own arguments, and the answers are in the
+ * function's durable store, where asking again costs nothing.
+ *
+ * A refresh (the Pronto timer, the sidebar while it is open, the menu) reads each
+ * recorded formula's arguments from the sheet, asks the function whether their answers
+ * are in (a short wait; answers already paid for cost nothing), and for each cell whose
+ * answers all are, changes the formula's refresh argument ("refresh 1", "refresh 2"…):
+ * Google documents that a custom function is calculated again when its formula changes,
+ * so Sheets runs it, and it answers from the cache. On open, the spreadsheet's simple
+ * onOpen trigger does the same for every recorded cell without asking first (it may not
+ * call URLs): the formulas themselves ask, and those still waiting record themselves again.
  */
 
-/** Cache key of the list of recorded cells. */
-const PENDING_INDEX_KEY = 'pronto-pending-index';
-/** Prefix of each recorded cell's cache key. */
-const PENDING_KEY_PREFIX = 'pronto-pending|';
-/** Seconds a record is kept: CacheService's longest (a cell still pending after six hours is left). */
-const PENDING_SECONDS = 21600;
-/** Contacts kept per cell (a record must stay under CacheService's 100 KB per value). */
-const PENDING_MAX_CONTACTS = 500;
+/** Prefix of the Document Properties recording pending cells. */
+const PENDING_PREFIX = 'PRONTO_PENDING|';
+/** No recorded cell is read this close to the refresh's deadline (ms): the asking and recalculating follow. */
+const PENDING_READ_MARGIN_MS = 60000;
 /** Seconds the function may take to say what is ready, per check. */
 const PENDING_CHECK_TIMEOUT_S = 5;
-/** Milliseconds a formula waits for the lock guarding the list. */
-const PENDING_LOCK_MS = 5000;
 
 /**
- * One recorded cell.
+ * One recorded cell, found again.
  * @typedef {Object} PendingCell
- * @property {string} id Its cache key.
- * @property {string} sheet The sheet's name when recorded.
- * @property {number} sheetId The sheet's id (survives a rename).
- * @property {string} a1 The formula's cell, e.g. "E2".
- * @property {string} formula The formula text, to enter again.
- * @property {Array<string>} types The enrichment types it asks.
- * @property {Array<LookupItem>} contacts The contacts still searched, with their types.
- * @property {number} at When it was recorded (ms).
+ * @property {string} key Its property.
+ * @property {GoogleAppsScript.Spreadsheet.Range} range The formula's cell.
+ * @property {string} formula Its formula.
+ * @property {?Array<LookupItem>} items What it asks, or null when its arguments cannot be
+ *     read here (an expression): it is then recalculated without asking first.
  */
 
 /**
  * What a refresh of pending cells did.
  * @typedef {Object} PendingRefresh
  * @property {number} cells Cells recorded before the refresh.
- * @property {number} refreshed Cells whose formula was entered again (their answers are ready).
+ * @property {number} refreshed Cells recalculated (their answers are in).
  * @property {number} waiting Cells still waiting for Pronto.
  * @property {number} dropped Cells whose formula was edited, moved or deleted meanwhile.
  * @property {number} calls POST /enrich calls made.
  */
 
 /**
- * From a custom function: records the calling cell when some of its contacts are
- * still being searched, and forgets it when none is. Never throws: a formula's
- * answer matters more than its record.
- * @param {Array<string>} types The enrichment types the formula asks.
- * @param {Array<LookupItem>} pending The contacts answered pending, with their types.
+ * From a custom function: records the calling cell when some of its contacts are still
+ * being searched. A cell answered is not un-recorded here (a write per recalculation of
+ * every formula would spend the day's property writes): the next refresh finds its
+ * answers in and forgets it.
+ * @param {boolean} pending Whether some of the formula's contacts are still searched.
  */
-function notePendingCell_(types, pending) {
+function notePendingCell_(pending) {
+  const range = SpreadsheetApp.getActiveRange();
+  if (!pending || !range) {
+    return;
+  }
+  const key = PENDING_PREFIX + range.getSheet().getSheetId() + '!' + range.getCell(1, 1).getA1Notation();
   try {
-    const range = SpreadsheetApp.getActiveRange();
-    if (!range) {
-      return;
-    }
-    const sheet = range.getSheet();
-    const a1 = range.getCell(1, 1).getA1Notation();
-    const id = PENDING_KEY_PREFIX + sheet.getSheetId() + '!' + a1;
-    const cache = resultCache_();
-    if (!pending.length) {
-      cache.remove(id);
-      return;
-    }
-    /** @type {PendingCell} */
-    const record = {
-      id: id, sheet: sheet.getName(), sheetId: sheet.getSheetId(), a1: a1,
-      formula: range.getCell(1, 1).getFormula(), types: types,
-      contacts: pending.slice(0, PENDING_MAX_CONTACTS), at: Date.now(),
-    };
-    cache.put(id, JSON.stringify(record), PENDING_SECONDS);
-    updatePendingIndex_(function(ids) {
-      return ids.indexOf(id) === -1 ? ids.concat([id]) : ids;
-    }, PENDING_LOCK_MS);
-  } catch {
-    // Left out of the list: Pronto ▸ Refresh pending cells still finds it on the sheet.
+    PropertiesService.getDocumentProperties().setProperty(key, String(Date.now()));
+  } catch (e) {
+    // The property store is full (500 KB): the cell still shows "Still searching", and
+    // Pronto ▸ Refresh pending cells finds it on the sheet (refreshSearchingCellsOnSheet_).
+    console.warn('Pronto could not record a pending cell: ' + /** @type {Error} */ (e).message);
   }
 }
 
 /**
- * Changes the list of recorded cells under the document lock.
- * @param {function(Array<string>): Array<string>} change The new list from the old.
- * @param {number} waitMs How long to wait for the lock.
- * @return {boolean} Whether the list was changed.
- */
-function updatePendingIndex_(change, waitMs) {
-  const lock = LockService.getDocumentLock();
-  if (!lock || !lock.tryLock(waitMs)) {
-    return false;
-  }
-  try {
-    const cache = resultCache_();
-    const ids = readPendingIndex_();
-    const next = change(ids);
-    if (next.length) {
-      cache.put(PENDING_INDEX_KEY, JSON.stringify(next), PENDING_SECONDS);
-    } else {
-      cache.remove(PENDING_INDEX_KEY);
-    }
-    return true;
-  } finally {
-    lock.releaseLock();
-  }
-}
-
-/**
- * The recorded cells' keys.
+ * The recorded cells' properties.
  * @return {Array<string>} The keys.
  */
-function readPendingIndex_() {
-  const text = resultCache_().get(PENDING_INDEX_KEY);
-  if (!text) {
-    return [];
-  }
-  try {
-    const ids = JSON.parse(text);
-    return Array.isArray(ids) ? ids : [];
-  } catch {
-    return [];
-  }
+function pendingKeys_() {
+  return PropertiesService.getDocumentProperties().getKeys().filter(function(key) {
+    return key.indexOf(PENDING_PREFIX) === 0;
+  });
 }
 
 /**
- * Asks the function about the recorded cells' contacts and enters again the
- * formula of every cell whose answers are all in (found, not found, or a final
- * refusal), so Sheets shows them. Runs from the Pronto timer and from the menu.
+ * Whether any cell is recorded as pending.
+ * @return {boolean} True when one is.
+ */
+function anyPendingCell_() {
+  return pendingKeys_().length > 0;
+}
+
+/**
+ * Asks the function about the recorded cells' contacts and recalculates every cell whose
+ * answers are all in (found, not found, or a final refusal), so Sheets shows them.
  * @param {{timeoutS?: number, deadline?: number}} [options] How long the function may
  *     take per call, and when to stop asking.
  * @return {PendingRefresh} What was done.
@@ -141,35 +96,36 @@ function readPendingIndex_() {
 function refreshPendingCells_(options) {
   /** @type {PendingRefresh} */
   const done = {cells: 0, refreshed: 0, waiting: 0, dropped: 0, calls: 0};
-  const ids = readPendingIndex_();
-  if (!ids.length) {
+  const keys = pendingKeys_();
+  done.cells = keys.length;
+  if (!keys.length) {
     return done;
   }
-  const cache = resultCache_();
-  const texts = cache.getAll(ids);
+  const properties = PropertiesService.getDocumentProperties();
+  const deadline = options && options.deadline ? options.deadline : Infinity;
+  // Half the time left at most is kept for asking the function and recalculating.
+  const stopReadingAt = deadline - Math.min(PENDING_READ_MARGIN_MS, (deadline - Date.now()) / 2);
   /** @type {Array<PendingCell>} */
-  const records = [];
-  /** @type {Array<string>} */
-  const gone = [];
-  ids.forEach(function(id) {
-    const record = parsePendingCell_(texts[id]);
-    const range = record && pendingRange_(record);
-    if (!record || !range || range.getFormula() !== record.formula) {
-      gone.push(id);
+  const cells = [];
+  keys.forEach(function(key) {
+    if (Date.now() > stopReadingAt) {
+      done.waiting++; // Read at the next refresh: this one must end inside its 6 minutes.
       return;
     }
-    records.push(record);
+    const cell = pendingCell_(key);
+    if (cell) {
+      cells.push(cell);
+    } else {
+      properties.deleteProperty(key);
+      done.dropped++;
+    }
   });
-  done.cells = ids.length;
-  done.dropped = gone.length;
-  const answers = checkPendingContacts_(records, options || {});
+  const answers = checkPendingContacts_(cells, options || {});
   done.calls = answers.calls;
-  /** @type {Array<string>} */
-  const settled = [];
-  records.forEach(function(record) {
-    const ready = record.contacts.every(function(item) {
+  cells.forEach(function(cell) {
+    const ready = !cell.items || cell.items.every(function(item) {
       const known = answers.results[item.key] || {};
-      return (item.types || record.types).every(function(type) {
+      return item.types.every(function(type) {
         return Boolean(known[type]) && known[type].status !== 'pending';
       });
     });
@@ -177,39 +133,119 @@ function refreshPendingCells_(options) {
       done.waiting++;
       return;
     }
-    reenterFormula_(/** @type {GoogleAppsScript.Spreadsheet.Range} */ (pendingRange_(record)),
-        record.formula);
-    settled.push(record.id);
+    recalculate_(cell.range, cell.formula);
+    properties.deleteProperty(cell.key);
     done.refreshed++;
   });
-  const forget = gone.concat(settled);
-  if (forget.length) {
-    cache.removeAll(forget);
-    updatePendingIndex_(function(current) {
-      return current.filter(function(id) {
-        return forget.indexOf(id) === -1;
-      });
-    }, 10000);
-  }
   return done;
 }
 
 /**
- * Asks the function about the distinct contacts of some cells, for the types each still
- * waits for (at most 1,000 contacts a call), reading the cache first.
- * @param {Array<PendingCell>} records The cells.
+ * From the simple onOpen trigger: recalculates every recorded cell at once (a simple
+ * trigger may edit the spreadsheet but not call the function: each formula asks it
+ * itself, answers already paid for cost nothing, and a cell still waiting records itself
+ * again).
+ * @return {number} How many cells were recalculated.
+ */
+function recalculatePendingCells_() {
+  const properties = PropertiesService.getDocumentProperties();
+  let count = 0;
+  pendingKeys_().forEach(function(key) {
+    const cell = pendingCell_(key);
+    properties.deleteProperty(key);
+    if (cell) {
+      recalculate_(cell.range, cell.formula);
+      count++;
+    }
+  });
+  return count;
+}
+
+/**
+ * A recorded cell found again, with what its formula asks; null when its sheet is gone
+ * or its formula is no longer a Pronto formula.
+ * @param {string} key The cell's property.
+ * @return {?PendingCell} The cell.
+ */
+function pendingCell_(key) {
+  const at = /^PRONTO_PENDING\|(\d+)!([A-Z]+\d+)$/.exec(key);
+  const sheet = at ? sheetById_(Number(at[1])) : null;
+  if (!at || !sheet) {
+    return null;
+  }
+  const range = sheet.getRange(at[2]);
+  const formula = range.getFormula();
+  const call = formulaCall_(formula);
+  if (!call) {
+    return null;
+  }
+  let items = null;
+  try {
+    items = formulaItems_(call.name, call.args.map(function(argument) {
+      return argumentValue_(sheet, argument);
+    }));
+  } catch {
+    items = null; // An expression, or arguments the formula itself refuses: recalculate it.
+  }
+  return {key: key, range: range, formula: formula, items: items};
+}
+
+/**
+ * The value Sheets passes a custom function for an argument as typed: a quoted text, a
+ * number, or a reference's values (a single value for one cell, else rows of values).
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The formula's sheet.
+ * @param {string} argument The argument as typed.
+ * @return {*} The value (undefined for an empty argument); throws for an expression.
+ */
+function argumentValue_(sheet, argument) {
+  if (argument === '') {
+    return undefined;
+  }
+  const quoted = /^"(.*)"$/.exec(argument);
+  if (quoted) {
+    return quoted[1].replace(/""/g, '"');
+  }
+  if (/^-?\d+(\.\d+)?$/.test(argument)) {
+    return Number(argument);
+  }
+  const ref = /^(?:(?:'((?:[^']|'')+)'|([^!'"]+))!)?\$?([A-Z]+)\$?(\d+)?(?::\$?([A-Z]+)\$?(\d+)?)?$/i
+      .exec(argument);
+  if (!ref) {
+    throw new Error('Not a value or a reference: ' + argument);
+  }
+  const named = ref[1] ? ref[1].replace(/''/g, "'") : ref[2];
+  const source = named ? SpreadsheetApp.getActiveSpreadsheet().getSheetByName(named) : sheet;
+  if (!source) {
+    throw new Error('No sheet named ' + named);
+  }
+  const firstRow = Number(ref[4] || 1);
+  const lastRow = ref[5] ? (ref[6] ? Number(ref[6]) : source.getLastRow()) : firstRow;
+  const firstColumn = columnNumber_(ref[3]);
+  const lastColumn = ref[5] ? columnNumber_(ref[5]) : firstColumn;
+  const values = source.getRange(firstRow, firstColumn, Math.max(lastRow - firstRow + 1, 1),
+      lastColumn - firstColumn + 1).getValues();
+  return values.length === 1 && values[0].length === 1 ? values[0][0] : values;
+}
+
+/**
+ * Asks the function about the distinct contacts of some cells (at most 1,000 a call),
+ * reading the cache first.
+ * @param {Array<PendingCell>} cells The cells.
  * @param {{timeoutS?: number, deadline?: number}} options Wait and deadline.
  * @return {{results: Object<string, Object<string, TypeResult>>, calls: number}} Results by
  *     identity and type.
  */
-function checkPendingContacts_(records, options) {
+function checkPendingContacts_(cells, options) {
   /** @type {Array<LookupItem>} */
   const items = [];
-  records.forEach(function(record) {
-    record.contacts.forEach(function(item) {
-      items.push({key: item.key, contact: item.contact, types: item.types || record.types});
+  cells.forEach(function(cell) {
+    (cell.items || []).forEach(function(item) {
+      items.push(item);
     });
   });
+  if (!items.length) {
+    return {results: {}, calls: 0};
+  }
   const lookup = lookupTypes_(items, {
     priority: 'batch',
     timeoutS: options.timeoutS || PENDING_CHECK_TIMEOUT_S,
@@ -220,76 +256,47 @@ function checkPendingContacts_(records, options) {
 }
 
 /**
- * Reads a record from the cache.
- * @param {?string|undefined} text The cached JSON.
- * @return {?PendingCell} The record, or null.
+ * A sheet of this spreadsheet by id (a renamed sheet is still found).
+ * @param {number} id The sheet's id.
+ * @return {?GoogleAppsScript.Spreadsheet.Sheet} The sheet, or null when it is gone.
  */
-function parsePendingCell_(text) {
-  if (!text) {
-    return null;
-  }
-  try {
-    const record = JSON.parse(text);
-    return record && record.formula && Array.isArray(record.contacts) ? record : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The recorded cell, found by sheet id (a renamed sheet is still found).
- * @param {PendingCell} record The record.
- * @return {?GoogleAppsScript.Spreadsheet.Range} The cell, or null when its sheet is gone.
- */
-function pendingRange_(record) {
+function sheetById_(id) {
   const sheets = SpreadsheetApp.getActiveSpreadsheet().getSheets();
   for (let i = 0; i < sheets.length; i++) {
-    if (sheets[i].getSheetId() === record.sheetId) {
-      return sheets[i].getRange(record.a1);
+    if (sheets[i].getSheetId() === id) {
+      return sheets[i];
     }
   }
   return null;
 }
 
 /**
- * Enters a cell's formula again so that Sheets calculates it: empty the cell,
- * flush, and write the same formula, as a person retyping it would.
+ * Makes Sheets calculate a formula again by changing its refresh argument (documented:
+ * a changed formula is recalculated).
  * @param {GoogleAppsScript.Spreadsheet.Range} cell The formula's cell.
  * @param {string} formula The formula.
  */
-function reenterFormula_(cell, formula) {
+function recalculate_(cell, formula) {
+  const next = refreshedFormula_(formula);
+  if (next) {
+    cell.setFormula(next);
+    return;
+  }
+  // A formula with more arguments than the refresh's place: re-entering its text is the
+  // only way left. Google does not document that it recalculates; the cell shows its
+  // answer at the latest when the person edits it or its arguments.
   cell.setFormula('');
   SpreadsheetApp.flush();
   cell.setFormula(formula);
 }
 
 /**
- * Menu "Refresh pending cells": does now what the Pronto timer does every minute
- * (every hour for an add-on), waiting a little longer for Pronto, and also finds
- * formula cells of the active sheet still waiting that the list missed.
- * @return {string} The sentence shown (for tests and logs).
- */
-function refreshPendingCellsNow() {
-  ensureTimerQuietly_();
-  const done = refreshPendingCells_({timeoutS: 20});
-  const found = refreshSearchingCellsOnSheet_(SpreadsheetApp.getActiveSheet());
-  const refreshed = done.refreshed + found;
-  const message = refreshed || done.waiting ?
-    'Refreshed ' + formatCount_(refreshed) + ' formula cell(s) whose answers are in.' +
-      (done.waiting ? ' ' + formatCount_(done.waiting) + ' still wait for Pronto; they fill ' +
-        'themselves when the answers arrive.' : '') :
-    'No formula is waiting for Pronto.';
-  SpreadsheetApp.getActiveSpreadsheet().toast(message, 'Pronto', 8);
-  return message;
-}
-
-/**
- * Enters again every Pronto formula of a sheet that shows no answer yet: a single cell
+ * Recalculates every Pronto formula of a sheet that shows no answer yet: a single cell
  * showing an error (its sentence cannot be read from a script: "Still searching…" or
- * another), or a "pending" status in the cells it spilled into: a fallback for cells
- * the list missed. Answers in the caches make this free.
+ * another), or a "pending" status in the cells it spilled into: a fallback for cells not
+ * recorded. Answers already paid for make this free.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
- * @return {number} How many formulas were entered again.
+ * @return {number} How many formulas were recalculated.
  */
 function refreshSearchingCellsOnSheet_(sheet) {
   const lastRow = sheet.getLastRow();
@@ -319,15 +326,10 @@ function refreshSearchingCellsOnSheet_(sheet) {
         }
       }
       if (searching) {
-        reenterFormula_(sheet.getRange(r + 1, c + 1), formula);
+        recalculate_(sheet.getRange(r + 1, c + 1), formula);
         count++;
       }
     });
   });
   return count;
-}
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {notePendingCell_, refreshPendingCells_,
-    readPendingIndex_, refreshPendingCellsNow, PENDING_INDEX_KEY};
 }

@@ -141,10 +141,6 @@ function unpackTypes_(text) {
     });
     return types;
   } catch {
-    return null;
+    return null; // A damaged entry counts as not cached: the function answers again, for free.
   }
-}
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {cacheKey_, readCachedTypes_, storeTypes_};
 }

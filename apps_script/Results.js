@@ -263,10 +263,3 @@ function typesToDo_(outputs, row, types) {
     return !typeDone_(outputs, row, type);
   });
 }
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {
-    statusText_, statusCode_, isAnswer_, isStatusText_, asSentence_, combineTypes_,
-    invalidRowResult_, resultFromAnswer_, typeValue_, outputCells_, typeDone_, typesToDo_,
-  };
-}

@@ -392,27 +392,12 @@ function writeSameFields_(table, writes) {
  * @return {RowsSummary} What was done.
  */
 function enrichRows_(table, firstRow, lastRow, types, options) {
-  const rows = readRows_(table, firstRow, lastRow, types);
+  // Every count (Counts.js) at zero, and what a chunk adds to them.
+  const counts = /** @type {*} */ (emptyCounts_());
   /** @type {RowsSummary} */
-  const summary = {
-    rows: 0, enriched: 0, found: 0, notFound: 0, filled: 0, duplicates: 0, invalid: 0,
-    needsLinkedin: 0, paused: 0, pending: 0, failed: 0, overBudget: 0, changed: 0, calls: 0,
-    cacheHits: 0, pendingRows: [], creditsSpentToday: null, creditBudget: null, notices: {},
-    stop: '',
-  };
-  /** @type {Array<RowState>} */
-  const targets = [];
-  rows.forEach(function(state) {
-    if (state.entry.blank || (options.onlyRows && options.onlyRows.indexOf(state.row) === -1)) {
-      return;
-    }
-    summary.rows++;
-    if (!state.todo.length) {
-      summary.filled++;
-      return;
-    }
-    targets.push(state);
-  });
+  const summary = Object.assign(counts, {rows: 0, enriched: 0, calls: 0, cacheHits: 0,
+    pendingRows: [], creditsSpentToday: null, creditBudget: null, notices: {}, stop: ''});
+  const targets = rowsToDo_(readRows_(table, firstRow, lastRow, types), summary, options.onlyRows);
   if (!targets.length) {
     return summary;
   }
@@ -422,9 +407,7 @@ function enrichRows_(table, firstRow, lastRow, types, options) {
   /** @type {Object<string, boolean>} */
   const seen = {};
   items.forEach(function(item) {
-    if (seen[item.key]) {
-      summary.duplicates++;
-    }
+    summary.duplicates += seen[item.key] ? 1 : 0;
     seen[item.key] = true;
   });
   const lookup = lookupTypes_(items, {priority: options.priority, timeoutS: options.timeoutS,
@@ -436,48 +419,90 @@ function enrichRows_(table, firstRow, lastRow, types, options) {
     summary.creditsSpentToday = lookup.stats.serverStats.credits_spent_today;
     summary.creditBudget = lookup.stats.serverStats.credit_budget;
   }
+  const failures = withDocumentLock_(30000, function() {
+    return writeResults_(table, firstRow, lastRow, types, targets, lookup, summary);
+  });
+  summary.stop = stopSentence_(summary, failures);
+  return summary;
+}
+
+/**
+ * The rows that need a lookup, counting the others (blank rows are not counted).
+ * @param {Array<RowState>} rows The rows read.
+ * @param {RowsSummary} summary The counts (changed in place).
+ * @param {Array<number>} [onlyRows] Look at these rows only.
+ * @return {Array<RowState>} The rows with a type still to do.
+ */
+function rowsToDo_(rows, summary, onlyRows) {
+  return rows.filter(function(state) {
+    if (state.entry.blank || (onlyRows && onlyRows.indexOf(state.row) === -1)) {
+      return false;
+    }
+    summary.rows++;
+    summary.filled += state.todo.length ? 0 : 1;
+    return state.todo.length > 0;
+  });
+}
+
+/**
+ * Writes each row's result on its own row, under the document lock, leaving alone rows
+ * edited or moved while Pronto was searching (never a result on the wrong row).
+ * @param {SheetTable} table The table.
+ * @param {number} firstRow The first row read.
+ * @param {number} lastRow The last row read.
+ * @param {Array<string>} types The types asked.
+ * @param {Array<RowState>} targets The rows looked up, as they were read.
+ * @param {LookupAnswer} lookup What the lookup found.
+ * @param {RowsSummary} summary The counts (changed in place).
+ * @return {Array<RowResult>} The results that failed or went over budget.
+ */
+function writeResults_(table, firstRow, lastRow, types, targets, lookup, summary) {
   /** @type {Array<RowResult>} */
   const failures = [];
-  const lock = LockService.getDocumentLock() || LockService.getScriptLock();
-  lock.waitLock(30000);
-  try {
-    ensureOutputColumns_(table, types);
-    const current = readRows_(table, firstRow, lastRow, types);
-    /** @type {Array<{row: number, values: Object<string, string>}>} */
-    const writes = [];
-    targets.forEach(function(state) {
-      const now = current[state.row - firstRow];
-      if (!now || now.entry.key !== state.entry.key ||
-          now.entry.invalidReason !== state.entry.invalidReason ||
-          now.todo.join() !== state.todo.join()) {
-        summary.changed++;
-        return;
-      }
-      const result = rowResult_(state.entry, state.todo, lookup.results);
-      countResult_(summary, state.entry, result);
-      if (result.status === 'pending') {
-        summary.pendingRows.push(state.row);
-      }
-      if (result.status === 'failed' || result.status === 'over_budget') {
-        failures.push(result);
-      }
-      writes.push({row: state.row, values: outputCells_(result)});
-    });
-    writeOutputs_(table, writes);
-    SpreadsheetApp.flush();
-  } finally {
-    lock.releaseLock();
-  }
+  ensureOutputColumns_(table, types);
+  const current = readRows_(table, firstRow, lastRow, types);
+  /** @type {Array<{row: number, values: Object<string, string>}>} */
+  const writes = [];
+  targets.forEach(function(state) {
+    const now = current[state.row - firstRow];
+    if (!now || now.entry.key !== state.entry.key ||
+        now.entry.invalidReason !== state.entry.invalidReason ||
+        now.todo.join() !== state.todo.join()) {
+      summary.changed++;
+      return;
+    }
+    const result = rowResult_(state.entry, state.todo, lookup.results);
+    countResult_(summary, state.entry, result);
+    if (result.status === 'pending') {
+      summary.pendingRows.push(state.row);
+    }
+    if (result.status === 'failed' || result.status === 'over_budget') {
+      failures.push(result);
+    }
+    writes.push({row: state.row, values: outputCells_(result)});
+  });
+  writeOutputs_(table, writes);
+  SpreadsheetApp.flush();
+  return failures;
+}
+
+/**
+ * When no row got an answer and some failed for good, the sentence that stops the run.
+ * @param {RowsSummary} summary The counts.
+ * @param {Array<RowResult>} failures The results that failed or went over budget.
+ * @return {string} The sentence ('' when the run goes on).
+ */
+function stopSentence_(summary, failures) {
   const answered = summary.enriched + summary.failed + summary.overBudget;
-  if (answered && !summary.enriched) {
-    const failure = failures.filter(function(result) {
-      return result.status === 'over_budget' || Object.keys(result.types).some(function(type) {
-        return result.types[type].status === 'failed';
-      });
-    })[0];
-    summary.stop = failure ? describeRowFailure_(failure) : '';
+  if (!answered || summary.enriched) {
+    return '';
   }
-  return summary;
+  const failure = failures.filter(function(result) {
+    return result.status === 'over_budget' || Object.keys(result.types).some(function(type) {
+      return result.types[type].status === 'failed';
+    });
+  })[0];
+  return failure ? describeRowFailure_(failure) : '';
 }
 
 /**
@@ -523,9 +548,4 @@ function countResult_(summary, entry, result) {
         summary.failed++;
       }
   }
-}
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {openTable_, readRows_, estimateRows_,
-    enrichRows_, plainText_, ensureOutputColumns_, checkedMapping_, QUEUED_STATUS_TEXT};
 }

@@ -16,6 +16,8 @@
 const SCHEDULE_PROPERTY = 'PRONTO_SCHEDULE';
 /** Document property holding the recent runs (JSON, newest first). */
 const LOG_PROPERTY = 'PRONTO_LOG';
+/** Document property: when someone last looked at the log (ms); newer failures are shown on open. */
+const LOG_SEEN_PROPERTY = 'PRONTO_LOG_SEEN';
 /** Runs the log keeps. */
 const LOG_ENTRIES = 10;
 /** Rows per chunk of an in-script refresh. */
@@ -104,7 +106,7 @@ function readLog_() {
         '[]');
     return Array.isArray(entries) ? entries : [];
   } catch {
-    return [];
+    return []; // A damaged log starts afresh with the next run.
   }
 }
 
@@ -182,6 +184,8 @@ function scheduleDue_(schedule, now) {
  * @return {Object} The view.
  */
 function getScheduleView() {
+  syncScheduleOwner_();
+  PropertiesService.getDocumentProperties().setProperty(LOG_SEEN_PROPERTY, String(Date.now()));
   const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
   const me = currentUserEmail_();
   const schedule = readSchedule_();
@@ -255,10 +259,14 @@ function saveSchedule(request) {
   const table = openTable_(sheet, savedMapping_(sheet), true);
   if (table.problem) {
     throw new Error(table.problem.replace(/rename the columns, or pick them in the sidebar\.$/,
-        'rename the columns, or pick them in Pronto ▸ Enrich rows (the schedule uses the ' +
+        'rename the columns, or pick them in Pronto ▸ Enrich selected rows (the schedule uses the ' +
         'columns picked there for this sheet).'));
   }
-  ensureTimer_({takeOver: true});
+  const timer = ensureTimer_({takeOver: true});
+  if (timer.problem) {
+    throw new Error('The schedule needs the Pronto timer, and ' + timer.problem.charAt(0).toLowerCase() +
+        timer.problem.slice(1));
+  }
   /** @type {ScheduleState} */
   const schedule = {
     owner: me, sheetName: sheet.getName(), sheetId: sheet.getSheetId(), frequency: frequency.id,
@@ -284,6 +292,11 @@ function pauseSchedule(paused) {
   schedule.paused = Boolean(paused);
   if (!schedule.paused) {
     schedule.nextDueAt = Math.max(schedule.nextDueAt, Date.now());
+    // A paused schedule gave the timer nothing to do, so it may have been removed.
+    const timer = ensureTimerQuietly_();
+    if (timer.problem) {
+      throw new Error(timer.problem);
+    }
   }
   writeSchedule_(schedule);
   addLog_({at: Date.now(), by: currentUserEmail_(), how: paused ? 'pause' : 'resume', level: 'ok',
@@ -321,8 +334,9 @@ function runScheduleNow() {
 
 /**
  * The timer's part: runs the schedule when it is due, within the day's trigger time.
- * A failed run is logged, then thrown, so that Apps Script e-mails its sentence to
- * the timer's owner.
+ * A failed run is logged, not thrown: Google sends an add-on's users no e-mail about a
+ * failed trigger (workspace/add-ons/concepts/editor-triggers), so the spreadsheet says it
+ * itself, in the schedule's log and in a note when it is next opened (scheduleAlert_).
  * @param {number} deadline No chunk starts after this (ms).
  * @return {string} What was done, in words.
  */
@@ -343,9 +357,6 @@ function runScheduleIfDue_(deadline) {
     return 'schedule skipped (trigger time)';
   }
   const entry = refreshOnce_(due, deadline, 'schedule');
-  if (entry.level === 'error') {
-    throw new Error(entry.message);
-  }
   return 'schedule ' + entry.level;
 }
 
@@ -438,27 +449,10 @@ function scheduledSheet_(schedule) {
  *     sheet (not shared with its service account) and the rows are done here instead.
  */
 function fillOnServer_(sheet, schedule) {
-  /** @type {Object<string, *>} */
-  const body = {
-    spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId(),
-    sheet: sheet.getName(),
-    enrichment_type: schedule.types,
-  };
-  const mapping = savedMapping_(sheet);
-  if (mapping) {
-    body.columns = fillColumns_(checkedMapping_(mapping, sheet.getMaxColumns()));
-  }
+  let outcome;
   try {
-    const summary = callFunction_('POST', '/fill', body, {auth: 'auto'});
-    const counts = {found: summary.found || 0, notFound: summary.not_found || 0,
-      invalid: summary.invalid || 0, needsLinkedin: summary.needs_linkedin || 0,
-      failed: summary.failed || 0, overBudget: summary.over_budget || 0,
-      filled: summary.skipped_filled || 0};
-    const notices = accountNotices_(summary.notices || {});
-    return {at: 0, by: '', how: '', level: counts.overBudget || notices ? 'warning' : 'ok',
-      message: 'Filled by the Pronto function' + (counts.overBudget ? ': the daily credit ' +
-        'budget ran out, ' + formatCount_(counts.overBudget + (summary.remaining || 0)) +
-        ' row(s) wait for tomorrow.' : '.') + (notices ? ' ' + notices : ''), counts: counts};
+    outcome = fillOutcome_(callFill_({sheet: sheet, types: schedule.types,
+      mapping: savedMapping_(sheet)}, false));
   } catch (e) {
     const error = /** @type {*} */ (e);
     if (error.code === 'timeout') {
@@ -466,15 +460,21 @@ function fillOnServer_(sheet, schedule) {
         'which goes on filling the sheet after Apps Script stopped waiting.', counts: null};
     }
     if (error.code === 'sheet_not_shared' || error.httpStatus === 404 || error.httpStatus >= 500) {
-      return null;
+      return null; // The rows are done here instead (refreshHere_).
     }
     throw e;
   }
+  const notices = accountNotices_(outcome.notices);
+  return {at: 0, by: '', how: '', level: outcome.waitingForTomorrow || notices ? 'warning' : 'ok',
+    message: 'Filled by the Pronto function' + (outcome.waitingForTomorrow ? ': the daily credit ' +
+      'budget ran out, ' + formatCount_(outcome.waitingForTomorrow) + ' row(s) wait for tomorrow.' :
+      '.') + (notices ? ' ' + notices : ''), counts: outcome.counts};
 }
 
 /**
- * Enriches the rows still to do (per type) here, chunk by chunk from the saved row,
- * saving progress after each chunk and starting no chunk after the deadline.
+ * Enriches the rows still to do (per type) here, chunk by chunk from the saved row to
+ * the end and then from the top to where it started, saving the next row after each
+ * chunk and starting no chunk after the deadline.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet The sheet.
  * @param {ScheduleState} schedule The schedule.
  * @param {number} deadline No chunk starts after this (ms).
@@ -484,87 +484,81 @@ function refreshHere_(sheet, schedule, deadline) {
   const table = openTable_(sheet, savedMapping_(sheet));
   const firstRow = table.headerRow + 1;
   const lastRow = sheet.getLastRow();
-  /** @type {Object<string, number>} */
-  const counts = {found: 0, notFound: 0, invalid: 0, needsLinkedin: 0, paused: 0, pending: 0,
-    failed: 0, overBudget: 0, filled: 0};
+  const startRow = schedule.nextRow >= firstRow && schedule.nextRow <= lastRow ?
+    schedule.nextRow : firstRow;
+  const how = {chunkRows: SCHEDULE_CHUNK_ROWS, priority: 'background', timeoutS: SCHEDULE_TIMEOUT_S};
+  const goOn = function() {
+    return Date.now() < deadline;
+  };
+  // From the saved row to the end, then from the top to the saved row.
+  const stretches = [[startRow, lastRow], [firstRow, startRow - 1]];
+  const totals = emptyCounts_();
   /** @type {Object<string, string>} */
   const notices = {};
-  let cursor = schedule.nextRow >= firstRow && schedule.nextRow <= lastRow ?
-    schedule.nextRow : firstRow;
-  const startRow = cursor;
-  let wrapped = false;
-  let complete = lastRow < firstRow;
-  let stop = '';
-  let level = 'ok';
-  while (!complete && Date.now() < deadline) {
-    const end = Math.min(cursor + SCHEDULE_CHUNK_ROWS - 1, wrapped ? startRow - 1 : lastRow);
-    const summary = enrichRows_(table, cursor, end, schedule.types,
-        {priority: 'background', timeoutS: SCHEDULE_TIMEOUT_S});
-    Object.keys(counts).forEach(function(name) {
-      counts[name] += /** @type {*} */ (summary)[name] || 0;
+  /** @type {?ChunkStop} */
+  let stop = null;
+  let cursor = startRow;
+  let complete = true;
+  for (let i = 0; i < stretches.length && !stop && complete; i++) {
+    const job = chunkJob_(table, schedule.types, stretches[i][0], stretches[i][1], how, totals);
+    const last = i === stretches.length - 1 || startRow === firstRow;
+    stop = runChunks_(job, goOn, function(done) {
+      const ended = done.nextRow > done.lastRow;
+      cursor = ended && !last ? firstRow : done.nextRow;
+      updateSchedule_(function(saved) {
+        saved.nextRow = ended && last ? 0 : cursor;
+      });
     });
-    Object.assign(notices, summary.notices);
-    cursor = end + 1;
-    if (!wrapped && cursor > lastRow) {
-      wrapped = startRow > firstRow;
-      complete = !wrapped;
-      cursor = firstRow;
-    } else if (wrapped && cursor >= startRow) {
-      complete = true;
-    }
-    updateSchedule_(function(saved) {
-      saved.nextRow = complete ? 0 : cursor;
-    });
-    if (summary.overBudget) {
-      level = 'warning';
-      stop = 'The daily credit budget ran out: ' + formatCount_(summary.overBudget +
-          rowsToEnrich_(table, cursor, lastRow, schedule.types)) + ' row(s) wait for tomorrow.';
-      break;
-    }
-    if (summary.stop) {
-      level = 'error';
-      stop = summary.stop;
+    Object.assign(notices, job.notices);
+    complete = job.nextRow > job.lastRow;
+    if (last) {
       break;
     }
   }
+  complete = complete && !stop;
   const notice = accountNotices_(notices);
-  return {
-    at: 0, by: '', how: '', level: level === 'ok' && notice ? 'warning' : level, counts: counts,
-    message: (stop || (complete ? 'Every row was looked at.' :
-      'Stopped at row ' + cursor + ' to stay inside the time Apps Script gives a run; the ' +
-      'next run continues from there.')) + (notice ? ' ' + notice : ''),
-  };
+  const level = stop ? (stop.overBudget ? 'warning' : 'error') : notice ? 'warning' : 'ok';
+  const said = stop ? (stop.overBudget ? 'The daily credit budget ran out: ' +
+    formatCount_(stop.waiting) + ' row(s) wait for tomorrow.' : stop.message) :
+    complete ? 'Every row was looked at.' : 'Stopped at row ' + cursor + ' to stay inside the ' +
+      'time Apps Script gives a run; the next run continues from there.';
+  return {at: 0, by: '', how: '', level: level, counts: totals,
+    message: said + (notice ? ' ' + notice : '')};
 }
 
 /**
- * The account-level notices of a run, as sentences (the budget is said by the run itself).
- * @param {Object<string, string>} notices Notices by code.
- * @return {string} The sentences ('' when none).
+ * After a take-over of the timer (its owner's timer had stopped and another editor's
+ * replaced it): the schedule now runs from the new owner's timer, and the log says so.
  */
-function accountNotices_(notices) {
-  return Object.keys(notices).filter(function(code) {
-    return code !== 'over_budget';
-  }).map(function(code) {
-    return notices[code];
-  }).join(' ');
-}
-
-/**
- * After a take-over of the timer: the schedule now runs from the new owner's timer.
- * @param {string} owner The timer's new owner.
- */
-function adoptSchedule_(owner) {
+function syncScheduleOwner_() {
+  const timer = readTimer_();
+  if (!timer || !timer.owner) {
+    return;
+  }
   updateSchedule_(function(saved) {
-    if (saved.owner !== owner) {
-      addLog_({at: Date.now(), by: owner, how: 'resume', level: 'warning',
-        message: 'The Pronto timer of ' + saved.owner + ' had stopped running; ' + owner +
+    if (saved.owner !== timer.owner) {
+      addLog_({at: Date.now(), by: timer.owner, how: 'resume', level: 'warning',
+        message: 'The Pronto timer of ' + saved.owner + ' had stopped running; ' + timer.owner +
           '\'s timer runs the schedule from now on.', counts: null});
-      saved.owner = owner;
+      saved.owner = timer.owner;
     }
   });
 }
 
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {showScheduleDialog, getScheduleView,
-    saveSchedule, pauseSchedule, removeSchedule, runScheduleNow, readSchedule_, nextDailyAt_};
+/**
+ * What the spreadsheet says when opened about scheduled refreshes that failed or were
+ * skipped since someone last opened the Schedule dialog ('' when none).
+ * @return {string} The note.
+ */
+function scheduleAlert_() {
+  const seen = Number(PropertiesService.getDocumentProperties().getProperty(LOG_SEEN_PROPERTY)) || 0;
+  const failed = readLog_().filter(function(entry) {
+    return entry.at > seen && entry.level !== 'ok' && (entry.how === 'schedule' || entry.how === 'skipped');
+  });
+  if (!failed.length) {
+    return '';
+  }
+  return 'The scheduled refresh ' + (failed[0].level === 'error' ? 'failed' : 'needs a look') +
+      ': ' + failed[0].message + (failed.length > 1 ? ' (' + failed.length + ' runs since you ' +
+      'last looked.)' : '') + ' See Extensions ▸ Pronto enrichment ▸ Schedule refresh….';
 }

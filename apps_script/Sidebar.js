@@ -1,7 +1,7 @@
 /**
- * Sidebar (server side): "Enrich rows". The page asks for a plan (columns, the
+ * Sidebar (server side): "Enrich selected rows". The page asks for a plan (columns, the
  * selected rows and the whole sheet with an estimate for each, nothing spent) and
- * checks the settings with a call that spends nothing; Start then hands the rows
+ * checks the settings with a call that spends nothing; its Enrich button then hands the rows
  * to a run (Runs.js), which outlives the page.
  */
 
@@ -16,7 +16,7 @@
  */
 
 /**
- * What the sidebar needs to show before Start.
+ * What the sidebar needs to show before anything is enriched.
  * @typedef {Object} SidebarPlan
  * @property {string} sheetName The sheet.
  * @property {number} headerRow The 1-based header row.
@@ -31,11 +31,17 @@
  * @property {{selection: RowsChoice, sheet: RowsChoice}} choices Selected rows and whole sheet.
  * @property {string} scope The choice to show ticked: 'selection' or 'sheet'.
  * @property {?ConnectionCheck} connection The settings check, when asked.
+ * @property {string} callsNotice A warning when this spreadsheet nears Google's daily URL calls ('' otherwise).
  * @property {?RunView} run The current or last run.
  */
 
+/** How often the open sidebar fills pending formula cells (ms): add-on timers run hourly at most. */
+const SIDEBAR_POLL_MS = 30000;
+/** How long one poll may ask the function (ms): google.script.run calls should stay short. */
+const SIDEBAR_POLL_BUDGET_MS = 20000;
+
 /**
- * Menu "Enrich rows…": opens the sidebar (and makes sure the Pronto timer runs,
+ * Menu "Enrich selected rows…": opens the sidebar (and makes sure the Pronto timer runs,
  * so that a run goes on when the sidebar is closed).
  */
 function showEnrichSidebar() {
@@ -125,10 +131,38 @@ function getSidebarPlan(request) {
     choices: {selection: selection, sheet: whole},
     scope: scope,
     connection: connection,
+    callsNotice: callsNotice_(),
     run: getRunView(),
   };
 }
 
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {showEnrichSidebar, getSidebarPlan};
+/**
+ * What the open sidebar asks every SIDEBAR_POLL_MS: fills the formula cells whose answers
+ * arrived (an add-on's timer ticks hourly at most; the sidebar makes it a minute), and
+ * keeps a timer for when the sidebar closes.
+ * @return {{refreshed: number, waiting: number, problem: string, pollMs: number}} What it did,
+ *     and why no timer will go on after the sidebar closes ('' when one will).
+ */
+function pollPendingCells() {
+  if (!anyPendingCell_()) {
+    return {refreshed: 0, waiting: 0, problem: '', pollMs: SIDEBAR_POLL_MS};
+  }
+  const timer = ensureTimerQuietly_();
+  const done = refreshPendingCells_({timeoutS: PENDING_CHECK_TIMEOUT_S,
+    deadline: Date.now() + SIDEBAR_POLL_BUDGET_MS});
+  return {refreshed: done.refreshed, waiting: done.waiting, problem: timer.problem,
+    pollMs: SIDEBAR_POLL_MS};
+}
+
+/**
+ * A warning once this spreadsheet made most of the URL calls Google allows a consumer
+ * account a day (counted by Client.js; an estimate: other spreadsheets count too).
+ * @return {string} The sentence ('' when far from the limit).
+ */
+function callsNotice_() {
+  const calls = fetchesToday_();
+  return calls < 0.8 * URL_FETCH_DAY_LIMIT ? '' : 'This spreadsheet made ' + formatCount_(calls) +
+      ' calls to the Pronto function today; Google allows ' + formatCount_(URL_FETCH_DAY_LIMIT) +
+      ' URL calls a day to a Google account (100,000 with Google Workspace). Past that, lookups ' +
+      'wait until the next day: enrich large sheets with the whole sheet at once, not formula by formula.';
 }

@@ -1,38 +1,39 @@
 /**
- * Timer: the one time-driven trigger of a spreadsheet, "the Pronto timer". It fills
- * pending formula cells (Pending.js), continues sidebar runs whose sidebar was
- * closed (Runs.js) and runs the scheduled refresh when it is due (Schedule.js).
+ * Timer: the one time-driven trigger of a spreadsheet, "the Pronto timer": creating it,
+ * knowing who owns it, removing it when idle, and counting its owner's trigger time.
+ * What a tick does is TimerTick.js: it fills pending formula cells (Pending.js),
+ * continues sidebar runs whose sidebar was closed (Runs.js) and runs the scheduled
+ * refresh when it is due (Schedule.js).
  *
- * Why one trigger for all three, and one per spreadsheet
- * (developers.google.com/apps-script/guides/triggers/installable and
- * workspace/add-ons/concepts/editor-triggers):
- * - a trigger runs as the person who created it, and nobody else can see it, so
- *   the spreadsheet records who owns its timer (Document Properties) for every
- *   editor to see, and an editor's authorized action adds a timer only when the
- *   spreadsheet has none that still runs;
- * - an add-on may have only one trigger of each type per user and document, and
- *   its time-driven triggers run at most once an hour; a bound script's may run
- *   every minute. The timer asks for every minute and, refused (an add-on), for
- *   every hour: pending cells then fill within the hour, not the minute;
- * - custom functions cannot create triggers, so the timer is created from the
- *   menu, the sidebar, the dialogs, and onInstall for an add-on.
- * A tick with nothing to do reads one cache entry and the document's properties,
- * and writes nothing (its "seen" time at most every ten minutes).
- *
- * Trigger time is limited to 90 minutes a day for a consumer account (6 hours with
- * Google Workspace, developers.google.com/apps-script/guides/services/quotas): the
- * timer counts what its ticks use and leaves long work for the next day before
- * the limit, saying so in the run or the schedule's log.
+ * Google's rules (developers.google.com/apps-script/guides/triggers/installable,
+ * guides/services/quotas, workspace/add-ons/concepts/editor-triggers):
+ * - a trigger runs as the person who created it, and nobody else can see it, so the
+ *   spreadsheet records who owns its timer (Document Properties) for every editor to see;
+ * - a person may hold 20 triggers per script: for an add-on that is 20 across every
+ *   spreadsheet using it, so a timer exists only while it has work (pending cells, a run,
+ *   a schedule) or for an hour after someone used Pronto here (custom functions cannot
+ *   create a timer, so it waits for formulas typed just after), and a tick with nothing
+ *   to do after that removes it; when Google refuses a new one, the person is told why
+ *   and how the cells fill meanwhile (the sidebar, reopening the spreadsheet);
+ * - an add-on's time-driven triggers run at most hourly; a bound script's every minute:
+ *   the timer asks for every minute and, refused (an add-on), for every hour;
+ * - trigger time is limited per person: 90 minutes a day (consumer), 6 hours (Google
+ *   Workspace). The owner's use is counted in their User Properties, every tick included
+ *   (an idle one too), and long work waits for the next day before the limit.
  */
 
 /** The function the timer runs. */
 const TIMER_HANDLER = 'onProntoTimer';
 /** Document property describing the timer (JSON). */
 const TIMER_PROPERTY = 'PRONTO_TIMER';
+/** User property counting the person's trigger time over 24 hours (JSON). */
+const TRIGGER_TIME_PROPERTY = 'PRONTO_TRIGGER_TIME';
 /** Minutes between ticks for a bound script. */
 const TIMER_MINUTES = 1;
 /** Minutes between ticks for an add-on (time-driven triggers at most hourly). */
 const ADDON_TIMER_MINUTES = 60;
+/** A timer with nothing to do stays this long after someone used Pronto here (ms). */
+const TIMER_WATCH_MS = 60 * 60000;
 /** A tick records that it ran at most this often (ms). */
 const TIMER_SEEN_EVERY_MS = 10 * 60000;
 /** Longest work of one tick (ms): inside the 6-minute limit, with a last chunk's minute to spare. */
@@ -53,8 +54,7 @@ const TIMER_RESERVE_MS = 15 * 60000;
  * @property {number} installedAt When it was created (ms).
  * @property {number} seenAt When a tick last recorded itself (ms).
  * @property {number} busyUntil Until when a tick holds it (ms; 0 when free).
- * @property {{since: number, ms: number}} usage Trigger time used since `since` (a 24-hour window).
- * @property {string} previousOwner Whose timer this one replaced ('' when none).
+ * @property {number} watchUntil Until when it stays with nothing to do (ms).
  */
 
 /**
@@ -64,8 +64,9 @@ const TIMER_RESERVE_MS = 15 * 60000;
  * @property {boolean} mine Whether it is the person's own.
  * @property {boolean} live Whether it ran recently enough to be trusted.
  * @property {number} everyMinutes Minutes between ticks.
- * @property {number} usedMinutes Trigger minutes its ticks used in the last day.
+ * @property {number} usedMinutes Trigger minutes the person used in the last day (their own count).
  * @property {number} quotaMinutes Trigger minutes a consumer account gets per day.
+ * @property {string} problem Why there is no timer when one was asked for ('' otherwise).
  */
 
 /**
@@ -95,57 +96,72 @@ function timerLive_(state, now) {
 }
 
 /**
- * Makes sure this spreadsheet has a timer that runs, creating the person's own
- * when it has none (or only a silent one), or when asked to take it over (the
- * schedule's owner runs the timer). Call only where Apps Script may create
+ * Makes sure this spreadsheet has a timer that runs, creating the person's own when it
+ * has none (or only a silent one), or when asked to take it over (the schedule's owner
+ * runs the timer), and keeps it an hour at least. Call only where Apps Script may create
  * triggers: menu, sidebar, dialogs, onInstall.
  * @param {{takeOver?: boolean}} [options] takeOver: replace another person's timer.
- * @return {TimerView} The timer now.
+ * @return {TimerView} The timer now; `problem` says why there is none when Google refused it.
  */
 function ensureTimer_(options) {
   const me = currentUserEmail_();
-  const lock = LockService.getDocumentLock();
-  lock.waitLock(10000);
-  try {
+  return withDocumentLock_(10000, function() {
     const now = Date.now();
     const state = readTimer_();
-    if (state && state.owner === me && myTrigger_(state.triggerId)) {
-      return timerView_(state);
-    }
-    if (state && state.owner !== me && timerLive_(state, now) && !(options && options.takeOver)) {
+    if (state && ((state.owner === me && myTrigger_(state.triggerId)) ||
+        (state.owner !== me && timerLive_(state, now) && !(options && options.takeOver)))) {
+      state.watchUntil = Math.max(state.watchUntil || 0, now + TIMER_WATCH_MS);
+      writeTimer_(state);
       return timerView_(state);
     }
     if (state && state.owner === me && state.triggerId) {
       deleteMyTrigger_(state.triggerId);
     }
-    const created = createTimerTrigger_();
-    /** @type {TimerState} */
-    const next = {
-      owner: me, triggerId: created.id, everyMinutes: created.everyMinutes, installedAt: now,
-      seenAt: now, busyUntil: 0,
-      usage: state && state.owner === me && state.usage ? state.usage : {since: now, ms: 0},
-      previousOwner: state && state.owner !== me ? state.owner : '',
-    };
-    writeTimer_(next);
-    if (next.previousOwner) {
-      adoptSchedule_(me);
+    /** @type {{id: string, everyMinutes: number}} */
+    let created;
+    try {
+      created = createTimerTrigger_();
+    } catch (e) {
+      const view = timerView_(null);
+      view.problem = timerProblem_(/** @type {Error} */ (e).message);
+      return view;
     }
+    /** @type {TimerState} */
+    const next = {owner: me, triggerId: created.id, everyMinutes: created.everyMinutes,
+      installedAt: now, seenAt: now, busyUntil: 0, watchUntil: now + TIMER_WATCH_MS};
+    writeTimer_(next);
     return timerView_(next);
-  } finally {
-    lock.releaseLock();
-  }
+  });
 }
 
 /**
- * ensureTimer_ where a missing timer must not stop what the person asked for
- * (saving settings, opening the sidebar).
- * @return {?TimerView} The timer, or null when it could not be created.
+ * The sentence for a timer Google refused to create.
+ * @param {string} error Google's message.
+ * @return {string} What happened and what still works.
+ */
+function timerProblem_(error) {
+  const meanwhile = ' Meanwhile pending cells fill while the Pronto sidebar is open and each ' +
+      'time the spreadsheet is opened, and a sidebar run goes on while the sidebar is open.';
+  if (/too many triggers/i.test(error)) {
+    return 'Google allows a person 20 Pronto timers, and yours are busy in other ' +
+        'spreadsheets: a timer frees up once their pending cells are filled.' + meanwhile;
+  }
+  return 'Google refused to create the Pronto timer (' + error.replace(/^Exception: /, '') +
+      ').' + meanwhile;
+}
+
+/**
+ * ensureTimer_ where a missing timer must not stop what the person asked for (saving
+ * settings, opening the sidebar): the view's `problem` says what to show instead.
+ * @return {TimerView} The timer, or the reason there is none.
  */
 function ensureTimerQuietly_() {
   try {
     return ensureTimer_();
-  } catch {
-    return null;
+  } catch (e) {
+    const view = timerView_(readTimer_());
+    view.problem = /** @type {Error} */ (e).message;
+    return view;
   }
 }
 
@@ -161,8 +177,11 @@ function createTimerTrigger_() {
   try {
     trigger = ScriptApp.newTrigger(TIMER_HANDLER).timeBased().everyMinutes(TIMER_MINUTES)
         .inTimezone(timeZone).create();
-  } catch {
-    everyMinutes = ADDON_TIMER_MINUTES;
+  } catch (e) {
+    if (/too many triggers/i.test(/** @type {Error} */ (e).message)) {
+      throw e; // No hourly one either: the caller says so.
+    }
+    everyMinutes = ADDON_TIMER_MINUTES; // An add-on: at most hourly.
     trigger = ScriptApp.newTrigger(TIMER_HANDLER).timeBased().everyHours(ADDON_TIMER_MINUTES / 60)
         .inTimezone(timeZone).create();
   }
@@ -193,156 +212,88 @@ function deleteMyTrigger_(id) {
 }
 
 /**
+ * Removes the timer of a tick with nothing to do, once no one used Pronto here for an
+ * hour: its trigger is deleted and the spreadsheet forgets it.
+ * @param {string} uid The tick's trigger id.
+ * @param {number} now The time (ms).
+ * @return {boolean} Whether it was removed.
+ */
+function retireIdleTimer_(uid, now) {
+  return withDocumentLock_(10000, function() {
+    const state = readTimer_();
+    if (state && state.triggerId === uid && now < (state.watchUntil || 0)) {
+      return false;
+    }
+    deleteMyTrigger_(uid);
+    if (state && state.triggerId === uid) {
+      PropertiesService.getDocumentProperties().deleteProperty(TIMER_PROPERTY);
+    }
+    return true;
+  });
+}
+
+/**
  * The dialogs' view of a timer.
  * @param {?TimerState} state The state.
  * @return {TimerView} The view.
  */
 function timerView_(state) {
   const now = Date.now();
+  const mine = state !== null && state.owner === currentUserEmail_();
   return {
     owner: state ? state.owner : '',
-    mine: state !== null && state.owner === currentUserEmail_(),
+    mine: mine,
     live: state !== null && timerLive_(state, now),
     everyMinutes: state ? state.everyMinutes : TIMER_MINUTES,
-    usedMinutes: state ? Math.round(timerUsage_(state, now) / 60000) : 0,
+    usedMinutes: mine ? Math.round(triggerTimeUsed_(now) / 60000) : 0,
     quotaMinutes: TRIGGER_DAY_MS / 60000,
+    problem: '',
   };
 }
 
 /**
- * Trigger time the timer's ticks used in the current 24-hour window (ms).
- * @param {TimerState} state The state.
- * @param {number} now The time (ms).
- * @return {number} The time used.
+ * The person's trigger time over the current 24-hour window, from their User Properties
+ * (a trigger runs as its owner, so in a tick this is the owner's own count).
+ * @return {{since: number, ms: number}} The window.
  */
-function timerUsage_(state, now) {
-  const usage = state.usage;
-  return usage && now < usage.since + 86400000 ? usage.ms : 0;
+function readTriggerTime_() {
+  try {
+    const saved = JSON.parse(PropertiesService.getUserProperties().getProperty(TRIGGER_TIME_PROPERTY) ||
+        'null');
+    return saved && typeof saved.ms === 'number' ? saved : {since: 0, ms: 0};
+  } catch {
+    return {since: 0, ms: 0}; // A damaged count starts afresh.
+  }
 }
 
 /**
- * Whether the timer's owner has trigger time left today for work lasting up to `ms`.
+ * Trigger time the person used in the current 24-hour window (ms).
+ * @param {number} now The time (ms).
+ * @return {number} The time used.
+ */
+function triggerTimeUsed_(now) {
+  const usage = readTriggerTime_();
+  return now < usage.since + 86400000 ? usage.ms : 0;
+}
+
+/**
+ * Counts a tick's trigger time in its owner's User Properties (every tick, idle ones too).
+ * @param {number} started When the tick started (ms).
+ */
+function countTriggerTime_(started) {
+  const now = Date.now();
+  const usage = readTriggerTime_();
+  const window = now < usage.since + 86400000 ? usage : {since: started, ms: 0};
+  window.ms += Math.max(now - started, 1);
+  PropertiesService.getUserProperties().setProperty(TRIGGER_TIME_PROPERTY, JSON.stringify(window));
+}
+
+/**
+ * Whether the person running (the timer's owner, in a tick) has trigger time left today
+ * for work lasting up to `ms`.
  * @param {number} ms The longest the work may last.
  * @return {boolean} True when it fits.
  */
 function triggerTimeLeft_(ms) {
-  const state = readTimer_();
-  return !state || timerUsage_(state, Date.now()) + ms <= TRIGGER_DAY_MS - TIMER_RESERVE_MS;
-}
-
-/**
- * The timer's tick: pending formula cells first (cheap and awaited), then a run
- * whose sidebar was closed, then the scheduled refresh when it is due.
- * @param {{triggerUid?: string}} [event] The time-driven event.
- * @return {string} What the tick did, in a word (for tests and the execution log).
- */
-function onProntoTimer(event) {
-  const started = Date.now();
-  const uid = event && event.triggerUid ? String(event.triggerUid) : '';
-  let state = readTimer_();
-  if (state && uid && state.triggerId !== uid) {
-    // Another timer replaced this one (a take-over, or a copy made meanwhile): retire.
-    deleteMyTrigger_(uid);
-    return 'retired';
-  }
-  if (!state) {
-    state = {owner: currentUserEmail_(), triggerId: uid, everyMinutes: TIMER_MINUTES,
-      installedAt: started, seenAt: started, busyUntil: 0, usage: {since: started, ms: 0},
-      previousOwner: ''};
-    writeTimer_(state);
-  }
-  const work = timerWork_(started);
-  if (!work.any) {
-    if (started - state.seenAt >= TIMER_SEEN_EVERY_MS) {
-      state.seenAt = started;
-      writeTimer_(state);
-    }
-    return 'idle';
-  }
-  if (!holdTimer_(started)) {
-    noteScheduleSkipped_('the previous tick of the Pronto timer was still working');
-    return 'busy';
-  }
-  const deadline = started + TIMER_TICK_BUDGET_MS;
-  const done = [];
-  try {
-    if (work.pending) {
-      const refresh = refreshPendingCells_({deadline: deadline});
-      done.push('pending ' + refresh.refreshed + '/' + refresh.cells);
-    }
-    if (work.run) {
-      done.push(continueRunInBackground_(deadline));
-    }
-    if (work.schedule) {
-      done.push(runScheduleIfDue_(deadline));
-    }
-  } finally {
-    releaseTimer_(started);
-  }
-  return done.join('; ');
-}
-
-/**
- * What a tick has to do, found cheaply: the pending list, the run and the schedule.
- * @param {number} now The time (ms).
- * @return {{any: boolean, pending: boolean, run: boolean, schedule: boolean}} The work.
- */
-function timerWork_(now) {
-  const work = {any: false, pending: readPendingIndex_().length > 0,
-    run: runNeedsTimer_(readRun_(), now), schedule: scheduleDue_(readSchedule_(), now)};
-  work.any = work.pending || work.run || work.schedule;
-  return work;
-}
-
-/**
- * Takes the timer for one tick, unless a tick still holds it.
- * @param {number} now The time (ms).
- * @return {boolean} Whether this tick holds it.
- */
-function holdTimer_(now) {
-  const lock = LockService.getDocumentLock();
-  if (!lock.tryLock(5000)) {
-    return false;
-  }
-  try {
-    const state = readTimer_();
-    if (!state || state.busyUntil > now) {
-      return false;
-    }
-    state.busyUntil = now + TIMER_LEASE_MS;
-    state.seenAt = now;
-    writeTimer_(state);
-    return true;
-  } finally {
-    lock.releaseLock();
-  }
-}
-
-/**
- * Frees the timer and counts the tick's trigger time.
- * @param {number} started When the tick started (ms).
- */
-function releaseTimer_(started) {
-  const lock = LockService.getDocumentLock();
-  lock.waitLock(10000);
-  try {
-    const state = readTimer_();
-    if (!state) {
-      return;
-    }
-    const now = Date.now();
-    if (!state.usage || now >= state.usage.since + 86400000) {
-      state.usage = {since: started, ms: 0};
-    }
-    state.usage.ms += now - started;
-    state.busyUntil = 0;
-    writeTimer_(state);
-  } finally {
-    lock.releaseLock();
-  }
-}
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {ensureTimer_, onProntoTimer, readTimer_,
-    timerView_, TIMER_HANDLER};
+  return triggerTimeUsed_(Date.now()) + ms <= TRIGGER_DAY_MS - TIMER_RESERVE_MS;
 }

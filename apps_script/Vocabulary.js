@@ -395,7 +395,3 @@ const VOCABULARY = Object.freeze({
     "not_found": "Nothing found."
   }
 });
-
-if (typeof module === 'object') {
-  /** @type {{exports: Object}} */ (module).exports = {VOCABULARY};
-}

@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/mutations.py            # every mutation (a few minutes)
     .venv/bin/python scripts/mutations.py --only rawwrites,retryafter
+    .venv/bin/python scripts/mutations.py --check    # each snippet still there, once
 
 A test that guards a behaviour must fail when that behaviour is gone. Each mutation below
 rewrites one exact snippet of the code (the snippet must exist: a refactor that moves it
@@ -59,15 +60,15 @@ MUTATIONS = (
         "singleflight",
         "single-flight: a contact already on its way is joined, not asked again",
         PACKAGE / "enrich" / "engine.py",
-        "elif key in self._in_flight:",
-        "elif False:",
+        "elif key in self._in_flight or self._join_other_lane(identity, wanted_type):",
+        "elif self._join_other_lane(identity, wanted_type):",
         ("tests/test_enrich_api.py::test_concurrent_requests_for_one_contact_share_one_call",),
     ),
     Mutation(
         "promotion",
         "priority promotion of a queued lookup an interactive request shares",
         PACKAGE / "enrich" / "engine.py",
-        "self.gate.promote(lookup.ticket, priority)",
+        "self.gate.promote(lookup.ticket, request.priority)",
         "pass",
         (
             "tests/test_enrich_api.py::test_an_interactive_request_promotes_the_queued_lookup_it_shares",
@@ -138,7 +139,7 @@ MUTATIONS = (
         "durableanswers",
         "an answer is in the store before it is reported: a restart never pays again",
         PACKAGE / "enrich" / "engine.py",
-        "await self.store.put_answers(durable)",
+        "await self.store.put_answers(durable, subjects)",
         "pass",
         (
             "tests/test_store_processes.py::"
@@ -200,12 +201,30 @@ def run(mutation: Mutation) -> tuple[str, float]:
     return ("killed" if done.returncode != 0 else "SURVIVED"), time.monotonic() - started
 
 
+def check() -> int:
+    """After a refactor: every mutation's snippet is found exactly once in its file."""
+    stale = 0
+    for mutation in MUTATIONS:
+        text = mutation.path.read_text(encoding="utf-8") if mutation.path.exists() else ""
+        if text.count(mutation.old) != 1:
+            stale += 1
+            where = mutation.path.relative_to(ROOT)
+            print(f"NOT APPLICABLE  {mutation.key}: {where} has it {text.count(mutation.old)}x")
+    print(f"{len(MUTATIONS) - stale} of {len(MUTATIONS)} mutations apply.")
+    return 1 if stale else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only", help="comma-separated keys: " + ", ".join(m.key for m in MUTATIONS)
     )
+    parser.add_argument(
+        "--check", action="store_true", help="only say whether each snippet is there, once"
+    )
     args = parser.parse_args()
+    if args.check:
+        return check()
     wanted = set(args.only.split(",")) if args.only else {m.key for m in MUTATIONS}
     rows = []
     for mutation in MUTATIONS:

@@ -27,9 +27,21 @@ fi
 (cd tests/firestore_emulator && npm ci --no-audit --no-fund --loglevel=error)
 
 status=0
-.venv/bin/ruff check function tools tests bench scripts || status=1
-.venv/bin/ruff format --check --quiet function tools tests bench scripts || status=1
+.venv/bin/ruff check function tools tests bench scripts docs/hooks || status=1
+.venv/bin/ruff format --check --quiet function tools tests bench scripts docs/hooks || status=1
 .venv/bin/mypy || status=1
+# The docs build's own hook (not a package, so named by path).
+.venv/bin/mypy --strict docs/hooks || status=1
+# Known vulnerabilities with a fix in the deploy's lock, from PyPI's advisories (pip-audit,
+# then PyPI's project pages for what a lagging mirror cannot serve; every call times out).
+.venv/bin/python scripts/audit_lock.py --warn-unaudited || status=1
+# The documentation site (mkdocs.yml): --strict fails on a dead link or a missing page
+# (never with --quiet, which hides the warnings --strict counts).
+docs_site="$(mktemp -d)"
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir "$docs_site" || status=1
+rm -rf "$docs_site"
+# The deployed package's layers ([tool.importlinter] in pyproject.toml, docs/code-layout.md).
+.venv/bin/lint-imports --no-cache || status=1
 # Two workers (one per core; each module stays on one worker, so its servers start once),
 # with line coverage of the deployed package, its total printed (pyproject.toml's
 # [tool.coverage]). Then, alone and untraced, the tests whose assertions depend on speed

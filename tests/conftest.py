@@ -27,8 +27,9 @@ from tests.support.stack import (  # noqa: E402 - after the rewrite hook
     run_simulator,
 )
 
-# The Sheets API emulator's fixtures (sheets_emulator, emulated_gspread, ...).
-pytest_plugins = ["tests.sheets_fixtures"]
+# The Sheets API emulator's fixtures (sheets_emulator, emulated_gspread, ...), and the
+# check that fails the run when a process a test started outlives the session.
+pytest_plugins = ["tests.sheets_fixtures", "tests.support.leftovers"]
 
 LOG_DIR = Path(__file__).resolve().parent / "artifacts" / "logs"
 

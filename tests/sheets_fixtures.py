@@ -17,7 +17,8 @@ import gspread
 import httpx
 import pytest
 
-from pronto_sheets.sheets.client import RetryPolicy, open_gspread_client
+from pronto_sheets.sheets.client import open_gspread_client
+from pronto_sheets.sheets.http_client import RetryPolicy
 from tests.support.servers import FUNCTION_DIR, ServedProcess, free_port, serve_process
 
 # Fast retries for tests: same shape as production, waits in milliseconds.

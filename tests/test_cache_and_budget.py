@@ -9,9 +9,10 @@ from typing import Any
 from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.cache import ResultCache
 from pronto_sheets.enrich.contacts import EnrichmentTypes
-from pronto_sheets.enrich.results import Status, TypeResult
 from pronto_sheets.errors import StoreError
+from pronto_sheets.results import Status, TypeResult
 from pronto_sheets.store import MemoryStore
+from tests.support.wait import wait_until_async
 
 DAY = 86400.0
 PRICES = {"email": 3, "phone": 30, "personal_email": 20}
@@ -156,10 +157,11 @@ async def test_an_idle_budget_gives_back_what_it_did_not_use() -> None:
     assert reservation is not None
     await budget.settle(reservation, 3)
     assert (await store.ledger(day)).claimed == 50
-    deadline = asyncio.get_running_loop().time() + 5
-    while (await store.ledger(day)).claimed != 3:
-        assert asyncio.get_running_loop().time() < deadline, "the idle block was never given back"
-        await asyncio.sleep(0.01)
+
+    async def given_back() -> bool:
+        return (await store.ledger(day)).claimed == 3
+
+    await wait_until_async(given_back, timeout=5, what="the idle block to go back to the ledger")
     again = await budget.reserve(EnrichmentTypes.parse(["email"]))
     assert again is not None
     assert (await store.ledger(day)).claimed == 53

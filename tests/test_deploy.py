@@ -64,7 +64,7 @@ BASE_APIS = {
     "iam.googleapis.com",
     "firestore.googleapis.com",
 }
-TTL_GROUPS = {"pronto_sheets_answers", "pronto_sheets_ledger"}
+TTL_GROUPS = {"pronto_sheets_answers", "pronto_sheets_ledger", "pronto_sheets_subjects"}
 ORG_REFUSAL = "One or more users named in the policy do not belong to a permitted customer"
 MANIFEST = {
     "timeZone": "Europe/Paris",
@@ -98,6 +98,7 @@ COMMANDS = (
     "functions describe",
     "functions deploy",
     "run services describe",
+    "run services get-iam-policy",
     "run services update",
     "scheduler jobs describe",
     "scheduler jobs create http",
@@ -116,6 +117,7 @@ READ_ONLY = {
     "firestore fields ttls list",
     "functions describe",
     "run services describe",
+    "run services get-iam-policy",
     "scheduler jobs describe",
     "pull",
 }
@@ -287,10 +289,26 @@ def printed_url(run: Run) -> str:
     return match.group(1)
 
 
-def printed_token(run: Run) -> str:
-    match = re.search(r"^  Token for Settings +(\S+)$", run.stdout, re.M)
+def printed_token(sandbox: Sandbox, run: Run) -> str:
+    """The token that the summary's command prints, pasted into a shell as a person would.
+
+    The summary shows the command, never the token: run it against the same fake cloud.
+    """
+    match = re.search(r"^  Token for Settings  print it with: (.+)$", run.stdout, re.M)
     assert match, run.stdout
-    return match.group(1)
+    assert match.group(1) == (
+        f"gcloud secrets versions access latest --secret=pronto-sheets-token --project={PROJECT}"
+        " | cut -d, -f1"
+    )
+    done = subprocess.run(
+        ["bash", "-c", match.group(1)],
+        env=sandbox.env(key=None),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.rstrip("\n")
 
 
 def commands_printed(run: Run) -> list[str]:
@@ -353,9 +371,12 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
         "projects add-iam-policy-binding",
         "secrets create",
         "secrets create",
+        "secrets create",
+        "secrets add-iam-policy-binding",
         "secrets add-iam-policy-binding",
         "secrets add-iam-policy-binding",
         "firestore databases create",
+        "firestore fields ttls update",
         "firestore fields ttls update",
         "firestore fields ttls update",
         "projects add-iam-policy-binding",
@@ -388,6 +409,7 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     } == {
         ("PRONTO_API_KEY", "pronto-api-key", "latest"),
         ("PRONTO_SHEETS_TOKENS", "pronto-sheets-token", "latest"),
+        ("PRONTO_WEBHOOK_SECRET", "pronto-webhook-secret", "latest"),
     }
     deploy = run.only("functions deploy")
     assert "--gen2" in deploy["argv"]
@@ -396,10 +418,12 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
 
     url = service["uri"]
     assert re.fullmatch(r"https://pronto-sheets-[0-9a-f]+-uc\.a\.run\.app", url)
-    # The audience is set once the URL is known, as a new revision, not a second build.
+    # The audience and the public URL are set once the URL is known, as a new revision, not
+    # a second build.
     assert service["environmentVariables"] == {
         "GOOGLE_ALLOWED_EMAILS": SERVICE_ACCOUNT,
         "GOOGLE_ALLOWED_AUDIENCES": url,
+        "PRONTO_PUBLIC_URL": url,
         "PRONTO_STORE": "firestore",
         "GOOGLE_CLOUD_PROJECT": PROJECT,
     }
@@ -408,7 +432,7 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     assert "--no-cpu-throttling" in update["argv"]
     assert "--no-invoker-iam-check" not in update["argv"]
 
-    for secret in ("pronto-api-key", "pronto-sheets-token"):
+    for secret in ("pronto-api-key", "pronto-sheets-token", "pronto-webhook-secret"):
         policy = sandbox.project()["secrets"][secret]["policy"]
         assert policy == [
             {
@@ -420,9 +444,10 @@ def test_first_run_sets_up_an_empty_project_and_prints_url_token_and_account(
     assert re.fullmatch(r"[0-9a-f]{64}", token)
 
     assert printed_url(run) == url
-    assert printed_token(run) == token
+    assert printed_token(sandbox, run) == token
     assert re.search(rf"^  Service account +{re.escape(SERVICE_ACCOUNT)}$", run.stdout, re.M)
-    assert "choose Pronto ▸ Settings, paste the function URL and the token" in run.stdout
+    assert "open Extensions ▸ Pronto enrichment ▸ Settings…" in run.stdout
+    assert "Paste the function URL and the token, and save." in run.stdout
     assert f"share that sheet with {SERVICE_ACCOUNT} as Editor." in run.stdout
 
 
@@ -437,9 +462,10 @@ def test_second_run_creates_nothing_and_prints_the_same_token(sandbox: Sandbox) 
     assert second.changes() == REDEPLOY
     assert "--no-cpu-throttling" in second.only("run services update")["argv"]
     assert printed_url(second) == printed_url(first)
-    assert printed_token(second) == printed_token(first)
+    assert printed_token(sandbox, second) == printed_token(sandbox, first)
     assert len(sandbox.secret_data("pronto-sheets-token")) == 1
     assert len(sandbox.secret_data("pronto-api-key")) == 1
+    assert len(sandbox.secret_data("pronto-webhook-secret")) == 1
     for kind in ("service_accounts", "iam_policy", "firestore", "secrets", "enabled_apis"):
         assert sandbox.project()[kind] == state_after_first[kind], kind
 
@@ -450,6 +476,7 @@ def test_second_run_creates_nothing_and_prints_the_same_token(sandbox: Sandbox) 
     deploy = second.only("functions deploy")
     assert flag(deploy, "update-env-vars") == (
         f"GOOGLE_ALLOWED_EMAILS={SERVICE_ACCOUNT},GOOGLE_ALLOWED_AUDIENCES={printed_url(first)},"
+        f"PRONTO_PUBLIC_URL={printed_url(first)},"
         f"PRONTO_STORE=firestore,GOOGLE_CLOUD_PROJECT={PROJECT}"
     )
     assert function["serviceConfig"]["environmentVariables"]["GOOGLE_ALLOWED_AUDIENCES"] == (
@@ -497,7 +524,7 @@ def test_without_the_build_account_a_new_project_cannot_build(sandbox: Sandbox) 
     """
     first = sandbox.run()
     assert_ok(first)
-    token = printed_token(first)
+    token = printed_token(sandbox, first)
     state = sandbox.state()
     del state["projects"][PROJECT]["functions"]
     sandbox.state_path.write_text(json.dumps(state))
@@ -522,7 +549,7 @@ def test_without_the_build_account_a_new_project_cannot_build(sandbox: Sandbox) 
     assert again.changes() == REDEPLOY
     assert sandbox.function()["state"] == "ACTIVE"
     assert printed_url(again) == sandbox.function()["serviceConfig"]["uri"]
-    assert printed_token(again) == token
+    assert printed_token(sandbox, again) == token
 
 
 def test_a_build_account_that_lost_its_roles_gets_them_back(sandbox: Sandbox) -> None:
@@ -574,8 +601,8 @@ def test_an_organisation_that_refuses_all_users_gets_the_invoker_check_turned_of
         f"message=[{ORG_REFUSAL}, perhaps due to an organization policy.]"
     ) in run.stderr
     assert (
-        "Your organisation's policy (domain restricted sharing) does not allow granting access "
-        "to allUsers" in run.stderr
+        "The function is deployed, but Cloud Run does not let allUsers call it: gcloud's message "
+        "above says why" in run.stderr
     )
     assert "https://cloud.google.com/run/docs/authenticating/public" in run.stderr
     assert run.changes()[-2:] == REDEPLOY
@@ -588,7 +615,7 @@ def test_an_organisation_that_refuses_all_users_gets_the_invoker_check_turned_of
     assert reachable_without_identity(function)
     assert printed_url(run) == function["serviceConfig"]["uri"]
     [(token, _)] = sandbox.secret_data("pronto-sheets-token")
-    assert printed_token(run) == token
+    assert printed_token(sandbox, run) == token
     assert "Cloud Run's invoker IAM check\n    is off for this function instead" in run.stdout
 
 
@@ -609,9 +636,131 @@ def test_an_organisation_project_redeploys_without_asking_for_all_users_again(
     assert second.only("run services update")["argv"].count("--no-invoker-iam-check") == 0
     assert reachable_without_identity(sandbox.function())
     assert printed_url(second) == printed_url(first)
-    assert printed_token(second) == printed_token(first)
+    assert printed_token(sandbox, second) == printed_token(sandbox, first)
     for kind in ("service_accounts", "iam_policy", "firestore", "secrets"):
         assert sandbox.project()[kind] == state_after_first[kind], kind
+
+
+def test_public_access_is_read_back_from_the_service_not_taken_from_gcloud(
+    sandbox: Sandbox,
+) -> None:
+    """After deploying, deploy.sh reads the service's IAM policy to see that allUsers is there."""
+    run = sandbox.run()
+    assert_ok(run)
+    read = run.only("run services get-iam-policy")
+    assert read["argv"][:4] == ["run", "services", "get-iam-policy", "pronto-sheets"]
+    assert run.commands().index("run services get-iam-policy") > run.commands().index(
+        "functions deploy"
+    )
+    assert "--no-invoker-iam-check" not in run.only("run services update")["argv"]
+    assert sandbox.function()["invokers"] == ["allUsers"]
+
+
+def test_an_older_gcloud_that_only_warns_still_ends_with_a_public_function(
+    sandbox: Sandbox,
+) -> None:
+    """Older gcloud warns about the refused allUsers and exits 0: deploy.sh still notices.
+
+    The function is private although the deploy "succeeded"; deploy.sh sees allUsers absent
+    from the service's policy, turns the invoker check off, and checks again.
+    """
+    sandbox.change_project(domain_restricted_sharing=True, gcloud_refusal="warning")
+    run = sandbox.run()
+    assert_ok(run)
+
+    assert "WARNING: Setting IAM policy failed, try `gcloud functions add-iam-policy-binding" in (
+        run.stderr
+    )
+    assert ORG_REFUSAL not in run.stderr  # no error: gcloud exited 0
+    assert "The function is deployed, but Cloud Run does not let allUsers call it" in run.stderr
+    update = run.only("run services update")
+    assert "--no-invoker-iam-check" in update["argv"]
+    # Read before the fallback, and again after it, to see it took.
+    assert run.commands().count("run services describe") == 2
+    function = sandbox.function()
+    assert function["invokers"] == []
+    assert function["serviceConfig"]["invokerIamDisabled"] is True
+    assert reachable_without_identity(function)
+    assert "Cloud Run's invoker IAM check\n    is off for this function instead" in run.stdout
+
+    again = sandbox.run()
+    assert_ok(again)
+    assert "--allow-unauthenticated" not in again.only("functions deploy")["argv"]
+    assert "Setting IAM policy failed" not in again.stderr
+    assert again.changes() == REDEPLOY
+
+
+@pytest.mark.parametrize("refusal", ["error", "warning"])
+def test_when_neither_all_users_nor_the_invoker_check_can_be_set_the_run_fails_saying_so(
+    sandbox: Sandbox, refusal: str
+) -> None:
+    """An organisation refusing allUsers and requiring the invoker check: a clear failure."""
+    sandbox.change_project(
+        domain_restricted_sharing=True, require_invoker_iam=True, gcloud_refusal=refusal
+    )
+    run = sandbox.run()
+    assert run.returncode == 1
+    url = sandbox.function()["serviceConfig"]["uri"]
+    assert "constraints/run.managed.requireInvokerIam" in run.stderr  # gcloud's refusal
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"deploy.sh: The function is deployed at {url} but nobody can call it without a Google "
+        "identity: Cloud Run refused both ways of opening it, granting allUsers and turning off "
+        "its invoker IAM check (your organisation may forbid the first with domain restricted "
+        "sharing, constraints/iam.allowedPolicyMemberDomains, and require the second with "
+        "constraints/run.managed.requireInvokerIam). Ask an organisation administrator to allow "
+        f"one of them for project {PROJECT}, or to grant you the Cloud Run Admin role if that "
+        "is what is missing, then run ./deploy.sh again."
+    )
+    assert not reachable_without_identity(sandbox.function())
+    assert run.stdout == ""  # no "deployed" summary
+
+
+SCENARIOS = {
+    "new-project": {},
+    "organisation-error": {"domain_restricted_sharing": True},
+    "organisation-warning": {"domain_restricted_sharing": True, "gcloud_refusal": "warning"},
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_no_secret_is_ever_printed(sandbox: Sandbox, scenario: str) -> None:
+    """Neither the key, the shared token nor the webhook secret appear in anything printed.
+
+    First run, rerun (which reads the stored token back) and a dry run, in a new project and
+    in an organisation project under both gcloud behaviours; the summary gives the command.
+    """
+    sandbox.change_project(**SCENARIOS[scenario])
+    runs = [sandbox.run(), sandbox.run(), sandbox.run("--dry-run")]
+    [(token, _)] = sandbox.secret_data("pronto-sheets-token")
+    [(webhook, _)] = sandbox.secret_data("pronto-webhook-secret")
+    assert len(token) == len(webhook) == 64
+    for run in runs:
+        assert_ok(run)
+        printed = run.stdout + run.stderr
+        for secret in (API_KEY, token, webhook):
+            assert secret not in printed
+        assert "print it with: gcloud secrets versions access latest" in run.stdout
+    assert reachable_without_identity(sandbox.function())
+    assert printed_token(sandbox, runs[0]) == token
+
+
+def test_the_webhook_secret_is_made_once_and_kept(sandbox: Sandbox) -> None:
+    """A per-deployment webhook secret is created on the first run and reused on every rerun."""
+    first = sandbox.run()
+    assert_ok(first)
+    [(secret, source)] = sandbox.secret_data("pronto-webhook-secret")
+    assert source == "stdin"
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    assert flag(first.only("functions deploy"), "set-secrets").endswith(
+        ",PRONTO_WEBHOOK_SECRET=pronto-webhook-secret:latest"
+    )
+
+    second = sandbox.run()
+    assert_ok(second)
+    assert sandbox.secret_data("pronto-webhook-secret") == [(secret, "stdin")]
+    assert "The webhook secret already exists: kept." in second.stderr
+    environment = sandbox.function()["serviceConfig"]["environmentVariables"]
+    assert environment["PRONTO_PUBLIC_URL"] == printed_url(second)
 
 
 # ---------------------------------------------------------------- Firestore
@@ -652,7 +801,7 @@ def test_a_named_firestore_database_and_location_are_used_and_passed_on(sandbox:
 
 
 def test_an_existing_database_gets_only_the_ttl_policy_it_lacks(sandbox: Sandbox) -> None:
-    """A database already there with one TTL policy: only the other policy is added."""
+    """A database already there with one TTL policy: only the missing policies are added."""
     sandbox.change_project(
         enabled_apis=["firestore.googleapis.com"],
         firestore={
@@ -667,8 +816,8 @@ def test_an_existing_database_gets_only_the_ttl_policy_it_lacks(sandbox: Sandbox
     run = sandbox.run()
     assert_ok(run)
     assert "firestore databases create" not in run.changes()
-    [ttl] = run.all("firestore fields ttls update")
-    assert flag(ttl, "collection-group") == "pronto_sheets_ledger"
+    added = [flag(ttl, "collection-group") for ttl in run.all("firestore fields ttls update")]
+    assert added == ["pronto_sheets_ledger", "pronto_sheets_subjects"]
     assert sandbox.project()["firestore"]["(default)"]["locationId"] == "nam5"
 
 
@@ -788,7 +937,7 @@ def test_caches_virtualenvs_tests_and_tools_are_never_uploaded(sandbox: Sandbox)
 def test_api_key_reaches_secret_manager_only_through_stdin(sandbox: Sandbox) -> None:
     """The key is in Secret Manager, sent on stdin, never in an argv, an environment or output.
 
-    The shared token takes the same path; it is printed only in the final summary, on purpose.
+    The shared token takes the same path, and is never printed either.
     """
     runs = [sandbox.run(), sandbox.run(), sandbox.run("--dry-run")]
     for run in runs:
@@ -885,7 +1034,7 @@ def test_missing_key_without_a_terminal_is_refused_before_any_change(sandbox: Sa
 def test_during_a_token_rotation_the_new_token_is_the_one_printed(sandbox: Sandbox) -> None:
     """With "new,old" stored (both accepted while sheets move over), deploy.sh prints "new"."""
     assert_ok(sandbox.run())
-    old = printed_token(sandbox.run())
+    old = printed_token(sandbox, sandbox.run())
     state = sandbox.state()
     versions = state["projects"][PROJECT]["secrets"]["pronto-sheets-token"]["versions"]
     versions.append(
@@ -895,7 +1044,7 @@ def test_during_a_token_rotation_the_new_token_is_the_one_printed(sandbox: Sandb
 
     run = sandbox.run()
     assert_ok(run)
-    assert printed_token(run) == f"feed{'0' * 60}"
+    assert printed_token(sandbox, run) == f"feed{'0' * 60}"
     assert run.changes() == REDEPLOY
 
 
@@ -920,10 +1069,14 @@ def test_unreadable_token_stops_the_run_instead_of_replacing_it(sandbox: Sandbox
 def test_settings_from_the_environment_reach_the_function_commas_and_all(
     sandbox: Sandbox,
 ) -> None:
-    """Tuning variables and extra ID-token identities are passed on; list commas survive."""
+    """Tuning variables, retention and extra ID-token identities are passed on; commas survive."""
     client_id = "123-abc.apps.googleusercontent.com"
     env = {
         "PRONTO_DAILY_CREDIT_BUDGET": "1000",
+        "PRONTO_CREDITS_PER_PERSONAL_EMAIL": "5",
+        # "Keep answers 7 days, not-found 2": the function writes expire_at from these.
+        "PRONTO_ANSWER_TTL_DAYS": "7",
+        "PRONTO_NOT_FOUND_TTL_DAYS": "2",
         "GOOGLE_ALLOWED_AUDIENCES": client_id,
         "GOOGLE_ALLOWED_EMAILS": "ops@example.com,sales@example.com",
     }
@@ -934,11 +1087,18 @@ def test_settings_from_the_environment_reach_the_function_commas_and_all(
     expected = {
         "GOOGLE_ALLOWED_EMAILS": f"{SERVICE_ACCOUNT},ops@example.com,sales@example.com",
         "GOOGLE_ALLOWED_AUDIENCES": f"{url},{client_id}",
+        "PRONTO_PUBLIC_URL": url,
         "PRONTO_DAILY_CREDIT_BUDGET": "1000",
+        "PRONTO_CREDITS_PER_PERSONAL_EMAIL": "5",
+        "PRONTO_ANSWER_TTL_DAYS": "7",
+        "PRONTO_NOT_FOUND_TTL_DAYS": "2",
         "PRONTO_STORE": "firestore",
         "GOOGLE_CLOUD_PROJECT": PROJECT,
     }
     assert sandbox.function()["serviceConfig"]["environmentVariables"] == expected
+    # The store's expiry stays enforced by Firestore's TTL policy on expire_at.
+    ttl = sandbox.project()["firestore"]["(default)"]["ttl"]
+    assert ttl["pronto_sheets_answers"]["field"] == "expire_at"
 
     assert_ok(sandbox.run(env=env))
     assert sandbox.function()["serviceConfig"]["environmentVariables"] == expected
@@ -975,9 +1135,12 @@ def test_dry_run_changes_nothing_and_prints_every_command(sandbox: Sandbox) -> N
         grant,
         "printf '%s' '<redacted: Pronto API key>' | gcloud secrets create pronto-api-key",
         "printf '%s' '<redacted: shared token>' | gcloud secrets create pronto-sheets-token",
+        "printf '%s' '<redacted: webhook secret>' | gcloud secrets create pronto-webhook-secret",
         "gcloud secrets add-iam-policy-binding pronto-api-key",
         "gcloud secrets add-iam-policy-binding pronto-sheets-token",
+        "gcloud secrets add-iam-policy-binding pronto-webhook-secret",
         "gcloud firestore databases create '--database=(default)'",
+        ttl,
         ttl,
         ttl,
         grant,
@@ -985,12 +1148,13 @@ def test_dry_run_changes_nothing_and_prints_every_command(sandbox: Sandbox) -> N
         "gcloud run services update pronto-sheets",
         f"gcloud scheduler jobs create http pronto-sheets-fill-{SPREADSHEET_ID}",
     ]
-    deploy = commands[14]
+    deploy = commands[17]
     assert "--set-secrets=PRONTO_API_KEY=pronto-api-key:latest," in deploy
     assert f"--build-service-account=projects/{PROJECT}/serviceAccounts/{BUILD_ACCOUNT}" in deploy
-    assert "--no-cpu-throttling" in commands[15]
+    assert "--no-cpu-throttling" in commands[18]
     assert (
-        "  Token for Settings  <the shared token stored in secret pronto-sheets-token>" in printed
+        "  Token for Settings  print it with: gcloud secrets versions access latest "
+        f"--secret=pronto-sheets-token --project={PROJECT} | cut -d, -f1" in printed
     )
     assert API_KEY not in run.stdout + run.stderr
 
@@ -1098,9 +1262,8 @@ def test_apps_script_push_adds_the_url_to_the_manifest_whitelist(sandbox: Sandbo
     pushed = pushes[-1]
     assert pushed["scriptId"] == SCRIPT_ID
     assert pushed["files"] == ["Formulas.js", "appsscript.json"]
-    assert pushed["manifest"] == MANIFEST | {
-        "urlFetchWhitelist": ["https://example.com/", f"{url}/"]
-    }
+    # The add-in may fetch this function and nothing else (a prefix with a path, hence "/").
+    assert pushed["manifest"] == MANIFEST | {"urlFetchWhitelist": [f"{url}/"]}
     push = run.only("push")
     assert push["argv"] == ["push", "--force"]
     assert not Path(push["cwd"]).exists()  # the temporary copy is cleaned up
@@ -1178,8 +1341,7 @@ def test_the_repository_itself_deploys_and_pushes(sandbox: Sandbox) -> None:
 
     real_manifest = json.loads((REPO_ROOT / "apps_script" / "appsscript.json").read_text())
     pushed = sandbox.state()["clasp"]["pushes"][-1]
-    allowed = real_manifest.get("urlFetchWhitelist", [])
-    assert pushed["manifest"] == real_manifest | {"urlFetchWhitelist": [*allowed, f"{url}/"]}
+    assert pushed["manifest"] == real_manifest | {"urlFetchWhitelist": [f"{url}/"]}
     scripts = sorted(
         path.name
         for path in (REPO_ROOT / "apps_script").iterdir()
@@ -1263,6 +1425,17 @@ def test_apps_script_without_manifest_is_refused(sandbox: Sandbox) -> None:
             {"PRONTO_FIRESTORE_LOCATION": "Europe"},
             "PRONTO_FIRESTORE_LOCATION=Europe is not a Firestore location.",
         ),
+        (
+            (),
+            {"PRONTO_ANSWER_TTL_DAYS": "a month"},
+            "PRONTO_ANSWER_TTL_DAYS=a month is not a number of days. Give a whole number of "
+            "days, 1 or more (e.g. PRONTO_ANSWER_TTL_DAYS=30), or unset it to keep the default.",
+        ),
+        (
+            (),
+            {"PRONTO_NOT_FOUND_TTL_DAYS": "0"},
+            "PRONTO_NOT_FOUND_TTL_DAYS=0 is not a number of days.",
+        ),
     ],
     ids=[
         "no-project",
@@ -1276,6 +1449,8 @@ def test_apps_script_without_manifest_is_refused(sandbox: Sandbox) -> None:
         "replace-without-script",
         "bad-database",
         "bad-location",
+        "words-for-ttl",
+        "zero-ttl",
     ],
 )
 def test_refusals_say_what_to_do_next_and_call_nothing(

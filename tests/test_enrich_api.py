@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import time
 from typing import Any
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from tests.support.people import expected, observed, people
 from tests.support.stack import Function, Simulator
+from tests.support.wait import wait_until
 from tests.test_sheet_filler import sim_key
 
 
@@ -108,9 +108,11 @@ def test_timeout_gives_pending_then_the_cached_answer(function: Function, sim: S
     # It answered before Pronto did: the call was still open upstream.
     assert sim.stats()["served"] == 0
 
-    deadline = time.monotonic() + 10
-    while sim.stats()["served"] < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(
+        lambda: sim.stats()["served"] >= 1,
+        timeout=10,
+        what="Pronto to answer the call the function stopped waiting for",
+    )
     second = function.enrich(contact, timeout_s=1)
     assert observed(second["results"][0]) == expected(contact[0])
     assert second["results"][0]["cached"] is True
@@ -124,9 +126,11 @@ def test_interactive_goes_ahead_of_a_queued_batch(function: Function, sim: Simul
     batch = people(300, "queued-batch")
     with function.client() as http, concurrent.futures.ThreadPoolExecutor(2) as pool:
         bulk = pool.submit(http.post, "/enrich", json={"contacts": batch, "priority": "batch"})
-        deadline = time.monotonic() + 10
-        while sim.stats()["served"] < 10 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(
+            lambda: sim.stats()["served"] >= 10,
+            timeout=10,
+            what="the batch to be under way (10 of its lookups answered by Pronto)",
+        )
         typed = http.post(
             "/enrich",
             json={"contacts": people(1, "typed-formula"), "priority": "interactive"},
@@ -151,9 +155,11 @@ def test_an_interactive_request_promotes_the_queued_lookup_it_shares(
     wanted = batch[-1]  # the last of the queue
     with function.client() as http, concurrent.futures.ThreadPoolExecutor(2) as pool:
         bulk = pool.submit(http.post, "/enrich", json={"contacts": batch, "priority": "batch"})
-        deadline = time.monotonic() + 10
-        while sim.stats()["served"] < 10 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(
+            lambda: sim.stats()["served"] >= 10,
+            timeout=10,
+            what="the batch to be under way (10 of its lookups answered by Pronto)",
+        )
         typed = http.post("/enrich", json={"contacts": [wanted], "priority": "interactive"})
         served_when_answered = sim.stats()["served"]
         assert bulk.result().status_code == 200

@@ -23,6 +23,7 @@ from pronto_sheets.sheets.client import SheetsClient, open_gspread_client
 from pronto_sheets.sheets.filler import FillRequest, SheetFiller
 from tests.sheets_fixtures import FAST_RETRY, SheetsEmulator
 from tests.support.stack import Function, Simulator
+from tests.support.wait import wait_until
 from tests.test_fill_route import fill_function, post_fill  # noqa: F401 - the fixture
 from tests.test_sheet_filler import expected_cells, fast_settings, padded, person, row_cells
 
@@ -161,10 +162,12 @@ def test_an_interactive_formula_answers_while_a_100000_row_fill_is_planned(
     planner = threading.Thread(target=plan)
     planner.start()
     # Wait until the function has read the whole sheet: from now on it parses and plans.
-    deadline = time.monotonic() + 120
-    while sheets_emulator.counters()["by_method"].get("spreadsheets.values.get", 0) < 11:
-        assert time.monotonic() < deadline, "the fill never read the sheet"
-        time.sleep(0.01)
+    wait_until(
+        lambda: sheets_emulator.counters()["by_method"].get("spreadsheets.values.get", 0) >= 11,
+        timeout=120,
+        what="the fill to read the whole sheet (11 reads)",
+        interval=0.01,
+    )
     with httpx.Client(base_url=fill_function.url, headers=headers, timeout=30) as http:
         started = time.monotonic()
         answer = http.post("/enrich", json=formula)

@@ -88,6 +88,8 @@ def test_document_is_valid_openapi_3() -> None:
         "GET /healthz",
         "POST /enrich",
         "POST /fill",
+        "POST /forget",
+        "POST /webhooks/pronto/{secret}",
     ]
     bearer = SPEC["components"]["securitySchemes"]["bearer"]
     assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
@@ -213,6 +215,7 @@ def test_healthz_conforms(function: Function) -> None:
         "credits_per_personal_email": 30,
         "enrichment_types": ["email", "phone", "personal_email"],
         "credits_per_phone": 30,
+        "async_lane": False,
     }
 
 

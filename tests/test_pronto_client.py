@@ -20,7 +20,6 @@ from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.gate import Gate, Priority, Ticket
 from pronto_sheets.enrich.pronto_client import ProntoClient, parse_answer, retry_wait
-from pronto_sheets.enrich.results import Status
 from pronto_sheets.errors import (
     ConsentRequired,
     ProntoKeyRejected,
@@ -28,9 +27,11 @@ from pronto_sheets.errors import (
     ProntoRejectedRow,
     ProntoUnavailable,
 )
+from pronto_sheets.results import Status
 from pronto_sheets.retry_after import parse_retry_after
 from tests.support.people import expected, people
 from tests.support.stack import Simulator
+from tests.support.wait import wait_until_async
 
 EMAIL = EnrichmentTypes.parse(["email"])
 BOTH = EnrichmentTypes.parse(["email", "phone"])
@@ -341,7 +342,12 @@ async def test_retry_after_is_honoured_by_the_retry_and_by_the_whole_gate(
     other = Contact.from_mapping(people(2, f"honour-{form}")[1])
     try:
         retried = asyncio.create_task(client.enrich(first, EMAIL, Ticket(Priority.BATCH)))
-        await asyncio.sleep(0.2)  # the 429 has come back: the gate is paused
+        # The 429 has come back: its call gave its slot back, and nothing started since.
+        await wait_until_async(
+            lambda: gate.started == 1 and gate.in_flight == 0,
+            timeout=10,
+            what="the first call's 429 to come back with its retry held by the gate",
+        )
         meanwhile = await client.enrich(other, EMAIL, Ticket(Priority.INTERACTIVE))
         answer = await retried
     finally:

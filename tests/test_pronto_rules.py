@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from pronto_sheets.enrich.consent import ConsentGate
 from pronto_sheets.enrich.contacts import EnrichmentTypes
-from pronto_sheets.enrich.engine import ConsentGate, Enricher
+from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.sheets.client import SheetsClient, open_gspread_client
 from pronto_sheets.sheets.filler import FillRequest, SheetFiller
 from tests.sheets_fixtures import FAST_RETRY, SheetsEmulator

@@ -1,4 +1,4 @@
-"""The HTTP contract, in process: every status and error code of DESIGN.md's table.
+"""The HTTP contract, in process: every status and error code of docs/http-api.md (openapi.yaml).
 
 The function runs in this process (functions-framework's ASGI app for function/main.py,
 called through httpx.ASGITransport), against the Pronto simulator on 127.0.0.1. The same
@@ -8,6 +8,7 @@ refusal table also runs against the served function in tests/test_openapi.py.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -190,6 +191,7 @@ async def test_healthz_needs_no_credentials_and_head_is_allowed(
         "credits_per_phone": 30,
         "credits_per_personal_email": 30,
         "enrichment_types": ["email", "phone", "personal_email"],
+        "async_lane": False,
         **{k: health.json()[k] for k in ("store", "store_status", "store_message")},
     }
     assert health.json()["store_status"] == "ok"
@@ -255,8 +257,14 @@ async def test_an_unexpected_error_is_a_plain_500_without_details(
         }
     }
     assert SIM_KEY not in response.text
-    (line,) = _log_lines(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    error, line = _log_lines(out)
     assert (line["severity"], line["status"], line["route"]) == ("ERROR", 500, "/enrich")
+    # The exception by type and place only: its message (here, the key) stays out.
+    assert (error["severity"], error["error_type"]) == ("ERROR", "builtins.RuntimeError")
+    assert re.fullmatch(r"http/routes\.py:\d+ in _enrich", error["where"])  # our last frame
+    assert error["request_id"] == line["request_id"]
+    assert SIM_KEY not in out and "boom" not in out
 
 
 async def test_without_callers_configured_every_call_is_refused(

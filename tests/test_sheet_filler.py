@@ -76,7 +76,7 @@ def gspread_client(sheets_emulator: SheetsEmulator) -> SheetsClient:
 
 def expected_cells(fields: dict[str, str], types: EnrichmentTypes = BOTH) -> dict[str, str]:
     """The output cells the simulator's answer gives this row (by header), spelled out by
-    hand from DESIGN.md's rules rather than by the code under test."""
+    hand from the done rule (docs/how-it-works.md) rather than by the code under test."""
     contact = Contact.from_mapping(fields)
     reason = contact.invalid_reason()
     if reason:

@@ -19,21 +19,17 @@ import stamina.instrumentation
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from pronto_sheets.sheets.client import (
-    EmulatorSession,
-    RequestCounts,
-    RetryPolicy,
-    SheetsClient,
+from pronto_sheets.errors import (
     SheetsCredentialsError,
     SheetsQuotaExhausted,
     SheetsUnavailable,
     SpreadsheetNotFound,
     SpreadsheetPermissionDenied,
-    load_credentials,
-    open_gspread_client,
-    retry_after_seconds,
-    service_account_email,
 )
+from pronto_sheets.sheets.client import SheetsClient, open_gspread_client
+from pronto_sheets.sheets.credentials import load_credentials, service_account_email
+from pronto_sheets.sheets.emulator_session import EmulatorSession
+from pronto_sheets.sheets.http_client import RequestCounts, RetryPolicy, retry_after_seconds
 from tests.support.servers import free_port
 
 if TYPE_CHECKING:

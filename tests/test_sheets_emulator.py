@@ -11,7 +11,7 @@ import httpx
 import pytest
 from gspread.utils import ValueInputOption, ValueRenderOption
 
-from pronto_sheets.sheets.client import SheetsError, SpreadsheetNotFound
+from pronto_sheets.errors import SheetsError, SpreadsheetNotFound
 
 if TYPE_CHECKING:
     from tests.sheets_fixtures import SheetsEmulator

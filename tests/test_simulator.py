@@ -60,6 +60,35 @@ NO_COUNTERS: dict[str, Any] = {
     "calls_after_out_of_credits": 0,
 }
 
+# The async lane's stats before anything was sent to it (tests/test_simulator_async.py).
+IDLE_ASYNC_LANE: dict[str, Any] = {
+    "submitted": 0,
+    "submitted_by_contact": {},
+    "bulk_jobs": 0,
+    "waiting": 0,
+    "processing": 0,
+    "peak_processing": 0,
+    "settled": 0,
+    "settled_by_contact": {},
+    "charged_by_contact": {},
+    "credits_held": 0,
+    "polls": {"pending": 0, "finished": 0, "unknown": 0},
+    "clock_offset_s": 0.0,
+    "webhooks": {
+        "results": 0,
+        "sent": 0,
+        "delivered": 0,
+        "lost": 0,
+        "duplicated": 0,
+        "slowed": 0,
+        "retried": 0,
+        "gave_up": 0,
+        "refused": 0,
+        "in_flight": 0,
+        "answers": {},
+    },
+}
+
 # What each test starts from (anything a test changes is put back by the `sim_url` fixture).
 BASELINE: dict[str, Any] = {
     "rules": "current",
@@ -82,6 +111,17 @@ BASELINE: dict[str, Any] = {
     "retry_after_format": "seconds",
     "retry_after_s": 1,
     "seed": 7,
+    "async_capacity": 50,
+    "async_latency_ms": 300.0,
+    "async_types_per_request": 1,
+    "webhook_lost": 0.0,
+    "webhook_duplicated": 0.0,
+    "webhook_slow": 0.0,
+    "webhook_slow_ms": 5000.0,
+    "webhook_reorder_ms": 0.0,
+    "webhook_retries": 3,
+    "webhook_retry_backoff_ms": 1000.0,
+    "webhook_timeout_s": 10.0,
 }
 
 
@@ -1029,6 +1069,10 @@ async def test_stats_count_what_was_seen_and_reset_zeroes_them(sim_url: str) -> 
         "max_calls_in_any_second": 4,
         **NO_COUNTERS,
         "by_type": {"email": 3, "phone": 0, "personal_email": 0},
+        "requests": 4,
+        "max_requests_in_any_second": 4,
+        "charged_by_contact": {key: 3},
+        "async": IDLE_ASYNC_LANE,
     }
     reset(sim_url)
     after = stats(sim_url)

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from pronto_sheets.enrich.results import Phone, Status, TypeResult
 from pronto_sheets.errors import StoreError
+from pronto_sheets.results import Phone, Status, TypeResult
 from pronto_sheets.store.firestore import FirestoreStore
 from pronto_sheets.store.protocol import (
     ANSWERS_COLLECTION,

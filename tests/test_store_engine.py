@@ -14,7 +14,8 @@ from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.errors import StoreError
-from pronto_sheets.store import GuardedStore, MemoryStore, StoreConfig, StoredAnswer
+from pronto_sheets.settings import StoreConfig
+from pronto_sheets.store import GuardedStore, MemoryStore, StoredAnswer
 from pronto_sheets.store.sqlite import SqliteStore
 from tests.support.people import people
 from tests.support.stack import Simulator

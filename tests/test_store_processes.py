@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ import pytest
 from pronto_sheets.enrich.contacts import Contact
 from pronto_sheets_dev.simulator import simulated_outcome
 from tests.sheets_fixtures import SheetsEmulator
+from tests.support import processes
 from tests.support.firestore import FirestoreEmulator
 from tests.support.people import people
 from tests.support.servers import (
@@ -29,7 +30,6 @@ from tests.support.servers import (
     free_port,
     functions_framework_command,
     pronto_sheets_command,
-    wait_until,
 )
 from tests.support.stack import (
     FAST_FUNCTION_ENV,
@@ -38,6 +38,7 @@ from tests.support.stack import (
     Simulator,
     run_function,
 )
+from tests.support.wait import wait_until
 from tests.test_fill_cli import FIELDS, leads, run_fill
 from tests.test_sheet_filler import expected_cells, padded, row_cells
 
@@ -54,9 +55,9 @@ def store_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> d
 
 
 def kill(function: Function) -> None:
-    """SIGKILL: no shutdown code runs, as when an instance is torn down."""
-    function.served.process.kill()
-    function.served.process.wait(timeout=10)
+    """SIGKILL to the function's whole process group (functions-framework and its gunicorn
+    worker): no shutdown code runs, as when an instance is torn down."""
+    processes.kill(function.served.process)
 
 
 def answers(body: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -186,21 +187,17 @@ def test_a_fill_stopped_with_ctrl_c_never_pays_a_contact_twice(
         PYTHONUNBUFFERED="1",
         **store,
     )
-    process = subprocess.Popen(
+    with processes.started(
         pronto_sheets_command("fill", sid, "--type", "email,phone", "--no-progress"),
         env=env,
         cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=PIPE,
+        stderr=PIPE,
         text=True,
-    )
-    try:
+    ) as process:
         wait_until(lambda: sim.stats()["served"] >= 30, timeout=60, what="30 Pronto answers")
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 1
     assert "Interrupted. Results found so far are saved" in err, (out, err)
     paid = sim.stats()["served"]
@@ -238,14 +235,14 @@ def test_workers_2_stops_the_function_at_start_saying_why(tmp_path: Path) -> Non
         "PYTHONUNBUFFERED": "1",
     }
     port = free_port()
-    done = subprocess.run(
+    done = processes.run(
         functions_framework_command(port),
         env=env,
         cwd=REPO_ROOT,
-        capture_output=True,
+        stdout=PIPE,
+        stderr=PIPE,
         text=True,
         timeout=120,
-        check=False,
     )
     assert done.returncode != 0
     assert (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pronto_sheets.enrich.results import Status
+from pronto_sheets.results import Status
 from pronto_sheets.vocabulary import fold_header, fold_text, parse_vocabulary, vocabulary
 from pronto_sheets_dev.vocabulary_js import DEFAULT_OUT, render
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.cache import ResultCache
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes, normalize_domain
-from pronto_sheets.enrich.engine import Enricher, EnrichOutcome, EnrichStats, Plan
+from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.enrich.gate import Gate, Priority
+from pronto_sheets.enrich.outcome import EnrichOutcome, EnrichStats, Plan
 from pronto_sheets.enrich.pronto_client import ProntoClient
-from pronto_sheets.enrich.results import RowResult, Status, TypeResult
 from pronto_sheets.errors import ProntoSheetsError
+from pronto_sheets.results import RowResult, Status, TypeResult
 from pronto_sheets.settings import Settings
+from pronto_sheets.version import __version__
 
 __all__ = [
     "Contact",
@@ -36,6 +38,6 @@ __all__ = [
     "Settings",
     "Status",
     "TypeResult",
+    "__version__",
     "normalize_domain",
 ]
-__version__ = "0.2.0"

@@ -25,10 +25,16 @@ argv (see standin_state). It behaves like the real tool where deploy.sh depends 
   databases and TTL fields, and ``run services describe`` shows a function's Cloud Run
   service the Knative way, its settings as annotations;
 - in a project whose state says ``"domain_restricted_sharing": true`` (an organisation
-  policy), ``--allow-unauthenticated`` deploys the function and then fails to grant
-  ``allUsers`` with the error gcloud prints; ``run services update --no-invoker-iam-check``
-  opens it instead. A redeploy resets CPU throttling (the stand-in assumes the worst: that
-  a function deploy rewrites the Cloud Run revision's settings).
+  policy), ``--allow-unauthenticated`` deploys the function and then cannot grant
+  ``allUsers``. How gcloud reports it depends on its version (``"gcloud_refusal"``):
+  ``"error"`` (default; today's gcloud lets the HttpError of the invoker binding through,
+  exit 1) or ``"warning"`` (older gcloud: ``WARNING: Setting IAM policy failed, try …``
+  and exit 0, the function private); see REFUSAL_AS_WARNING. ``run services update
+  --no-invoker-iam-check`` opens it instead, unless the state also says
+  ``"require_invoker_iam": true`` (constraint run.managed.requireInvokerIam).
+  ``run services get-iam-policy`` shows who may invoke the service. A redeploy resets CPU
+  throttling (the stand-in assumes the worst: that a function deploy rewrites the Cloud
+  Run revision's settings).
 """
 
 from __future__ import annotations
@@ -699,6 +705,26 @@ DOMAIN_RESTRICTED = (
     "ResponseError: status=[400], code=[Ok], message=[One or more users named in the policy "
     "do not belong to a permitted customer, perhaps due to an organization policy.]"
 )
+# Older gcloud caught that HttpError and only warned, exiting 0 with the function private:
+# lib/googlecloudsdk/command_lib/functions/v1/deploy/command.py, TryToSetInvokerPermission
+# (`log.warning('Setting IAM policy failed, try `%s`' % _CreateBindPolicyCommand(...))`,
+# google-cloud-sdk-unofficial/google-cloud-sdk), as `gcloud run deploy` still does
+# (command_lib/run/serverless_operations.py: CompleteStageWithWarning). Today's gen2 path
+# (command_lib/functions/v2/deploy/command.py, _SetInvokerPermissions →
+# run_util.AddOrRemoveInvokerBinding) lets the error through: exit 1.
+REFUSAL_AS_WARNING = (
+    "WARNING: Setting IAM policy failed, try `gcloud functions add-iam-policy-binding {name} "
+    "--region={region} --member=allUsers --role=roles/cloudfunctions.invoker`"
+)
+# An organisation may also require the invoker check (constraints/run.managed.requireInvokerIam,
+# https://cloud.google.com/run/docs/securing/managing-access#disable-invoker-check): then
+# --no-invoker-iam-check is refused too and nothing can make the function public. (The
+# refusal's exact wording is not documented; these words are the stand-in's.)
+INVOKER_IAM_REQUIRED = (
+    "FAILED_PRECONDITION: Violation of organization policy constraint "
+    "'constraints/run.managed.requireInvokerIam': the Invoker IAM check cannot be disabled "
+    "for services in this project."
+)
 
 
 def secret_refs(call: Call, project_name: str, text: str) -> list[Resource]:
@@ -849,6 +875,9 @@ def functions_deploy(call: Call, project: Resource) -> Output:
     if "allow-unauthenticated" in call.options:
         public = bool(call.options["allow-unauthenticated"])
         if public and project.get("domain_restricted_sharing"):
+            if project.get("gcloud_refusal", "error") == "warning":
+                warning = REFUSAL_AS_WARNING.format(name=name, region=region)
+                return Output([function], note=f"{note}\n{warning}")
             return Output(note=note, error=call.fail(DOMAIN_RESTRICTED))
         function["invokers"] = ["allUsers"] if public else []
     return Output([function], note=note)
@@ -887,6 +916,19 @@ def run_services_describe(call: Call, project: Resource) -> Output:
     )
 
 
+def run_services_get_iam_policy(call: Call, project: Resource) -> Output:
+    """The service's IAM policy: who holds roles/run.invoker (allUsers once granted)."""
+    find_service(call, project)
+    function = next(
+        item
+        for item in project.get("functions", {}).values()
+        if item["serviceConfig"]["service"].rsplit("/", 1)[-1] == call.positional()
+    )
+    invokers = list(function.get("invokers", []))
+    bindings = [{"role": "roles/run.invoker", "members": invokers}] if invokers else []
+    return Output([{"bindings": bindings, "etag": "BwYAAAAAAAA=", "version": 1}])
+
+
 def run_services_update(call: Call, project: Resource) -> Output:
     service_name = call.positional()
     service = find_service(call, project)
@@ -895,6 +937,8 @@ def run_services_update(call: Call, project: Resource) -> Output:
     if "cpu-throttling" in call.options:
         service["cpuThrottling"] = bool(call.options["cpu-throttling"])
     if "invoker-iam-check" in call.options:
+        if not call.options["invoker-iam-check"] and project.get("require_invoker_iam"):
+            raise call.fail(INVOKER_IAM_REQUIRED)
         service["invokerIamDisabled"] = not call.options["invoker-iam-check"]
     service["revisionCount"] += 1
     service["revision"] = f"{service_name}-{service['revisionCount']:05d}-run"
@@ -1169,6 +1213,9 @@ SPECS: dict[tuple[str, ...], Spec] = {
     ),
     ("run", "services", "describe"): Spec(
         run_services_describe, frozenset({"region"}), api="run.googleapis.com"
+    ),
+    ("run", "services", "get-iam-policy"): Spec(
+        run_services_get_iam_policy, frozenset({"region"}), api="run.googleapis.com"
     ),
     ("run", "services", "update"): Spec(
         run_services_update,

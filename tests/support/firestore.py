@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pronto_sheets_dev.local_stack import stop
-
-from .servers import REPO_ROOT, free_port, wait_until
+from .processes import start, stop
+from .servers import REPO_ROOT, free_port
+from .wait import wait_until
 
 EMULATOR_DIR = REPO_ROOT / "tests" / "firestore_emulator"
 
@@ -59,7 +59,8 @@ def run_firestore_emulator(log_dir: Path) -> Iterator[FirestoreEmulator]:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"firestore-{port}.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
+        # Its own process group, stopped whole (SIGTERM, then SIGKILL), like every server here.
+        process = start(
             [node, str(EMULATOR_DIR / "serve.js"), str(port)],
             stdout=log_file,
             stderr=subprocess.STDOUT,

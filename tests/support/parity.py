@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
-from pronto_sheets.enrich.results import Phone, RowResult, Status, TypeResult
 from pronto_sheets.errors import ColumnMappingError
+from pronto_sheets.results import Phone, RowResult, Status, TypeResult
 from pronto_sheets.sheets.cells import output_cells, types_to_do
 from pronto_sheets.sheets.columns import detect_columns
 

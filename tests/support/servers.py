@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,10 @@ from pathlib import Path
 import coverage
 import httpx
 
-from pronto_sheets_dev.local_stack import free_port, stop
+from pronto_sheets_dev.local_stack import free_port
+
+from .processes import start, stop
+from .wait import wait_until
 
 __all__ = ["free_port", "serve_process", "wait_until"]
 
@@ -26,19 +28,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COVERAGE_HOOK = Path(__file__).resolve().parent / "coverage_hook"
 FUNCTION_DIR = REPO_ROOT / "function"
 VENV_BIN = Path(sys.executable).parent
-
-
-def wait_until(
-    condition: Callable[[], bool], *, timeout: float, interval: float = 0.02, what: str = ""
-) -> None:
-    """Poll `condition` until it holds; fail with `what` once `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f}s waiting for {what or condition}")
-        time.sleep(interval)
 
 
 @dataclass
@@ -87,8 +76,9 @@ def serve_process(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            list(args), env=full_env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        # Its own process group, stopped whole: functions-framework's gunicorn worker too.
+        process = start(
+            args, env=full_env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT
         )
         served = ServedProcess(process, f"http://127.0.0.1:{port}", log_path)
         try:

@@ -61,6 +61,11 @@ class Simulator:
             "fault_drop": 0.0,
             "fault_truncate": 0.0,
             "retry_after_format": "seconds",
+            # The async lane's webhook faults, so one test's lost webhooks never reach the next.
+            "webhook_lost": 0.0,
+            "webhook_duplicated": 0.0,
+            "webhook_slow": 0.0,
+            "webhook_reorder_ms": 0.0,
         }
         self.configure(**{**defaults, **fields})
         httpx.post(f"{self.url}/_simulator/reset").raise_for_status()

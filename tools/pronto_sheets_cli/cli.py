@@ -16,6 +16,7 @@ import click
 # Imported here, not guarded: a command whose import fails must fail the CLI loudly
 # rather than silently vanish from it.
 from pronto_sheets_cli.fill_command import fill_command
+from pronto_sheets_cli.forget_command import forget_command
 from pronto_sheets_dev.sheets_emulator.command import emulator_command
 from pronto_sheets_dev.simulator import simulate_command
 
@@ -98,7 +99,7 @@ def serve(host: str, port: int) -> None:
             env["PRONTO_SHEETS_TOKENS"] = token = secrets.token_urlsafe(24)
             click.echo(f"PRONTO_SHEETS_TOKENS is not set: this run accepts the token {token}")
         from pronto_sheets.errors import SettingsError
-        from pronto_sheets.store import parse_store_setting
+        from pronto_sheets.settings import parse_store_setting
 
         try:
             store = parse_store_setting(env)
@@ -120,6 +121,7 @@ def serve(host: str, port: int) -> None:
 
 cli.add_command(simulate_command, "simulate")
 cli.add_command(fill_command, "fill")
+cli.add_command(forget_command, "forget")
 cli.add_command(emulator_command, "sheets-emulator")
 
 

@@ -1,9 +1,11 @@
 """`pronto-sheets fill`: fill a whole sheet from a laptop or a long-running job.
 
 The same `SheetFiller` as POST /fill, run in-process with the enricher built from the
-environment (`PRONTO_API_KEY`, …), with a progress bar (rows done of total, found,
-credits). Every option can also be set through the environment variable named in its
-help. Refusals print one line starting with "Error:" and exit with status 1.
+environment (`PRONTO_API_KEY`, …; with `PRONTO_PUBLIC_URL`, through the async lane as POST
+/fill does), with a progress bar (rows done of total, found, credits; on the async lane also
+rows waiting for Pronto and requests sent). Every option can also be set through the
+environment variable named in its help. Refusals print one line starting with "Error:" and
+exit with status 1.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import click
 
+from pronto_sheets.enrich.async_lane import AsyncLane
 from pronto_sheets.enrich.contacts import ENRICHMENT_TYPES, EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.errors import ProntoSheetsError
@@ -71,6 +74,11 @@ def _summary_line(summary: FillSummary) -> str:
         f"{_count(summary.sheets_writes, 'write')}; "
         f"{summary.seconds:.1f} s."
     )
+    if summary.lane == "async":
+        line += (
+            f" Async lane: {summary.submitted} sent to Pronto, {summary.found} found, "
+            f"{summary.not_found} not found, {summary.waiting} waiting (a later run writes them)."
+        )
     if summary.found_by_type:
         found = ", ".join(
             f"{n} {name.replace('_', ' ')}" for name, n in summary.found_by_type.items()
@@ -97,11 +105,21 @@ def _summary_line(summary: FillSummary) -> str:
     return line
 
 
-class _ProgressBar:
-    """A rich progress bar on stderr (rows done of total, found, credits), shown from the
-    first result on, so dry runs and runs with nothing to do print no bar."""
+def _lane_text(progress: FillProgress) -> str:
+    """What the bar adds on the async lane: rows waiting for Pronto's answer, and the
+    requests sent, once the lane has said (nothing on the sync lane)."""
+    if progress.lane != "async":
+        return ""
+    sent = f" · {progress.submitted} sent to Pronto" if progress.submitted else ""
+    return f"{sent} · {progress.waiting} waiting for Pronto"
 
-    def __init__(self) -> None:
+
+class _ProgressBar:
+    """A rich progress bar on stderr (rows done of total, found, credits; on the async lane
+    also rows sent to Pronto and waiting for it), shown from the first result on, so dry
+    runs and runs with nothing to do print no bar."""
+
+    def __init__(self, console: Any = None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -115,9 +133,12 @@ class _ProgressBar:
             TextColumn("Filling"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("rows · {task.fields[found]} found · {task.fields[credits]} credits"),
+            TextColumn(
+                "rows · {task.fields[found]} found{task.fields[lane]} · "
+                "{task.fields[credits]} credits"
+            ),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
         )
         self._task: Any = None
 
@@ -126,13 +147,14 @@ class _ProgressBar:
             if progress.rows_total == 0:
                 return
             self._progress.start()
-            self._task = self._progress.add_task("fill", found=0, credits=0)
+            self._task = self._progress.add_task("fill", found=0, credits=0, lane="")
         self._progress.update(
             self._task,
             total=progress.rows_total,
             completed=progress.rows_done,
             found=progress.found,
             credits=progress.credits,
+            lane=_lane_text(progress),
         )
 
     def close(self) -> None:
@@ -149,13 +171,18 @@ async def _run(
         credentials_file=str(credentials) if credentials else None,
     )
     enricher = Enricher.from_settings(settings)
+    # With a public URL (a job beside the deployed function) fills take the async lane,
+    # as POST /fill does; on a laptop there is none and they stay on the sync lane.
+    lane = AsyncLane.beside(enricher, settings)
     bar = _ProgressBar() if show_progress else None
-    filler = SheetFiller(enricher, client, progress=bar.update if bar else None)
+    filler = SheetFiller(enricher, client, progress=bar.update if bar else None, lane=lane)
     try:
         return await filler.fill(request)
     finally:
         if bar is not None:
             bar.close()
+        if lane is not None:
+            await lane.aclose()
         await enricher.aclose()
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def running(
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL if quiet else None,
         stderr=subprocess.DEVNULL if quiet else None,
+        # Its own process group: functions-framework serves through a gunicorn worker (a
+        # child), which `stop` must end too or it outlives us holding the port.
+        start_new_session=True,
     )
     try:
         wait_for_http(ready_url, process)
@@ -73,13 +77,20 @@ def running(
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Ask a server process to stop (SIGTERM); kill it if it has not within 10 s."""
-    process.terminate()
+    """Ask a server's whole process group to stop (SIGTERM); kill it if not gone in 10 s."""
+    _signal_group(process, signal.SIGTERM)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        _signal_group(process, signal.SIGKILL)
         process.wait(timeout=10)
+    # The leader may exit before its workers: make sure none of the group is left.
+    _signal_group(process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
 
 
 @dataclass(frozen=True)

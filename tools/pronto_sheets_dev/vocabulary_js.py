@@ -41,10 +41,6 @@ def render() -> str:
         "\n"
         "/** @type {*} */\n"
         f"const VOCABULARY = Object.freeze({body});\n"
-        "\n"
-        "if (typeof module === 'object') {\n"
-        "  /** @type {{exports: Object}} */ (module).exports = {VOCABULARY};\n"
-        "}\n"
     )
 
 

@@ -10,12 +10,12 @@ Bounded: the least recently used entry goes first when `max_entries` is reached.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from cachetools import TLRUCache
 
-from pronto_sheets.enrich.results import Status, TypeResult
+from pronto_sheets.results import Status, TypeResult
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,14 @@ class ResultCache:
             return False
         self._entries[key] = _Entry(result, life)
         return True
+
+    def forget(self, keys: Collection[str]) -> int:
+        """Drop these answers (erasure); return how many were held."""
+        dropped = 0
+        for key in keys:
+            if self._entries.pop(key, None) is not None:
+                dropped += 1
+        return dropped
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,5 +1,11 @@
 """The engine: turns contact rows into results without paying twice.
 
+`Enricher.enrich` runs one request in four phases: sort the rows (`_sort_rows`), recall
+what is already paid for (`_known`), dispatch the rest (`_dispatch`: join or start
+lookups), then read each row's results (`_row_result`) once the lookups are done or the
+request's `timeout_s` has passed. The request's figures are in `outcome.py`, the
+personal-email consent gate in `consent.py`.
+
 For one request it drops invalid rows, folds rows that are the same contact, and works
 per enrichment type: a type the row cannot be asked (phone or personal email without a
 LinkedIn URL) is not sent and says what to add; a type the cache knows is answered from
@@ -22,17 +28,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pronto_sheets.enrich.budget import DEGRADED_SHARE, CreditBudget, degraded_limit
 from pronto_sheets.enrich.cache import ResultCache, answer_key
+from pronto_sheets.enrich.consent import ConsentGate
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.gate import Gate, Priority, Ticket
+from pronto_sheets.enrich.outcome import EnrichOutcome, EnrichStats, Estimate, Notice, Plan
 from pronto_sheets.enrich.pronto_client import ProntoClient
-from pronto_sheets.enrich.results import RowResult, Status, TypeResult, pending_message
+from pronto_sheets.enrich.subjects import (
+    contact_subjects,
+    email_subject,
+    phone_subject,
+    subjects_of,
+)
 from pronto_sheets.errors import (
     BudgetExhausted,
     ConsentRequired,
@@ -40,133 +52,16 @@ from pronto_sheets.errors import (
     ProntoOutOfCredits,
     StoreError,
 )
+from pronto_sheets.logs import log_unexpected
+from pronto_sheets.results import RowResult, Status, TypeResult, pending_message
 from pronto_sheets.settings import Settings
 from pronto_sheets.store import GuardedStore, MemoryStore, StoredAnswer, open_store
 from pronto_sheets.vocabulary import vocabulary
 
-logger = logging.getLogger(__name__)
 UNEXPECTED_MESSAGE = "Something went wrong on our side while asking Pronto. Try again later."
 PERSONAL_EMAIL = "personal_email"
 
 TypeResults = dict[str, TypeResult]
-
-
-@dataclass
-class EnrichStats:
-    """Figures for one request, returned as `stats` (counts are rows unless named)."""
-
-    contacts: int = 0
-    unique: int = 0
-    invalid: int = 0
-    cache_hits: int = 0  # rows answered entirely from the cache
-    joined_in_flight: int = 0  # lookups of this request already under way for another
-    upstream_calls: int = 0  # lookups this request started (one Pronto call each)
-    pending: int = 0
-    needs_linkedin: int = 0  # rows with a type not asked for lack of a LinkedIn URL
-    paused: int = 0  # rows whose personal email waits for the account's consent
-    credits_spent: int = 0
-    credits_spent_today: int = 0
-    credit_budget: int = 0
-
-    def to_json(self) -> dict[str, int]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """An account-level condition, said once per request (not once per row)."""
-
-    code: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
-
-@dataclass
-class EnrichOutcome:
-    results: list[RowResult]
-    stats: EnrichStats
-    notices: list[Notice] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """What asking some contacts' types would take, given what the cache already has."""
-
-    cached: int  # (contact, type) answers the cache already has
-    to_call: int  # Pronto calls: one per contact with something left to ask
-    estimated_credits: int  # at most, if Pronto finds everything asked
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a request would do, without calling Pronto (dry runs and estimates)."""
-
-    rows: int
-    invalid: int
-    unique: int
-    duplicates: int
-    cached: int  # (contact, type) answers the cache already has
-    to_call: int  # Pronto calls (one per contact with something left to ask)
-    needs_linkedin: int  # rows with a type that cannot be asked without a LinkedIn URL
-    estimated_credits: int  # at most, if Pronto finds everything asked
-
-
-class ConsentGate:
-    """Whether personal emails may be asked now, so that an account without consent sees
-    at most one refused call per `retry_s`.
-
-    Unknown (at start): the first lookup is a probe and the others wait for its answer.
-    Granted: everyone goes. Refused: nobody, until `retry_s` has passed; then one probe.
-    """
-
-    def __init__(self, retry_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._retry_s = retry_s
-        self._clock = clock
-        self._granted = False
-        self._refused_until: float | None = None
-        self._probe: asyncio.Event | None = None
-        self._probe_owner: asyncio.Task[object] | None = None
-
-    @property
-    def paused(self) -> bool:
-        """True when a personal-email lookup would not go now (refused and not yet due)."""
-        if self._refused_until is None:
-            return False
-        return self._probe is not None or self._clock() < self._refused_until
-
-    async def turn(self) -> bool:
-        """Wait for the right to ask; False means paused (do not send personal_email)."""
-        while True:
-            if self._granted:
-                return True
-            if self.paused:
-                return False
-            if self._probe is None:
-                self._probe = asyncio.Event()
-                self._probe_owner = asyncio.current_task()
-                return True
-            await self._probe.wait()
-
-    def answered(self) -> None:
-        """Pronto answered a call that asked for personal emails: consent is there."""
-        self._granted, self._refused_until = True, None
-        self._end_probe(force=True)
-
-    def refused(self) -> None:
-        self._granted, self._refused_until = False, self._clock() + self._retry_s
-        self._end_probe(force=True)
-
-    def inconclusive(self) -> None:
-        """The call failed for another reason: let the next lookup probe instead."""
-        self._end_probe(force=False)
-
-    def _end_probe(self, *, force: bool) -> None:
-        if self._probe is None or not (force or self._probe_owner is asyncio.current_task()):
-            return
-        self._probe.set()
-        self._probe, self._probe_owner = None, None
 
 
 @dataclass
@@ -177,6 +72,24 @@ class _Lookup:
     task: asyncio.Task[tuple[TypeResults, int]]
     ticket: Ticket
     owner: EnrichStats  # the request that started it is the one that paid
+
+
+@dataclass
+class _Request:
+    """One `enrich` call's working state, filled in phase by phase."""
+
+    contacts: Sequence[Contact]
+    types: Sequence[EnrichmentTypes]  # per row: what to find
+    priority: Priority
+    stats: EnrichStats
+    identities: list[str | None] = field(default_factory=list)  # per row; None: invalid
+    fixed: list[TypeResults] = field(default_factory=list)  # per row: decided without Pronto
+    wanted: dict[str, set[str]] = field(default_factory=dict)  # identity -> types to find
+    first_row: dict[str, int] = field(default_factory=dict)  # identity -> row asked for it
+    known: TypeResults = field(default_factory=dict)  # answer_key -> answer paid for
+    lookups: dict[str, _Lookup] = field(default_factory=dict)  # answer_key -> its lookup
+    counted: set[int] = field(default_factory=set)  # lookups whose credits are counted
+    notices: dict[str, Notice] = field(default_factory=dict)
 
 
 class Enricher:
@@ -199,6 +112,9 @@ class Enricher:
         self.consent = consent or ConsentGate(60.0)
         self.store = store or GuardedStore(MemoryStore(keep_answers=False))
         self._in_flight: dict[str, _Lookup] = {}  # answer_key -> the lookup that will answer
+        # (identity, type) -> the async lane's answer on its way, if any (set by the lane's
+        # owner): a formula joins it rather than paying the sync endpoint again.
+        self.on_other_lane: Callable[[str, str], asyncio.Future[TypeResults] | None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
@@ -348,95 +264,97 @@ class Enricher:
         `types` is asked of every row, or given per row (a sheet asks each row only what
         it still lacks).
         """
-        per_row = _per_row(types, len(contacts))
-        stats = EnrichStats(contacts=len(contacts))
-        notices: dict[str, Notice] = {}
-        fixed: list[TypeResults] = [{} for _ in contacts]  # decided without Pronto
-        identities: list[str | None] = []
-        wanted: dict[str, set[str]] = {}
-        first_row: dict[str, int] = {}
-        for index, (contact, row_types) in enumerate(zip(contacts, per_row, strict=True)):
-            if contact.invalid_reason():
-                identities.append(None)
-                continue
-            identity = contact.identity()
-            identities.append(identity)
-            first_row.setdefault(identity, index)
-            for name in row_types:
-                if not contact.can_ask(name):
-                    message = vocabulary().needs_linkedin_message(name)
-                    fixed[index][name] = TypeResult(Status.NEEDS_LINKEDIN, message=message)
-                else:
-                    wanted.setdefault(identity, set()).add(name)
-        stats.unique = len(first_row)
-        remembered, _ = await self._known(wanted)
+        request = _Request(
+            contacts, _per_row(types, len(contacts)), priority, EnrichStats(contacts=len(contacts))
+        )
+        _sort_rows(request)
+        remembered, _ = await self._known(request.wanted)
+        self._dispatch(request, remembered)
+        tasks = {lookup.task for lookup in request.lookups.values()}
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout_s)
+        results = [self._row_result(request, index) for index in range(len(contacts))]
+        request.stats.credits_spent_today = self.budget.spent_today
+        request.stats.credit_budget = self.budget.daily_budget
+        return EnrichOutcome(results, request.stats, list(request.notices.values()))
 
-        known: dict[str, TypeResult] = {}
-        lookups: dict[str, _Lookup] = {}  # answer_key -> lookup
-        order = vocabulary().type_names
-        for identity, names in wanted.items():
-            missing: list[str] = []
-            joined: dict[int, _Lookup] = {}
-            for wanted_type in sorted(names, key=order.index) if len(names) > 1 else names:
-                key = answer_key(identity, wanted_type)
-                # Memory again for a miss: a lookup may have answered while the store read.
-                hit = remembered.get(key) or self.cache.get(key)
-                if hit is not None:
-                    known[key] = hit
-                elif key in self._in_flight:
-                    shared = self._in_flight[key]
-                    lookups[key] = joined.setdefault(id(shared), shared)
-                elif wanted_type == PERSONAL_EMAIL and self.consent.paused:
-                    known[key] = _paused()
-                else:
-                    missing.append(wanted_type)
-            for lookup in joined.values():
-                self.gate.promote(lookup.ticket, priority)
+    def _dispatch(self, request: _Request, remembered: TypeResults) -> None:
+        """Each wanted type: answered from memory, joined to a lookup under way (promoted
+        to this request's priority), or asked in one new lookup per contact."""
+        stats = request.stats
+        for identity, names in request.wanted.items():
+            missing, joined = self._route(request, identity, names, remembered)
+            for lookup in joined:
+                self.gate.promote(lookup.ticket, request.priority)
             stats.joined_in_flight += len(joined)
             if missing:
-                contact = contacts[first_row[identity]]
-                lookup = self._start(identity, contact, EnrichmentTypes.of(missing), priority)
+                contact = request.contacts[request.first_row[identity]]
+                types = EnrichmentTypes.of(missing)
+                lookup = self._start(identity, contact, types, request.priority)
                 stats.upstream_calls += 1
                 lookup.owner = stats
                 for missing_type in missing:
-                    lookups[answer_key(identity, missing_type)] = lookup
-        tasks = {lookup.task for lookup in lookups.values()}
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout_s)
+                    request.lookups[answer_key(identity, missing_type)] = lookup
 
-        results: list[RowResult] = []
-        counted: set[int] = set()
-        for index, (contact, row_types) in enumerate(zip(contacts, per_row, strict=True)):
-            row_identity = identities[index]
-            if row_identity is None:
-                reason = contact.invalid_reason() or ""
-                stats.invalid += 1
-                results.append(RowResult.invalid_row(reason, row_types.names, contact.custom))
-                continue
-            row: TypeResults = {}
-            from_cache = True
-            for name in row_types:
-                key = answer_key(row_identity, name)
-                if name in fixed[index]:
-                    row[name] = fixed[index][name]
-                elif key in known:
-                    row[name] = known[key]
-                elif lookups[key].task.done():
-                    answers, credits = lookups[key].task.result()
-                    row[name] = answers[name]
-                    from_cache = False
-                    if lookups[key].owner is stats and id(lookups[key]) not in counted:
-                        counted.add(id(lookups[key]))
-                        stats.credits_spent += credits
-                else:
-                    row[name] = TypeResult(Status.PENDING, message=pending_message())
-                    from_cache = False
-            result = RowResult.combine(row, cached=from_cache, custom=contact.custom)
-            self._tally(result, stats, notices)
-            results.append(result)
-        stats.credits_spent_today = self.budget.spent_today
-        stats.credit_budget = self.budget.daily_budget
-        return EnrichOutcome(results, stats, list(notices.values()))
+    def _route(
+        self, request: _Request, identity: str, names: Collection[str], remembered: TypeResults
+    ) -> tuple[list[str], list[_Lookup]]:
+        """One contact's wanted types: those still to ask Pronto, and the lookups under way
+        that this request joins (each once)."""
+        missing: list[str] = []
+        joined: dict[int, _Lookup] = {}
+        order = vocabulary().type_names
+        for wanted_type in sorted(names, key=order.index) if len(names) > 1 else names:
+            key = answer_key(identity, wanted_type)
+            # Memory again for a miss: a lookup may have answered while the store read.
+            hit = remembered.get(key) or self.cache.get(key)
+            if hit is not None:
+                request.known[key] = hit
+            elif key in self._in_flight or self._join_other_lane(identity, wanted_type):
+                shared = self._in_flight[key]
+                request.lookups[key] = joined.setdefault(id(shared), shared)
+            elif wanted_type == PERSONAL_EMAIL and self.consent.paused:
+                request.known[key] = _paused()
+            else:
+                missing.append(wanted_type)
+        return missing, list(joined.values())
+
+    def _row_result(self, request: _Request, index: int) -> RowResult:
+        """Row `index`'s result as things stand: answers, or `pending` for a lookup still
+        running. Credits of a lookup this request started count once."""
+        contact, row_types = request.contacts[index], request.types[index]
+        identity = request.identities[index]
+        if identity is None:
+            request.stats.invalid += 1
+            reason = contact.invalid_reason() or ""
+            return RowResult.invalid_row(reason, row_types.names, contact.custom)
+        row: TypeResults = {}
+        from_cache = True
+        for name in row_types:
+            key = answer_key(identity, name)
+            if name in request.fixed[index]:
+                row[name] = request.fixed[index][name]
+            elif key in request.known:
+                row[name] = request.known[key]
+            elif request.lookups[key].task.done():
+                row[name] = self._answer_of(request, request.lookups[key], name)
+                from_cache = False
+            else:
+                row[name] = TypeResult(Status.PENDING, message=pending_message())
+                from_cache = False
+        result = RowResult.combine(row, cached=from_cache, custom=contact.custom)
+        self._tally(result, request.stats, request.notices)
+        return result
+
+    @staticmethod
+    def _answer_of(request: _Request, lookup: _Lookup, name: str) -> TypeResult:
+        """A finished lookup's answer for one type; its credits count for the request that
+        started it, once."""
+        answers, credits = lookup.task.result()
+        if lookup.owner is request.stats and id(lookup) not in request.counted:
+            request.counted.add(id(lookup))
+            request.stats.credits_spent += credits
+        return answers[name]
 
     def _tally(self, result: RowResult, stats: EnrichStats, notices: dict[str, Notice]) -> None:
         statuses = {r.status for r in result.types.values()}
@@ -463,6 +381,39 @@ class Enricher:
             self._in_flight[key] = lookup
         task.add_done_callback(functools.partial(self._forget, keys, lookup))
         return lookup
+
+    def answer_on_its_way(self, identity: str, type_name: str) -> asyncio.Task[TypeResults] | None:
+        """This contact's type as a sync lookup under way will answer it, if one is: the
+        async lane joins it instead of submitting the contact again."""
+        lookup = self._in_flight.get(answer_key(identity, type_name))
+        if lookup is None:
+            return None
+
+        async def answers() -> TypeResults:
+            found, _credits = await asyncio.shield(lookup.task)
+            return found
+
+        return asyncio.create_task(answers())
+
+    def _join_other_lane(self, identity: str, type_name: str) -> bool:
+        """When the async lane has this answer on its way, make waiting for it a lookup of
+        this enricher's (so later requests join it too); True when it did."""
+        answer = self.on_other_lane(identity, type_name) if self.on_other_lane else None
+        if answer is None:
+            return False
+
+        async def wait() -> tuple[TypeResults, int]:
+            results = dict(await asyncio.shield(answer))  # paid by the lane that asked
+            if type_name not in results:  # the lane gave up on it: ask again next time
+                results[type_name] = TypeResult(Status.PENDING, message=pending_message())
+            return results, 0
+
+        key = answer_key(identity, type_name)
+        task = asyncio.create_task(wait())
+        lookup = _Lookup(task=task, ticket=Ticket(Priority.BACKGROUND), owner=EnrichStats())
+        self._in_flight[key] = lookup
+        task.add_done_callback(functools.partial(self._forget, [key], lookup))
+        return True
 
     def _forget(
         self, keys: list[str], lookup: _Lookup, _task: asyncio.Task[tuple[TypeResults, int]]
@@ -506,17 +457,20 @@ class Enricher:
             except ProntoError as exc:
                 self._settle_consent(asked, answered=False)
                 return results | _all(asked, Status.FAILED, exc.message), credits
-            except Exception:  # a bug must not leave a request hanging, nor become a 5xx
-                logger.exception("unexpected error in a Pronto lookup")
+            except Exception as exc:  # a bug must not leave a request hanging, nor a 5xx
+                log_unexpected(exc, "unexpected error in a Pronto lookup")
                 self._settle_consent(asked, answered=False)
                 return results | _all(asked, Status.FAILED, UNEXPECTED_MESSAGE), credits
             self._settle_consent(asked, answered=True)
-            await self._remember(identity, answer.types)
+            await self._remember(identity, answer.types, contact)
             return results | dict(answer.types), credits + answer.credits
         return results, credits
 
-    async def _remember(self, identity: str, answers: Mapping[str, TypeResult]) -> None:
-        """Keep Pronto's answers in memory and, durably, in the store (one write)."""
+    async def _remember(
+        self, identity: str, answers: Mapping[str, TypeResult], contact: Contact | None = None
+    ) -> None:
+        """Keep Pronto's answers in memory and, durably, in the store (one write), indexed
+        under who they are about (subjects.py) so that the person can be forgotten."""
         now = time.time()
         durable: dict[str, StoredAnswer] = {}
         for name, result in answers.items():
@@ -525,8 +479,33 @@ class Enricher:
                 durable[key] = StoredAnswer(result, now + self.cache.ttl_s(result))
         if durable:
             # Degraded: the guard said why once; memory still has them.
+            subjects = (
+                {identity: sorted(subjects_of(contact, answers))} if contact is not None else None
+            )
             with contextlib.suppress(StoreError):
-                await self.store.put_answers(durable)
+                await self.store.put_answers(durable, subjects)
+
+    async def forget(
+        self, contacts: Sequence[Contact], emails: Sequence[str], phones: Sequence[str]
+    ) -> int:
+        """Delete every answer, of every type, about the people these name (a contact's
+        fields, or an email or phone Pronto found), from the store and from memory; return
+        how many answers were deleted. A store that fails raises `StoreError`: nothing
+        durable was deleted, and the caller must say so."""
+        subjects: set[str] = set()
+        identities: set[str] = set()
+        for contact in contacts:
+            subjects |= contact_subjects(contact)
+            if contact.invalid_reason() is None:
+                identities.add(contact.identity())
+        subjects |= {s for s in map(email_subject, emails) if s}
+        subjects |= {s for s in map(phone_subject, phones) if s}
+        identities |= await self.store.find_identities(subjects)
+        keys = [answer_key(i, t.name) for i in sorted(identities) for t in vocabulary().types]
+        from_memory = self.cache.forget(keys)
+        from_store = await self.store.forget(keys, identities)
+        # Memory holds a part of what the store holds (or all of it, without a store).
+        return max(from_memory, from_store)
 
     def _settle_consent(self, asked: EnrichmentTypes, *, answered: bool) -> None:
         if PERSONAL_EMAIL in asked:
@@ -534,6 +513,27 @@ class Enricher:
                 self.consent.answered()
             else:
                 self.consent.inconclusive()
+
+
+def _sort_rows(request: _Request) -> None:
+    """Invalid rows aside, rows of one contact folded into one identity, and each type the
+    row cannot be asked (no LinkedIn URL) decided at once; the rest is `wanted`."""
+    for index, (contact, row_types) in enumerate(zip(request.contacts, request.types, strict=True)):
+        fixed: TypeResults = {}
+        request.fixed.append(fixed)
+        if contact.invalid_reason():
+            request.identities.append(None)
+            continue
+        identity = contact.identity()
+        request.identities.append(identity)
+        request.first_row.setdefault(identity, index)
+        for name in row_types:
+            if not contact.can_ask(name):
+                message = vocabulary().needs_linkedin_message(name)
+                fixed[name] = TypeResult(Status.NEEDS_LINKEDIN, message=message)
+            else:
+                request.wanted.setdefault(identity, set()).add(name)
+    request.stats.unique = len(request.first_row)
 
 
 def _paused() -> TypeResult:

@@ -34,7 +34,6 @@ import stamina
 from pronto_sheets.enrich.budget import CreditBudget
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.gate import Gate, Ticket
-from pronto_sheets.enrich.results import Phone, Status, TypeResult
 from pronto_sheets.errors import (
     BudgetExhausted,
     ConsentRequired,
@@ -43,7 +42,9 @@ from pronto_sheets.errors import (
     ProntoRejectedRow,
     ProntoUnavailable,
 )
+from pronto_sheets.results import Phone, Status, TypeResult
 from pronto_sheets.retry_after import parse_retry_after
+from pronto_sheets.version import USER_AGENT
 from pronto_sheets.vocabulary import vocabulary
 
 ENRICH_PATH = "/v2/contacts/sync_single_enrich"
@@ -57,15 +58,15 @@ _EXHAUSTED = re.compile(
 )
 _CONSENT = re.compile(r"consent", re.IGNORECASE)
 # Where each type's answer lives in Pronto's body.
-_VALUE_FIELDS = {"email": "email", "personal_email": "personal_email"}
-_STATUS_FIELDS = {
+VALUE_FIELDS = {"email": "email", "personal_email": "personal_email"}
+STATUS_FIELDS = {
     "email": "email_status",
     "phone": "phone_status",
     "personal_email": "personal_email_status",
 }
 
 
-class _Retryable(Exception):
+class RetryableAnswer(Exception):
     """An answer worth asking again for; carries Retry-After when Pronto sent one."""
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
@@ -126,13 +127,13 @@ def parse_answer(body: Any, types: EnrichmentTypes, budget: CreditBudget) -> Ans
     not_found_message = message or str(vocabulary().messages["not_found"])
     results: dict[str, TypeResult] = {}
     for name in types:
-        value_status = _text(body, _STATUS_FIELDS[name])
+        value_status = _text(body, STATUS_FIELDS[name])
         if name == "phone":
             phones = _phones(body.get("phones"))
             found = bool(phones)
             result = TypeResult(Status.SUCCESS, phones=phones, value_status=value_status)
         else:
-            value = _text(body, _VALUE_FIELDS[name])
+            value = _text(body, VALUE_FIELDS[name])
             found = value is not None
             result = TypeResult(Status.SUCCESS, value=value, value_status=value_status)
         results[name] = result if found else TypeResult(Status.NOT_FOUND, message=not_found_message)
@@ -171,7 +172,7 @@ class ProntoClient:
                 max_connections=gate.max_in_flight * 2,
                 max_keepalive_connections=gate.max_in_flight,
             ),
-            headers={"User-Agent": "pronto-sheets/0.2"},
+            headers={"User-Agent": USER_AGENT},
         )
         self.retries = 0
 
@@ -179,8 +180,8 @@ class ProntoClient:
         await self._http.aclose()
 
     def _backoff(self, exc: Exception) -> bool | float:
-        """stamina's hook: retry only `_Retryable`, waiting Retry-After when given."""
-        if not isinstance(exc, _Retryable):
+        """stamina's hook: retry only `RetryableAnswer`, waiting Retry-After when given."""
+        if not isinstance(exc, RetryableAnswer):
             return False
         self.retries += 1
         return exc.retry_after if exc.retry_after is not None else True
@@ -197,7 +198,7 @@ class ProntoClient:
                 " ".join(vocabulary().needs_linkedin_message(name) for name in unaskable)
             )
         body = contact.pronto_body(types)
-        last: _Retryable | None = None
+        last: RetryableAnswer | None = None
         try:
             async for attempt in stamina.retry_context(
                 on=self._backoff,
@@ -210,10 +211,10 @@ class ProntoClient:
                 with attempt:
                     try:
                         return await self._call_once(body, types, ticket)
-                    except _Retryable as exc:
+                    except RetryableAnswer as exc:
                         last = exc
                         raise
-        except _Retryable as exc:
+        except RetryableAnswer as exc:
             last = exc
         reason = last.reason if last else "no answer"
         raise ProntoUnavailable(
@@ -247,10 +248,10 @@ class ProntoClient:
                         extensions={"trace": trace},
                     )
                 except httpx.TimeoutException as exc:
-                    raise _Retryable("Pronto took too long to answer") from exc
+                    raise RetryableAnswer("Pronto took too long to answer") from exc
                 except httpx.TransportError as exc:
                     # Dropped connections and truncated bodies land here.
-                    raise _Retryable("the connection to Pronto broke") from exc
+                    raise RetryableAnswer("the connection to Pronto broke") from exc
                 try:
                     answer = self._interpret(response, types)
                 except ProntoOutOfCredits:
@@ -272,14 +273,14 @@ class ProntoClient:
         message = payload.get("message") if isinstance(payload, dict) else None
         if status == 200:
             if payload is None:
-                raise _Retryable("Pronto sent an incomplete answer")
+                raise RetryableAnswer("Pronto sent an incomplete answer")
             return parse_answer(payload, types, self._budget)
         if status in (429, 503) or status >= 500:
             retry_after = retry_wait(response.headers.get("Retry-After"))
             if status == 429 and retry_after is not None:
                 self._gate.hold_off(retry_after)
             label = "Pronto is rate limiting us" if status == 429 else f"Pronto error {status}"
-            raise _Retryable(label, retry_after)
+            raise RetryableAnswer(label, retry_after)
         if status in (401, 403):
             raise ProntoKeyRejected(
                 "The Pronto API key was rejected. Ask your admin to check PRONTO_API_KEY "

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pronto_sheets.enrich.async_lane import AsyncLane
 from pronto_sheets.enrich.contacts import EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.errors import MalformedRequest
@@ -95,55 +96,19 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
             f"{', '.join(sorted(_KNOWN_FIELDS))}.",
             code="invalid_field",
         )
+    # Field by field, in this order: a body with several mistakes hears of the first.
     spreadsheet_id = parse_spreadsheet_id(body.get("spreadsheet_id"))
-    sheet = body.get("sheet")
-    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
-        raise MalformedRequest(
-            '"sheet" must be the name of a tab, like "Leads"; leave it out for the first tab.',
-            code="invalid_field",
-        )
+    sheet = _sheet_name(body)
     types = EnrichmentTypes.parse(body.get("enrichment_type"))
-    max_rows = body.get("max_rows")
-    if max_rows is not None and (
-        isinstance(max_rows, bool)
-        or not isinstance(max_rows, int)
-        or not 1 <= max_rows <= MAX_ROWS_LIMIT
-    ):
-        raise MalformedRequest(
-            '"max_rows" must be a whole number of rows, at least 1.', code="invalid_field"
-        )
+    max_rows = _max_rows(body)
     first_row, last_row = _row_number(body, "first_row"), _row_number(body, "last_row")
     header_row = _row_number(body, "header_row")
-    if first_row is not None and last_row is not None and last_row < first_row:
-        raise MalformedRequest(
-            f'"last_row" ({last_row}) is above "first_row" ({first_row}): give the rows top '
-            "to bottom.",
-            code="invalid_field",
-        )
-    columns = body.get("columns")
-    if columns is not None and (
-        not isinstance(columns, dict)
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
-    ):
-        raise MalformedRequest(
-            '"columns" must map fields to header texts or column letters, like '
-            '{"firstname": "Prénom", "domain": "D"}.',
-            code="invalid_field",
-        )
-    deadline_s = body.get("deadline_s")
-    if deadline_s is not None and (
-        isinstance(deadline_s, bool)
-        or not isinstance(deadline_s, int | float)
-        or not 10 <= deadline_s <= FUNCTION_DEADLINE_S
-    ):
-        raise MalformedRequest(
-            f'"deadline_s" must be the seconds the caller waits for the answer, between 10 '
-            f"and {FUNCTION_DEADLINE_S}; the fill stops in time to answer before it.",
-            code="invalid_field",
-        )
+    _check_row_order(first_row, last_row)
+    columns = _columns(body)
+    deadline_s = _deadline_s(body)
     return FillRequest(
         spreadsheet_id=spreadsheet_id,
-        sheet=sheet.strip() if isinstance(sheet, str) else None,
+        sheet=sheet,
         types=types,
         overwrite=_flag(body, "overwrite"),
         dry_run=_flag(body, "dry_run"),
@@ -156,8 +121,73 @@ def parse_fill_request(body: Mapping[str, Any]) -> FillRequest:
     )
 
 
+def _sheet_name(body: Mapping[str, Any]) -> str | None:
+    sheet = body.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise MalformedRequest(
+            '"sheet" must be the name of a tab, like "Leads"; leave it out for the first tab.',
+            code="invalid_field",
+        )
+    return sheet.strip() if isinstance(sheet, str) else None
+
+
+def _max_rows(body: Mapping[str, Any]) -> int | None:
+    max_rows = body.get("max_rows")
+    if max_rows is not None and (
+        isinstance(max_rows, bool)
+        or not isinstance(max_rows, int)
+        or not 1 <= max_rows <= MAX_ROWS_LIMIT
+    ):
+        raise MalformedRequest(
+            '"max_rows" must be a whole number of rows, at least 1.', code="invalid_field"
+        )
+    return max_rows
+
+
+def _check_row_order(first_row: int | None, last_row: int | None) -> None:
+    if first_row is not None and last_row is not None and last_row < first_row:
+        raise MalformedRequest(
+            f'"last_row" ({last_row}) is above "first_row" ({first_row}): give the rows top '
+            "to bottom.",
+            code="invalid_field",
+        )
+
+
+def _columns(body: Mapping[str, Any]) -> dict[str, str] | None:
+    columns = body.get("columns")
+    if columns is not None and (
+        not isinstance(columns, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+    ):
+        raise MalformedRequest(
+            '"columns" must map fields to header texts or column letters, like '
+            '{"firstname": "Prénom", "domain": "D"}.',
+            code="invalid_field",
+        )
+    return columns
+
+
+def _deadline_s(body: Mapping[str, Any]) -> int | float | None:
+    deadline_s = body.get("deadline_s")
+    if deadline_s is not None and (
+        isinstance(deadline_s, bool)
+        or not isinstance(deadline_s, int | float)
+        or not 10 <= deadline_s <= FUNCTION_DEADLINE_S
+    ):
+        raise MalformedRequest(
+            f'"deadline_s" must be the seconds the caller waits for the answer, between 10 '
+            f"and {FUNCTION_DEADLINE_S}; the fill stops in time to answer before it.",
+            code="invalid_field",
+        )
+    return deadline_s
+
+
 async def handle_fill(
-    body: dict[str, Any], *, enricher: Enricher, settings: Settings
+    body: dict[str, Any],
+    *,
+    enricher: Enricher,
+    settings: Settings,
+    lane: AsyncLane | None = None,
 ) -> dict[str, Any]:
     """Validate, fill the sheet at background priority, and return the run's summary."""
     request = parse_fill_request(body)
@@ -168,6 +198,6 @@ async def handle_fill(
         # share with is only known from the key file Google's libraries use.
         key_file_hint=settings.google_application_credentials,
     )
-    filler = SheetFiller(enricher, client, deadline_s=FUNCTION_DEADLINE_S)
+    filler = SheetFiller(enricher, client, deadline_s=FUNCTION_DEADLINE_S, lane=lane)
     summary = await filler.fill(request)
     return summary.to_json()

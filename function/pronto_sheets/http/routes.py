@@ -10,9 +10,9 @@ answered as a plain 500 without a stack trace or a secret.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
-import logging
-import sys
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from pronto_sheets.enrich.async_lane import AsyncLane
 from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
 from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.enrich.gate import Priority
@@ -37,17 +38,23 @@ from pronto_sheets.errors import (
     SheetsError,
     SpreadsheetNotFound,
     SpreadsheetPermissionDenied,
+    StoreError,
     UnknownRoute,
     WorksheetNotFound,
 )
 from pronto_sheets.http.auth import Authenticator, Caller, GoogleCertificates
+from pronto_sheets.http.forget_route import handle_forget
+from pronto_sheets.http.webhook_route import WEBHOOK_ROUTE, handle_webhook, is_webhook_path
+from pronto_sheets.logs import begin_request, emit, install, log_unexpected
 from pronto_sheets.settings import Settings
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_CONTACTS = 1000
 MAX_TIMEOUT_S = 3600.0
 
-logger = logging.getLogger(__name__)
+# Who the request being served came from (each request runs in its own task, so its own
+# context): the audit line of /forget names them.
+_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("caller", default=None)
 
 # The one place errors meet HTTP statuses: the most specific class listed wins.
 HTTP_STATUS: tuple[tuple[type[ProntoSheetsError], int], ...] = (
@@ -62,6 +69,7 @@ HTTP_STATUS: tuple[tuple[type[ProntoSheetsError], int], ...] = (
     (WorksheetNotFound, 404),
     (SheetsError, 502),  # Google failed after retries: never the caller's input
     (SheetFillError, 502),
+    (StoreError, 503),  # /forget: the store is down, nothing was deleted; try again
 )
 
 
@@ -89,17 +97,15 @@ class RequestLog:
     counts: dict[str, int] = field(default_factory=dict)
 
     def emit(self, started: float) -> None:
-        line = {
-            "severity": "ERROR" if self.status >= 500 else "INFO",
-            "message": f"{self.method} {self.route} {self.status}",
-            "route": self.route,
-            "caller": self.caller,
-            "status": self.status,
-            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        emit(
+            "ERROR" if self.status >= 500 else "INFO",
+            f"{self.method} {self.route} {self.status}",
+            route=self.route,
+            caller=self.caller,
+            status=self.status,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
             **self.counts,
-        }
-        sys.stdout.write(json.dumps(line) + "\n")
-        sys.stdout.flush()
+        )
 
 
 async def read_json_body(request: Request) -> dict[str, Any]:
@@ -198,26 +204,38 @@ class Service:
         self.settings = settings
         self._http = httpx.AsyncClient(timeout=10.0)
         self.enricher = Enricher.from_settings(settings)
+        # Fills go through Pronto's async endpoints when the function has a public URL.
+        self.lane = AsyncLane.beside(self.enricher, settings)
         self.authenticator = Authenticator(
             settings, GoogleCertificates(settings.google_certs_url, self._http)
         )
         self.started = time.time()
+        self._project = os.environ.get("GOOGLE_CLOUD_PROJECT")  # for trace ids in log lines
+        install()  # the package's `logging` records: JSON, without values (logs.py)
 
     async def aclose(self) -> None:
+        if self.lane is not None:
+            await self.lane.aclose()
         await self.enricher.aclose()
         await self._http.aclose()
 
     async def handle(self, request: Request) -> Response:
         started = time.monotonic()
         path = "/" + request.url.path.strip("/")
-        log = RequestLog(route=path if path in ROUTES else "(unknown)", method=request.method)
+        route = path if path in ROUTES else "(unknown)"
+        if is_webhook_path(path):
+            route = WEBHOOK_ROUTE  # the secret in the path never reaches a log
+        log = RequestLog(route=route, method=request.method)
+        begin_request(route, request.headers.get("x-cloud-trace-context"), self._project)
+        if self.lane is not None:
+            self.lane.start_poller()  # lost webhooks are recovered while the instance serves
         try:
             response = await self._dispatch(request, path, log)
         except ProntoSheetsError as exc:
             headers = {"Allow": exc.allow} if isinstance(exc, MethodNotAllowed) else None
             response = JSONResponse(exc.to_json(), status_code=http_status(exc), headers=headers)
-        except Exception:
-            logger.exception("unexpected error serving %s", log.route)
+        except Exception as exc:
+            log_unexpected(exc, "unexpected error serving a request")
             response = JSONResponse(
                 {
                     "error": {
@@ -232,6 +250,8 @@ class Service:
         return response
 
     async def _dispatch(self, request: Request, path: str, log: RequestLog) -> Response:
+        if is_webhook_path(path):
+            return await handle_webhook(self.lane, path, request)
         route = ROUTES.get(path)
         if route is None:
             raise UnknownRoute(
@@ -245,6 +265,7 @@ class Service:
         if needs_auth:
             caller = await self.authenticator.authenticate(request.headers.get("authorization"))
             log.caller = caller.kind
+            _caller.set(caller)
         body = await read_json_body(request) if method == "POST" else {}
         payload, counts = await handler(self, body)
         log.counts.update(counts)
@@ -265,6 +286,8 @@ async def _healthz(service: Service, _body: dict[str, Any]) -> Answer:
         # The sidebar's estimate uses the same prices as the budget.
         **{f"credits_per_{name}": price for name, price in settings.credits_per_type.items()},
         "enrichment_types": list(settings.credits_per_type),
+        # Fills use Pronto's async endpoints (docs/async-lane.md).
+        "async_lane": service.lane is not None,
     }, {}
 
 
@@ -288,13 +311,20 @@ async def _fill(service: Service, body: dict[str, Any]) -> Answer:
         handle_fill,  # gspread is only loaded when a sheet is filled
     )
 
-    summary = await handle_fill(body, enricher=service.enricher, settings=service.settings)
+    summary = await handle_fill(
+        body, enricher=service.enricher, settings=service.settings, lane=service.lane
+    )
     return summary, {"rows": int(summary.get("rows", 0))}
+
+
+async def _forget(service: Service, body: dict[str, Any]) -> Answer:
+    return await handle_forget(body, enricher=service.enricher, caller=_caller.get())
 
 
 ROUTES: dict[str, tuple[str, Handler, bool]] = {
     "/enrich": ("POST", _enrich, True),
     "/fill": ("POST", _fill, True),
+    "/forget": ("POST", _forget, True),
     "/healthz": ("GET", _healthz, False),
 }
 

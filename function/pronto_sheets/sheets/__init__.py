@@ -1,2 +1,3 @@
-"""Google Sheets: header detection, the gspread client, and the filler that enriches a
-whole sheet and writes the results back."""
+"""Google Sheets: header detection, planning a fill, the filler that enriches a whole sheet
+and writes the results back, and the gspread client (retries, credentials, the emulator's
+session, Google's errors translated)."""

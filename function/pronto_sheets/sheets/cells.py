@@ -1,6 +1,6 @@
 """What a sheet's output cells say, and when a row is done: the per-type done rule.
 
-Done is per type (DESIGN.md): a row is done for email when its Email cell has an address
+Done is per type (docs/how-it-works.md): a row is done for email when its Email cell has an address
 or its Email status records an answer (`not_found`); likewise Phone / Phone status and
 Personal email / Personal email status. A run asks each row only the requested types that
 are not done, so adding phones to a sheet of emails overwrites nothing and re-buys nothing.
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from pronto_sheets.enrich.results import RowResult, Status
+from pronto_sheets.results import RowResult, Status
 from pronto_sheets.sheets.columns import ColumnMap
 from pronto_sheets.vocabulary import squeeze_spaces, vocabulary
 

@@ -219,14 +219,19 @@ def detect_columns(
             best = (recognised, missing, column_map.headers)
     if complete_by_letters is not None:
         return complete_by_letters
+    raise _no_mapping(best)
+
+
+def _no_mapping(best: tuple[int, list[str], tuple[str, ...]] | None) -> ColumnMappingError:
+    """What to fix when no row maps: the sheet is empty, or the best row's gaps."""
     if best is None:
-        raise ColumnMappingError(
+        return ColumnMappingError(
             "The sheet is empty: put a header row (First name, Last name, Company, Website) "
             "and one contact per row below it."
         )
     _, missing, headers = best
     found = ", ".join(f'"{h}"' for h in headers if h) or "none"
-    raise ColumnMappingError(
+    return ColumnMappingError(
         f"Could not tell which columns to use: missing {' and '.join(missing)}. "
         f"Headers found: {found}. Expected headers such as First name / Prénom / Nombre / "
         "Vorname, Last name / Nom / Apellido / Nachname, or Full name / Nom complet, with "

@@ -3,20 +3,23 @@
 One run (`SheetFiller.fill`):
 1. reads the spreadsheet's metadata (one request) and the sheet's used range (one
    request, or one per 10,000 rows), once;
-2. plans off the event loop (a big sheet's parsing must not stall typed formulas): maps
-   the columns (`columns`), and asks each row only the requested types it is not done
-   for (`cells.types_to_do`, the per-type done rule; all of them with `overwrite`);
+2. plans off the event loop (a big sheet's parsing must not stall typed formulas):
+   `planning.plan_fill` maps the columns and asks each row only the requested types it
+   is not done for;
 3. sends each distinct contact to the enricher once, at background priority, in small
    chunks that overlap so Pronto's slots stay busy; a contact on several rows is paid
    once and written to each row, each row getting only the types it asked;
 4. writes results through the `ResultWriter` (writer.py): RAW values, paced flushes,
    rows edited meanwhile left out.
+With an async lane (`lane`, docs/async-lane.md) step 3 submits the contacts to Pronto's
+async endpoint instead and writes answers as webhooks and polls bring them, until all
+are in or the deadline nears; the next run writes the rest without submitting again.
 
 A run cut short (`max_rows`, the deadline, a cancelled task, a failed write) writes what
 it has and stops; the next run starts again from the rows not done, and what was paid
 but not written is served from the enricher's cache and store (in a new process too).
 The deadline is checked while waiting, not only between chunks, and leaves time for the
-last write.
+last write. What a fill takes and reports is in `fill_types.py`.
 """
 
 from __future__ import annotations
@@ -24,20 +27,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pronto_sheets.enrich.contacts import Contact, EnrichmentTypes
-from pronto_sheets.enrich.engine import Enricher, EnrichOutcome
+from pronto_sheets.enrich.async_lane import AsyncLane, takes
+from pronto_sheets.enrich.contacts import EnrichmentTypes
+from pronto_sheets.enrich.engine import Enricher
 from pronto_sheets.enrich.gate import Priority
-from pronto_sheets.enrich.results import RowResult, Status, TypeResult
+from pronto_sheets.enrich.outcome import EnrichOutcome
 from pronto_sheets.errors import SheetsError, SheetWriteFailed, SpreadsheetPermissionDenied
-from pronto_sheets.sheets.bulk import bulk_allocation
-from pronto_sheets.sheets.cells import PRONTO_STATUS, output_cells, types_to_do
+from pronto_sheets.results import RowResult, Status, TypeResult
+from pronto_sheets.sheets.cells import PRONTO_STATUS, output_cells
 from pronto_sheets.sheets.client import SheetsClient, run_blocking
-from pronto_sheets.sheets.columns import ColumnMap, detect_columns
+from pronto_sheets.sheets.columns import ColumnMap
+from pronto_sheets.sheets.fill_types import FillProgress, FillRequest, FillSummary
+from pronto_sheets.sheets.planning import FillPlan, RowTask, plan_fill, types_of
 from pronto_sheets.sheets.worksheet import Worksheet
 from pronto_sheets.sheets.writer import Clock, FlushPolicy, ResultWriter, Sleep
 from pronto_sheets.vocabulary import vocabulary
@@ -47,191 +53,12 @@ logger = logging.getLogger(__name__)
 # A few contacts per `enrich` call; several calls in flight keep every Pronto slot busy,
 # and a chunk cut short by a deadline loses little (its answers are cached anyway).
 CHUNK_CONTACTS = 5
-# Planning runs in a thread; it hands the GIL to the event loop this often.
-YIELD_EVERY_ROWS = 100
 # This many distinct contacts failing in a row stops the run (a rejected key, an outage).
 FAILING_STREAK_LIMIT = 30
 
 
-@dataclass(frozen=True)
-class FillRequest:
-    """What to fill. `columns` maps field names to header texts or column letters."""
-
-    spreadsheet_id: str
-    sheet: str | None = None
-    types: EnrichmentTypes = field(default_factory=EnrichmentTypes)
-    overwrite: bool = False
-    dry_run: bool = False
-    max_rows: int | None = None
-    columns: Mapping[str, str] | None = None
-    # Only these sheet rows (1-based, inclusive): the sidebar's selection, run on the server.
-    first_row: int | None = None
-    last_row: int | None = None
-    # Stop in time to answer within this many seconds (a scheduler gives up at 1,800).
-    deadline_s: float | None = None
-    # The header row (1-based), when the caller knows it (the sidebar does): no detection.
-    header_row: int | None = None
-
-
-@dataclass(frozen=True)
-class FillProgress:
-    """Where a run stands, for a progress bar: rows with a result out of rows to enrich,
-    rows already saved in the sheet, and write requests sent (retries included)."""
-
-    rows_total: int
-    rows_done: int
-    rows_written: int
-    found: int
-    credits: int
-    writes: int
-
-
-@dataclass
-class FillSummary:
-    """What a run did (or, for a dry run, would do). Counts are rows unless named otherwise."""
-
-    spreadsheet_id: str
-    sheet: str = ""
-    dry_run: bool = False
-    rows: int = 0  # non-blank data rows in the sheet (within first_row..last_row)
-    to_enrich: int = 0  # rows with a requested type not done, within max_rows
-    enriched: int = 0  # rows that got Pronto's answer for every type asked
-    found: int = 0
-    not_found: int = 0
-    skipped_filled: int = 0  # rows done for every requested type
-    duplicates: int = 0  # rows sharing a contact with an earlier row: paid once
-    invalid: int = 0
-    needs_linkedin: int = 0  # rows with a type not asked for lack of a LinkedIn URL
-    failed: int = 0
-    over_budget: int = 0
-    pending: int = 0
-    remaining: int = 0  # rows left for a later run (max_rows, deadline, stop)
-    credits: int = 0
-    upstream_calls: int = 0
-    sheets_reads: int = 0
-    sheets_writes: int = 0
-    seconds: float = 0.0
-    found_by_type: dict[str, int] = field(default_factory=dict)
-    changed_during_run: int = 0  # rows edited or moved meanwhile: not written, left for later
-    stopped: str | None = None  # why the run ended early, in words
-    notices: dict[str, str] = field(default_factory=dict)  # account-level, by code
-    plan: dict[str, int] | None = None  # dry runs: cached, to_call, estimated_credits…
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            name: getattr(self, name)
-            for name in (
-                "spreadsheet_id",
-                "sheet",
-                "dry_run",
-                "rows",
-                "to_enrich",
-                "enriched",
-                "found",
-                "not_found",
-                "skipped_filled",
-                "duplicates",
-                "invalid",
-                "needs_linkedin",
-                "failed",
-                "over_budget",
-                "pending",
-                "remaining",
-                "credits",
-                "upstream_calls",
-                "sheets_reads",
-                "sheets_writes",
-            )
-        }
-        body["seconds"] = round(self.seconds, 3)
-        body["found_by_type"] = dict(self.found_by_type)
-        body["notices"] = [{"code": c, "message": m} for c, m in self.notices.items()]
-        if self.changed_during_run:
-            body["changed_during_run"] = self.changed_during_run
-        if self.stopped:
-            body["stopped"] = self.stopped
-        if self.plan is not None:
-            body.update(self.plan)
-        return body
-
-
-@dataclass(frozen=True)
-class RowTask:
-    """One sheet row to enrich: what it asks, what it already had, how it read."""
-
-    number: int  # 1-based row number in the sheet
-    contact: Contact
-    identity: str  # computed once, in the plan ("" for a row that cannot be looked up)
-    types: EnrichmentTypes  # the requested types this row is not done for
-    done_before: frozenset[str]  # requested types it already had (an overwrite run)
-    values: Sequence[Any]  # the row as read, to skip writing what is already there
-
-
-@dataclass
-class FillPlan:
-    """The rows to enrich, grouped by contact; built off the event loop."""
-
-    column_map: ColumnMap
-    rows: list[RowTask]
-    groups: list[list[RowTask]]  # rows of one contact, the contact's types = their union
-    counts: Counter[str]  # rows, skipped_filled, remaining, invalid, needs_linkedin
-    wanted: dict[str, set[str]]  # identity -> the types it can be asked
-
-
-def plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan:
-    """Map the columns and list each row's work: pure CPU, run in a thread for big sheets
-    (its objects kept out of the garbage collector's scans: see bulk.py)."""
-    with bulk_allocation():
-        return _plan_fill(values, request)
-
-
-def _plan_fill(values: Sequence[Sequence[Any]], request: FillRequest) -> FillPlan:
-    header_row = None if request.header_row is None else request.header_row - 1
-    column_map = detect_columns(values, request.columns, header_row=header_row)
-    counts: Counter[str] = Counter()
-    rows: list[RowTask] = []
-    start = column_map.header_row + 1
-    if request.first_row is not None:
-        start = max(start, request.first_row - 1)
-    end = len(values) if request.last_row is None else min(len(values), request.last_row)
-    for index in range(start, end):
-        if index % YIELD_EVERY_ROWS == 0:
-            time.sleep(0)  # let the event loop's thread take the GIL: formulas stay quick
-        row = values[index]
-        if column_map.is_blank(row):
-            continue
-        counts["rows"] += 1
-        todo = types_to_do(column_map, row, request.types, overwrite=request.overwrite)
-        if not todo:
-            counts["skipped_filled"] += 1
-            continue
-        contact = Contact.from_mapping(column_map.contact_fields(row))
-        identity = "" if contact.invalid_reason() else contact.identity()
-        done_before = frozenset(request.types.names) - set(todo)
-        if request.overwrite:
-            done_before = frozenset(
-                n for n in request.types if not types_to_do(column_map, row, [n])
-            )
-        task = RowTask(index + 1, contact, identity, EnrichmentTypes.of(todo), done_before, row)
-        rows.append(task)
-    if request.max_rows is not None and len(rows) > request.max_rows:
-        counts["remaining"] = len(rows) - request.max_rows
-        rows = rows[: request.max_rows]
-    by_identity: dict[str, list[RowTask]] = {}
-    wanted: dict[str, set[str]] = {}
-    for task in rows:
-        if not task.identity:
-            counts["invalid"] += 1
-            continue
-        by_identity.setdefault(task.identity, []).append(task)
-        askable = [name for name in task.types if task.contact.can_ask(name)]
-        counts["needs_linkedin"] += len(askable) < len(task.types.names)
-        wanted.setdefault(task.identity, set()).update(askable)
-    return FillPlan(column_map, rows, list(by_identity.values()), counts, wanted)
-
-
-def _union(group: Sequence[RowTask]) -> EnrichmentTypes:
-    return EnrichmentTypes.of(name for task in group for name in task.types)
+# The chunks being enriched, by the task enriching each.
+_Running = dict[asyncio.Task[EnrichOutcome], list[list[RowTask]]]
 
 
 @dataclass
@@ -241,6 +68,7 @@ class _Tally:
     writer: ResultWriter | None = None
     failing: int = 0  # distinct contacts in a row that came back `failed`
     last_failure: str = ""
+    lane_open: int = 0  # rows handed to the async lane, their answer not arrived yet
 
 
 class SheetFiller:
@@ -267,8 +95,10 @@ class SheetFiller:
         deadline_s: float | None = None,
         write_margin_s: float = 30.0,
         drain_grace_s: float = 30.0,
+        lane: AsyncLane | None = None,
     ) -> None:
         self.enricher = enricher
+        self.lane = lane  # the async lane (docs/async-lane.md), when the function has one
         self.client = client
         self.progress = progress
         self.clock = clock
@@ -288,6 +118,8 @@ class SheetFiller:
         # A little slack (2%, at most a second) for the answer itself to reach the caller.
         deadline = started + min(limits) - min(1.0, 0.02 * min(limits)) if limits else None
         summary = FillSummary(spreadsheet_id=request.spreadsheet_id, dry_run=request.dry_run)
+        if self.lane is not None:
+            summary.lane = "async"
         sheet = await run_blocking(Worksheet, self.client, request.spreadsheet_id, request.sheet)
         summary.sheet = sheet.title
         try:
@@ -350,6 +182,7 @@ class SheetFiller:
         summary: FillSummary,
         deadline: float | None,
     ) -> None:
+        """Enrich the plan's rows and write their results, whatever stops the run."""
         column_map = plan.column_map
         columns, appended = self._output_columns(values, column_map, request.types)
         tally = _Tally(rows_total=len(plan.rows))
@@ -367,23 +200,18 @@ class SheetFiller:
         writer_task: asyncio.Task[None] | None = None
         try:
             if appended:
-                needed = max(columns.values()) + 1
-                if needed > sheet.column_count:  # a write of its own, paced like the others
-                    await run_blocking(sheet.ensure_columns, needed)
-                    policy.last_write = self.clock()
-                header_row = column_map.header_row
-                writer.name_columns(header_row + 1, values[header_row], appended)
-            for task in plan.rows:
-                if not task.identity:
-                    reason = task.contact.invalid_reason() or ""
-                    result = RowResult.invalid_row(reason, task.types.names, None)
-                    self._record(result, [task], writer, summary)
-                    tally.rows_done += 1
+                await self._add_columns(sheet, writer, policy, columns, appended, values, plan)
+            self._record_invalid_rows(plan, writer, tally, summary)
             self._report(tally, summary, sheet)
             writer_task = asyncio.create_task(writer.run())
             try:
+                groups = plan.groups
+                if self.lane is not None:
+                    groups = await self._lane_groups(
+                        self.lane, groups, writer, writer_task, tally, summary, sheet, deadline
+                    )
                 await self._enrich_groups(
-                    plan.groups, writer, writer_task, tally, summary, sheet, deadline
+                    groups, writer, writer_task, tally, summary, sheet, deadline
                 )
                 writer.close()
                 await self._finish_writes(writer_task, deadline)
@@ -404,6 +232,35 @@ class SheetFiller:
         summary.remaining += writer.rows_changed
         self._report(tally, summary, sheet)
 
+    def _record_invalid_rows(
+        self, plan: FillPlan, writer: ResultWriter, tally: _Tally, summary: FillSummary
+    ) -> None:
+        """Rows that cannot be looked up get their reason at once, without Pronto."""
+        for task in plan.rows:
+            if not task.identity:
+                reason = task.contact.invalid_reason() or ""
+                result = RowResult.invalid_row(reason, task.types.names, None)
+                self._record(result, [task], writer, summary)
+                tally.rows_done += 1
+
+    async def _add_columns(
+        self,
+        sheet: Worksheet,
+        writer: ResultWriter,
+        policy: FlushPolicy,
+        columns: dict[str, int],
+        appended: dict[str, str],
+        values: Sequence[Sequence[Any]],
+        plan: FillPlan,
+    ) -> None:
+        """Widen the sheet when the new output columns need it, and queue their headers."""
+        needed = max(columns.values()) + 1
+        if needed > sheet.column_count:  # a write of its own, paced like the others
+            await run_blocking(sheet.ensure_columns, needed)
+            policy.last_write = self.clock()
+        header_row = plan.column_map.header_row
+        writer.name_columns(header_row + 1, values[header_row], appended)
+
     async def _finish_writes(self, writer_task: asyncio.Task[None], deadline: float | None) -> None:
         """Let the writer write what is left, within the deadline when there is one."""
         if deadline is None:
@@ -412,6 +269,64 @@ class SheetFiller:
         done, _ = await asyncio.wait({writer_task}, timeout=max(0.0, deadline - self.clock()))
         if writer_task in done:
             writer_task.result()  # raises the write error, if any
+
+    async def _lane_groups(
+        self,
+        lane: AsyncLane,
+        groups: list[list[RowTask]],
+        writer: ResultWriter,
+        writer_task: asyncio.Task[None],
+        tally: _Tally,
+        summary: FillSummary,
+        sheet: Worksheet,
+        deadline: float | None,
+    ) -> list[list[RowTask]]:
+        """Send the contacts the async lane can take through it, writing answers as they
+        arrive until all are in or the deadline nears; the groups it cannot take (an
+        email without a domain or company) are returned for the sync lane."""
+        ours = [g for g in groups if takes(g[0].contact, types_of(g))]
+        rest = [g for g in groups if not takes(g[0].contact, types_of(g))]
+        stop_at = self._stop_at(deadline)
+
+        def on_result(index: int, result: RowResult) -> None:
+            statuses = {r.status for r in result.types.values()}
+            if Status.PAUSED in statuses:  # account-level: said once, as the sync lane does
+                notice = str(vocabulary().messages["consent_notice"])
+                summary.notices.setdefault("personal_email_consent", notice)
+            if Status.OVER_BUDGET in statuses:
+                summary.notices.setdefault("over_budget", lane.budget.exhausted_message)
+            self._record(result, ours[index], writer, summary)
+            tally.rows_done += len(ours[index])
+            tally.lane_open -= len(ours[index])
+            self._report(tally, summary, sheet)
+
+        def stop() -> bool:
+            return writer_task.done() or (stop_at is not None and self.clock() >= stop_at)
+
+        contacts = [group[0].contact for group in ours]
+        tally.lane_open = sum(len(group) for group in ours)
+        self._report(tally, summary, sheet)
+        counts = await lane.fill(contacts, [types_of(g) for g in ours], on_result, stop_at=stop)
+        if writer_task.done():
+            await writer_task  # raises the write error
+        summary.submitted += counts.submitted
+        summary.waiting += sum(len(ours[i]) for i in counts.waiting)
+        summary.remaining += sum(len(ours[i]) for i in counts.unsent)
+        tally.lane_open = summary.waiting  # the progress bar's last word on the lane
+        self._report(tally, summary, sheet)
+        if counts.waiting or counts.unsent:
+            summary.stopped = (
+                "Stopped before the time limit; answers still on their way are written by "
+                "the next run, without asking Pronto again."
+            )
+            return []
+        return rest
+
+    def _stop_at(self, deadline: float | None) -> float | None:
+        """When to stop waiting for answers: before the deadline, leaving time to write."""
+        if deadline is None:
+            return None
+        return deadline - min(self.write_margin_s, (deadline - self.clock()) / 4)
 
     async def _enrich_groups(
         self,
@@ -428,44 +343,14 @@ class SheetFiller:
             groups[i : i + self.chunk_contacts] for i in range(0, len(groups), self.chunk_contacts)
         )
         window = max(2, -(-4 * self.enricher.gate.max_in_flight // self.chunk_contacts))
-        stop_at = None
-        if deadline is not None:
-            margin = min(self.write_margin_s, (deadline - self.clock()) / 4)
-            stop_at = deadline - margin
-        running: dict[asyncio.Task[EnrichOutcome], list[list[RowTask]]] = {}
+        stop_at = self._stop_at(deadline)
+        running: _Running = {}
         try:
             while chunks or running:
-                stop: str | None = None
-                if stop_at is not None and self.clock() >= stop_at:
-                    stop = "Stopped before the time limit; run the fill again to continue."
-                elif tally.failing >= FAILING_STREAK_LIMIT:
-                    # A rejected key or an outage: don't mark the whole sheet failed.
-                    stop = (
-                        f"Stopped because Pronto kept failing ({tally.last_failure}) "
-                        "Run the fill again later to continue."
-                    )
-                if stop:
-                    left = [g for chunk in chunks for g in chunk]
-                    if stop_at is not None and self.clock() >= stop_at:
-                        # Out of time: stop waiting too. The lookups go on in the enricher
-                        # and their answers are cached; the next run writes them for free.
-                        left += [g for chunk in running.values() for g in chunk]
-                        for task in running:
-                            task.cancel()
-                        running.clear()
-                    summary.remaining += sum(len(group) for group in left)
-                    summary.stopped = stop
-                    chunks.clear()
+                self._stop_when_due(chunks, running, tally, summary, stop_at)
                 while chunks and len(running) < window:
                     chunk = chunks.popleft()
-                    task = asyncio.create_task(
-                        self.enricher.enrich(
-                            [group[0].contact for group in chunk],
-                            [_union(group) for group in chunk],
-                            priority=Priority.BACKGROUND,
-                        )
-                    )
-                    running[task] = chunk
+                    running[self._start_chunk(chunk)] = chunk
                 if not running:
                     break
                 waiting: set[asyncio.Future[Any]] = {*running, writer_task}
@@ -480,16 +365,65 @@ class SheetFiller:
                     return
                 self._report(tally, summary, sheet)
         except asyncio.CancelledError:
-            # Calls already made are paid for: wait for them briefly and write their rows.
-            if running:
-                drained, _ = await asyncio.wait(running, timeout=self.drain_grace_s)
-                for task in drained:
-                    if not task.cancelled() and task.exception() is None:
-                        self._take(task.result(), running[task], writer, tally, summary)
+            await self._drain(running, writer, tally, summary)
             raise
         finally:
             for task in running:
                 task.cancel()
+
+    async def _drain(
+        self, running: _Running, writer: ResultWriter, tally: _Tally, summary: FillSummary
+    ) -> None:
+        """Calls already made are paid for: wait for them briefly and write their rows."""
+        if not running:
+            return
+        drained, _ = await asyncio.wait(running, timeout=self.drain_grace_s)
+        for task in drained:
+            if not task.cancelled() and task.exception() is None:
+                self._take(task.result(), running[task], writer, tally, summary)
+
+    def _start_chunk(self, chunk: list[list[RowTask]]) -> asyncio.Task[EnrichOutcome]:
+        """One `enrich` call for a chunk's contacts, each asked its rows' types."""
+        return asyncio.create_task(
+            self.enricher.enrich(
+                [group[0].contact for group in chunk],
+                [types_of(group) for group in chunk],
+                priority=Priority.BACKGROUND,
+            )
+        )
+
+    def _stop_when_due(
+        self,
+        chunks: deque[list[list[RowTask]]],
+        running: _Running,
+        tally: _Tally,
+        summary: FillSummary,
+        stop_at: float | None,
+    ) -> None:
+        """Past `stop_at`, or after too many failures in a row, start no more chunks and
+        say why; past `stop_at`, stop waiting for those running too."""
+        stop: str | None = None
+        if stop_at is not None and self.clock() >= stop_at:
+            stop = "Stopped before the time limit; run the fill again to continue."
+        elif tally.failing >= FAILING_STREAK_LIMIT:
+            # A rejected key or an outage: don't mark the whole sheet failed.
+            stop = (
+                f"Stopped because Pronto kept failing ({tally.last_failure}) "
+                "Run the fill again later to continue."
+            )
+        if not stop:
+            return
+        left = [g for chunk in chunks for g in chunk]
+        if stop_at is not None and self.clock() >= stop_at:
+            # Out of time: stop waiting too. The lookups go on in the enricher
+            # and their answers are cached; the next run writes them for free.
+            left += [g for chunk in running.values() for g in chunk]
+            for task in running:
+                task.cancel()
+            running.clear()
+        summary.remaining += sum(len(group) for group in left)
+        summary.stopped = stop
+        chunks.clear()
 
     def _take(
         self,
@@ -552,6 +486,9 @@ class SheetFiller:
                     found=summary.found,
                     credits=summary.credits,
                     writes=sheet.writes,
+                    lane=summary.lane,
+                    submitted=summary.submitted,
+                    waiting=tally.lane_open,
                 )
             )
 

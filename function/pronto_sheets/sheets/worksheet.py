@@ -18,7 +18,8 @@ from gspread.http_client import ParamsType
 from pronto_sheets.errors import WorksheetNotFound
 from pronto_sheets.sheets.a1 import column_letters
 from pronto_sheets.sheets.bulk import bulk_allocation
-from pronto_sheets.sheets.client import SheetsClient, sheets_errors
+from pronto_sheets.sheets.client import SheetsClient
+from pronto_sheets.sheets.google_errors import sheets_errors
 
 READ_CHUNK_ROWS = 10_000
 

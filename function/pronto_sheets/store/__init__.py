@@ -6,7 +6,7 @@ day's credit ledger, kept across restarts and shared by every process using the 
     sqlite.py     `SqliteStore`: one file on this machine (the default for the CLI, serve, demo)
     firestore.py  `FirestoreStore`: Google Cloud Firestore (the deployed function)
     guard.py      `GuardedStore`: a failing store degrades to memory, says so once, comes back
-    selection.py  `open_store`: which one `PRONTO_STORE` asks for
+    selection.py  `open_store`: the one `Settings.store` (PRONTO_STORE) names
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pronto_sheets.store.protocol import (
     Store,
     StoredAnswer,
 )
-from pronto_sheets.store.selection import StoreConfig, open_store, parse_store_setting
+from pronto_sheets.store.selection import open_store
 
 __all__ = [
     "ANSWERS_COLLECTION",
@@ -31,9 +31,7 @@ __all__ = [
     "LedgerDay",
     "MemoryStore",
     "Store",
-    "StoreConfig",
     "StoreHealth",
     "StoredAnswer",
     "open_store",
-    "parse_store_setting",
 ]

@@ -37,11 +37,13 @@ from pronto_sheets.store.protocol import (
     ANSWERS_COLLECTION,
     LEDGER_COLLECTION,
     LEDGER_KEEP_S,
+    SUBJECTS_COLLECTION,
     Claim,
     LedgerDay,
     StoredAnswer,
     decode_record,
     grant,
+    subject_rows,
     to_record,
 )
 
@@ -150,13 +152,18 @@ class FirestoreStore:
 
         return await self._call("reading answers", read)
 
-    async def put_answers(self, answers: Mapping[str, StoredAnswer]) -> None:
+    async def put_answers(
+        self,
+        answers: Mapping[str, StoredAnswer],
+        subjects: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         if not answers:
             return
 
         async def write() -> None:
             client = self._firestore()
             collection = client.collection(ANSWERS_COLLECTION)
+            index = client.collection(SUBJECTS_COLLECTION)
             batch = client.batch()
             for key, answer in answers.items():
                 data = {
@@ -164,9 +171,68 @@ class FirestoreStore:
                     "expire_at": _timestamp(answer.expire_at),
                 }
                 batch.set(collection.document(self._answer_id(key)), data)
+            # One document per (subject, identity), queried by either field; its expire_at
+            # lets the same TTL policy delete it with the answers.
+            for subject, identity, until in subject_rows(answers, subjects):
+                entry = {
+                    "subject": self._answer_id(subject),
+                    "identity": self._answer_id(identity),
+                    "expire_at": _timestamp(until),
+                }
+                batch.set(index.document(self._answer_id(f"{subject}:{identity}")), entry)
             await batch.commit(timeout=self._timeout_s)
 
         await self._call("writing answers", write)
+
+    async def find_identities(self, subjects: Collection[str]) -> set[str]:
+        names = [self._answer_id(subject) for subject in subjects]
+        if not names:
+            return set()
+
+        async def read() -> set[str]:
+            from google.cloud.firestore_v1.base_query import FieldFilter
+
+            index = self._firestore().collection(SUBJECTS_COLLECTION)
+            found: set[str] = set()
+            for start in range(0, len(names), 30):  # "in" takes at most 30 values
+                query = index.where(filter=FieldFilter("subject", "in", names[start : start + 30]))
+                async for snapshot in query.stream(timeout=self._timeout_s):
+                    identity = str((snapshot.to_dict() or {}).get("identity", ""))
+                    if identity.startswith(f"{self._ns}:"):
+                        found.add(identity.removeprefix(f"{self._ns}:"))
+            return found
+
+        return await self._call("finding a person", read)
+
+    async def forget(self, keys: Collection[str], identities: Collection[str]) -> int:
+        async def delete() -> int:
+            from google.cloud.firestore_v1.base_query import FieldFilter
+
+            client = self._firestore()
+            answers = client.collection(ANSWERS_COLLECTION)
+            refs = [answers.document(self._answer_id(key)) for key in keys]
+            doomed = []
+            if refs:
+                async for snapshot in client.get_all(refs, timeout=self._timeout_s):
+                    if snapshot.exists:
+                        doomed.append(snapshot.reference)
+            index = client.collection(SUBJECTS_COLLECTION)
+            people = [self._answer_id(identity) for identity in identities]
+            for start in range(0, len(people), 30):
+                query = index.where(
+                    filter=FieldFilter("identity", "in", people[start : start + 30])
+                )
+                async for snapshot in query.stream(timeout=self._timeout_s):
+                    doomed.append(snapshot.reference)
+            # A batch holds at most 500 writes.
+            for start in range(0, len(doomed), 500):
+                batch = client.batch()
+                for ref in doomed[start : start + 500]:
+                    batch.delete(ref)
+                await batch.commit(timeout=self._timeout_s)
+            return sum(1 for ref in doomed if ref.parent.id == ANSWERS_COLLECTION)
+
+        return await self._call("forgetting a person", delete)
 
     async def _catch_up(self, day: str, log: _DayLog) -> None:
         """Read the entries of `day` this process has not seen yet, up to the first gap."""

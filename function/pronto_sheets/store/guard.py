@@ -114,8 +114,18 @@ class GuardedStore:
     async def get_answers(self, keys: Collection[str]) -> dict[str, StoredAnswer]:
         return await self._guard(lambda: self.backend.get_answers(keys))
 
-    async def put_answers(self, answers: Mapping[str, StoredAnswer]) -> None:
-        await self._guard(lambda: self.backend.put_answers(answers))
+    async def put_answers(
+        self,
+        answers: Mapping[str, StoredAnswer],
+        subjects: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
+        await self._guard(lambda: self.backend.put_answers(answers, subjects))
+
+    async def find_identities(self, subjects: Collection[str]) -> set[str]:
+        return await self._guard(lambda: self.backend.find_identities(subjects))
+
+    async def forget(self, keys: Collection[str], identities: Collection[str]) -> int:
+        return await self._guard(lambda: self.backend.forget(keys, identities))
 
     async def claim_credits(self, day: str, *, wanted: int, minimum: int, limit: int) -> Claim:
         return await self._guard(

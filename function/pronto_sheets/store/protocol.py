@@ -8,6 +8,10 @@ simulator's made-up answers never reach a sheet enriched by the real Pronto):
   the epoch). Keys carry the identity's version (`Contact.identity()` hashes "v2:…") and
   records carry `RECORD_FORMAT`: a change of normalisation or of the record's shape reads
   as a miss, never as a wrong answer.
+- **Who each answer is about**, for erasure (POST /forget): `subjects` maps an identity to
+  hashed ways of naming that person (name + domain, name + company, LinkedIn URL, each
+  email and phone found: enrich/subjects.py), so a person can be found and forgotten from
+  any one of them. Only hashes are kept, and they expire with the answers.
 - **The day's credit ledger** (UTC days, "2026-12-02"): credits claimed against the daily
   budget, credits really spent, and whether Pronto closed the day (out of credits). A
   claim is atomic: whatever the number of processes sharing the store, the credits
@@ -24,11 +28,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pronto_sheets.enrich.results import Phone, Status, TypeResult
+from pronto_sheets.results import Phone, Status, TypeResult
 
 # Firestore collection groups (deploy.sh sets a TTL policy on `expire_at` for both).
 ANSWERS_COLLECTION = "pronto_sheets_answers"
 LEDGER_COLLECTION = "pronto_sheets_ledger"
+# Subject hash -> identity, for erasure (deploy.sh sets the same TTL policy on it).
+SUBJECTS_COLLECTION = "pronto_sheets_subjects"
 # Bump when the record below changes shape: older records then read as misses.
 RECORD_FORMAT = 1
 # Ledger entries are kept two days past their own, then Firestore's TTL (or a purge) drops them.
@@ -71,8 +77,23 @@ class Store(Protocol):
         """The unexpired answers among `keys`, in one round trip."""
         ...
 
-    async def put_answers(self, answers: Mapping[str, StoredAnswer]) -> None:
-        """Keep these answers (replacing older ones), all in one write."""
+    async def put_answers(
+        self,
+        answers: Mapping[str, StoredAnswer],
+        subjects: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
+        """Keep these answers (replacing older ones), all in one write; `subjects`
+        (identity -> subject hashes) indexes who they are about, until the latest
+        `expire_at` among them."""
+        ...
+
+    async def find_identities(self, subjects: Collection[str]) -> set[str]:
+        """The identities indexed under any of these subject hashes."""
+        ...
+
+    async def forget(self, keys: Collection[str], identities: Collection[str]) -> int:
+        """Delete these answer keys and every subject entry of `identities`; return how
+        many answers were deleted (those that were stored)."""
         ...
 
     async def claim_credits(self, day: str, *, wanted: int, minimum: int, limit: int) -> Claim:
@@ -98,6 +119,25 @@ class Store(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def subject_rows(
+    answers: Mapping[str, StoredAnswer], subjects: Mapping[str, Collection[str]] | None
+) -> list[tuple[str, str, float]]:
+    """(subject, identity, expire_at) rows to index: each identity's subjects live as long
+    as its longest-lived answer written with them (answer keys are `identity:type`)."""
+    if not subjects:
+        return []
+    until: dict[str, float] = {}
+    for key, answer in answers.items():
+        identity = key.rpartition(":")[0]
+        until[identity] = max(until.get(identity, 0.0), answer.expire_at)
+    return [
+        (subject, identity, until[identity])
+        for identity, hashes in subjects.items()
+        if identity in until
+        for subject in hashes
+    ]
 
 
 def to_record(result: TypeResult) -> dict[str, Any]:

@@ -11,17 +11,13 @@ that thread only), never on the event loop.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from pronto_sheets.errors import StoreError
 from pronto_sheets.store.protocol import (
     LEDGER_KEEP_S,
     Claim,
@@ -29,8 +25,10 @@ from pronto_sheets.store.protocol import (
     StoredAnswer,
     decode_record,
     grant,
+    subject_rows,
     to_record,
 )
+from pronto_sheets.store.sqlite_file import SqliteFile
 
 _T = TypeVar("_T")
 # SQLite's default limit on bound variables is 32,766; stay far below in one statement.
@@ -42,6 +40,13 @@ CREATE TABLE IF NOT EXISTS answers (
     record TEXT NOT NULL,
     expire_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS subjects (
+    subject TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    expire_at REAL NOT NULL,
+    PRIMARY KEY (subject, identity)
+);
+CREATE INDEX IF NOT EXISTS subjects_by_identity ON subjects (identity);
 CREATE TABLE IF NOT EXISTS ledger (
     day TEXT PRIMARY KEY,
     claimed INTEGER NOT NULL DEFAULT 0,
@@ -67,55 +72,22 @@ class SqliteStore:
     ) -> None:
         self.path = path
         self._ns = namespace
-        self._busy_timeout_s = busy_timeout_s
         self._clock = clock
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pronto-sqlite")
-        self._db: sqlite3.Connection | None = None
+        self._file = SqliteFile(
+            path,
+            schema=_SCHEMA,
+            purpose="be used",
+            thread_name="pronto-sqlite",
+            busy_timeout_s=busy_timeout_s,
+            on_open=self._drop_expired,
+        )
+        self._run = self._file.run
 
-    async def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._guarded, work)
-
-    def _guarded(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        try:
-            return work(self._connection())
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(
-                f"The SQLite store at {self.path} cannot be used ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})."
-            ) from exc
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=self._busy_timeout_s, isolation_level=None)
-            try:
-                self._set_up(db)
-            except BaseException:
-                db.close()
-                raise
-            self._db = db
-        return self._db
-
-    def _set_up(self, db: sqlite3.Connection) -> None:
-        """WAL, the schema, expired rows gone. Switching a new file to WAL can fail at once
-        with "database is locked" while another connection sets it up too (SQLite does not
-        call its busy handler there), so the set-up is tried again until the busy timeout,
-        as a statement would wait."""
-        deadline = time.monotonic() + self._busy_timeout_s
-        while True:
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.01)  # on the store's own thread, never the event loop
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
+    def _drop_expired(self, db: sqlite3.Connection) -> None:
         now = self._clock()
         db.execute("DELETE FROM answers WHERE expire_at <= ?", (now,))
         db.execute("DELETE FROM ledger WHERE expire_at <= ?", (now,))
+        db.execute("DELETE FROM subjects WHERE expire_at <= ?", (now,))
 
     def _key(self, key: str) -> str:
         return f"{self._ns}:{key}"
@@ -148,10 +120,18 @@ class SqliteStore:
 
         return await self._run(read)
 
-    async def put_answers(self, answers: Mapping[str, StoredAnswer]) -> None:
+    async def put_answers(
+        self,
+        answers: Mapping[str, StoredAnswer],
+        subjects: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         rows = [
             (self._key(key), json.dumps(to_record(answer.result)), answer.expire_at)
             for key, answer in answers.items()
+        ]
+        index = [
+            (self._key(subject), self._key(identity), until)
+            for subject, identity, until in subject_rows(answers, subjects)
         ]
         if not rows:
             return
@@ -165,8 +145,56 @@ class SqliteStore:
                     "expire_at=excluded.expire_at",
                     rows,
                 )
+                db.executemany(
+                    "INSERT INTO subjects (subject, identity, expire_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(subject, identity) DO UPDATE SET "
+                    "expire_at=MAX(expire_at, excluded.expire_at)",
+                    index,
+                )
 
         await self._run(write)
+
+    async def find_identities(self, subjects: Collection[str]) -> set[str]:
+        names = [self._key(subject) for subject in subjects]
+        prefix = f"{self._ns}:"
+        if not names:
+            return set()
+
+        def read(db: sqlite3.Connection) -> set[str]:
+            marks = ",".join("?" * len(names))
+            rows = db.execute(
+                f"SELECT identity FROM subjects WHERE subject IN ({marks})",  # noqa: S608
+                names,
+            )
+            return {str(identity).removeprefix(prefix) for (identity,) in rows}
+
+        return await self._run(read)
+
+    async def forget(self, keys: Collection[str], identities: Collection[str]) -> int:
+        names = [self._key(key) for key in keys]
+        people = [self._key(identity) for identity in identities]
+
+        def delete(db: sqlite3.Connection) -> int:
+            deleted = 0
+            with db:
+                db.execute("BEGIN")
+                for start in range(0, len(names), _IN_CHUNK):
+                    chunk = names[start : start + _IN_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    deleted += db.execute(
+                        f"DELETE FROM answers WHERE key IN ({marks})",  # noqa: S608
+                        chunk,
+                    ).rowcount
+                for start in range(0, len(people), _IN_CHUNK):
+                    chunk = people[start : start + _IN_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    db.execute(
+                        f"DELETE FROM subjects WHERE identity IN ({marks})",  # noqa: S608
+                        chunk,
+                    )
+            return deleted
+
+        return await self._run(delete)
 
     def _expire_at(self) -> float:
         return self._clock() + LEDGER_KEEP_S
@@ -239,12 +267,4 @@ class SqliteStore:
         return await self._run(read)
 
     async def aclose(self) -> None:
-        def close(_db: sqlite3.Connection) -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-        if self._db is not None:
-            with contextlib.suppress(StoreError):
-                await self._run(close)
-        self._executor.shutdown(wait=False)
+        await self._file.aclose()

@@ -36,7 +36,7 @@ test('Settings: the URL and a token for me or for everyone, never shown back; Te
   await page.fill('#token', 'anything');
   await page.click('#test');
   await page.waitForFunction(() => document.getElementById('message').className === 'error');
-  assert.match(await text(page, '#message'), /^The function URL in Pronto ▸ Settings is not usable\. The add-in may only call addresses its manifest allows \(https:\/\/\*\.cloudfunctions\.net\/ and https:\/\/\*\.run\.app\//);
+  assert.match(await text(page, '#message'), /^The function URL in Pronto ▸ Settings is not usable\. The add-in may only call the Pronto function it was deployed with/);
   await snapshot(page, 'settings-error');
 
   await page.fill('#url', `${stack.functionUrl}/enrich`);
@@ -144,7 +144,7 @@ test('Schedule: a sheet without usable columns is refused with the whole sentenc
   await page.waitForFunction(() => document.getElementById('message').className === 'error');
 
   const message = await text(page, '#message');
-  assert.match(message, /^Pronto needs a first name and a last name column .* pick them in Pronto ▸ Enrich rows \(the schedule uses the columns picked there for this sheet\)\.$/);
+  assert.match(message, /^Pronto needs a first name and a last name column .* pick them in Pronto ▸ Enrich selected rows \(the schedule uses the columns picked there for this sheet\)\.$/);
   const box = await page.$eval('#message', (element) => {
     const rect = element.getBoundingClientRect();
     return {bottom: rect.bottom, right: rect.right, scrollWidth: element.scrollWidth, clientWidth: element.clientWidth};

@@ -66,7 +66,7 @@ async function watchProgress(page) {
   });
 }
 
-test('the sidebar estimates the selection and the whole sheet, and Start fills every row on its own row up to 100%', async () => {
+test('the sidebar estimates the selection and the whole sheet, its button says which it enriches, and pressing it fills every row on its own row up to 100%', async () => {
   await stack.resetSimulator();
   const rows = fiveHundredRows('browser');
   const gas = spreadsheetWith(rows);
@@ -85,7 +85,14 @@ test('the sidebar estimates the selection and the whole sheet, and Start fills e
       [['type-email', true], ['type-phone', false], ['type-personal_email', false]], 'one checkbox per enrichment type');
   assert.equal(await text(page, 'label:has(#type-phone)'), 'Phone (needs a LinkedIn column)', 'the sheet has no LinkedIn column');
   assert.equal(await page.isEnabled('#start'), true);
-  assert.equal(gas.enrichRequests().length, 0, 'nothing spent before Start');
+  // The button says what it does, as the menu item does: never a bare "Start".
+  assert.equal(await text(page, '#start'), 'Enrich selected rows');
+  await page.check('#scope-sheet');
+  assert.equal(await text(page, '#start'), 'Enrich whole sheet');
+  await page.check('#scope-selection');
+  await page.waitForFunction(() => document.getElementById('start').textContent === 'Enrich selected rows' &&
+      !document.getElementById('start').disabled);
+  assert.equal(gas.enrichRequests().length, 0, 'nothing spent before the button is pressed');
   assert.equal(await page.getAttribute('#progress-bar', 'aria-label'), 'Enrichment progress');
   assert.deepEqual([await page.getAttribute('#summary', 'role'), await page.getAttribute('#summary', 'aria-live')], ['status', 'polite']);
   assert.deepEqual(await page.$$eval('input[type=radio], input[type=checkbox]', (inputs) => inputs.map((input) => {

@@ -1,7 +1,10 @@
 'use strict';
 /**
  * Loads every apps_script/*.js file into ONE vm context, as Apps Script does (all
- * files share one global scope), with fakes of the Google services, and runs its
+ * files share one global scope: each file's source is run into the same context, in
+ * file-name order, and no file exports anything; test/layering.test.js checks that
+ * nothing runs at a file's top level, so the order cannot matter), with fakes of the
+ * Google services, and runs its
  * functions the ways Google runs them: as a custom function in a cell (30 s, no
  * authorization, read-only sheet), from the menu or google.script.run (6 min), or
  * from a time-driven trigger (6 min, no UI), or as the simple trigger onOpen (no
@@ -18,6 +21,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const {SyncHttp} = require('./sync_http');
+const {applyStrictness} = require('./strict_runtime');
 const {FakeSpreadsheet, makeSpreadsheetApp, parseA1, columnLetters} = require('./fake_spreadsheet');
 const {
   FakeCache, FakeProperties, FakeLock, LockRegistry, FakeScriptApp, TriggerRegistry, makeUtilities,
@@ -26,8 +30,9 @@ const {
 
 const APPS_SCRIPT_DIR = path.resolve(__dirname, '..', '..', '..', 'apps_script');
 // developers.google.com/apps-script/guides/services/quotas ("Current limitations"):
-// custom functions 30 s, script runtime 6 min (simple triggers included).
-const LIMITS_MS = {custom: 30000, script: 360000, trigger: 360000, simple: 360000};
+// custom functions 30 s, script runtime 6 min; guides/triggers (simple triggers): "They
+// cannot run for longer than 30 seconds."
+const LIMITS_MS = {custom: 30000, script: 360000, trigger: 360000, simple: 30000};
 const EXCEEDED = 'Exceeded maximum execution time';
 const DEFAULT_USER = 'person@example.com';
 
@@ -48,6 +53,7 @@ class AppsScript {
    * @param {string} [options.user] Who is at the keyboard (default person@example.com).
    * @param {string} [options.timeZone] The spreadsheet's time zone (File ▸ Settings).
    * @param {boolean} [options.addon] Installed as an Editor add-on (its trigger restrictions apply).
+   * @param {string} [options.addonName] The add-on's name in its Marketplace listing (default Pronto enrichment).
    * @param {string} [options.account] 'consumer' (90 min of triggers a day) or 'workspace' (6 h).
    * @param {number} [options.fetchTimeoutMs] When UrlFetchApp gives up (about 60 s at Google;
    *     tests may shorten it to see what happens after, without waiting a minute).
@@ -77,7 +83,9 @@ class AppsScript {
     };
     this.http = new SyncHttp();
     this.manifest = JSON.parse(fs.readFileSync(path.join(APPS_SCRIPT_DIR, 'appsscript.json'), 'utf8'));
-    const addonName = options.addon && this.manifest.addOns ? this.manifest.addOns.common.name : null;
+    // An Editor add-on's menu is captioned with the name of its Marketplace listing (its
+    // manifest has no section of its own: workspace/add-ons/concepts/editor-manifests).
+    const addonName = options.addon ? options.addonName || 'Pronto enrichment' : null;
 
     this.spreadsheet = new FakeSpreadsheet({execution, timeZone: options.timeZone, addonName});
     const sheets = options.sheets || {Sheet1: []};
@@ -176,6 +184,9 @@ class AppsScript {
       vm.runInContext(source, this.context, {filename: path.join(APPS_SCRIPT_DIR, name)});
     });
     if (waits.size) throw new Error(`fake Apps Script: no numeric const ${[...waits.keys()].join(', ')} to shorten`);
+    // Google's limits the fakes enforce across executions (support/strict_runtime.js): options
+    // `google`, `spreadsheetId`, `strict`, `nullDocumentLock`.
+    applyStrictness(this, options);
   }
 
   userProperties(email) {

@@ -11,33 +11,52 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const MAX_KEY = 250;
-const MAX_VALUE_BYTES = 100 * 1024;
-const MAX_EXPIRY_S = 21600;
-const MAX_ITEMS = 1000;
-const KEPT_WHEN_FULL = 900;
+const {LIMITS, MESSAGES} = require('./limits');
+const {Versions} = require('./versions');
+
+const MAX_ITEMS = LIMITS.cache.maxItems;
 const URL_FETCH_TIMEOUT_MS = 60000;
 
+/**
+ * CacheService's Cache (developers.google.com/apps-script/reference/cache/cache): keys
+ * ≤ 250 characters, values ≤ 100 KB, expiry 1–21,600 s (600 by default) and "only a
+ * suggestion" (tests evict early with `evict`), and past 1,000 items "the cache stores the
+ * 900 items farthest from expiration" (ties: the most recently written go first, the
+ * stricter choice, since Google does not say). An execution reads what the cache held at its
+ * own clock time (support/versions.js); `items` is what it holds after every execution.
+ */
 class FakeCache {
   constructor(now) {
     this.now = now;
     this.items = new Map();
-    this.counters = {gets: 0, puts: 0};
+    this.versions = new Versions(() => this.now());
+    this.counters = {gets: 0, puts: 0, evicted: 0};
+    this.writes = 0;
   }
 
   live(key) {
-    const item = this.items.get(key);
+    const item = this.versions.hasFuture(key) ? this.versions.at(key).value : this.items.get(key);
     if (!item) return null;
     if (item.expiresAt <= this.now()) {
-      this.items.delete(key);
+      if (this.items.get(key) === item) this.items.delete(key);
       return null;
     }
     return item;
   }
 
+  /** Writes `item` (null: removes) now; the latest view changes only if no later write exists. */
+  write(key, item) {
+    if (!this.versions.record(key, item, this.items.get(key) || null)) return;
+    this.items.delete(key);
+    if (item) this.items.set(key, item);
+  }
+
   checkKey(key) {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY) {
-      throw new Error(`Exception: Argument too large: key (${String(key).length} characters; at most ${MAX_KEY})`);
+    if (typeof key !== 'string') {
+      throw new Error(`Exception: The parameters (${typeof key}) don't match the method signature for CacheService.Cache.`);
+    }
+    if (key.length === 0 || key.length > LIMITS.cache.maxKeyChars) {
+      throw new Error(`${MESSAGES.cacheKeyTooLarge} (${key.length} characters; at most ${LIMITS.cache.maxKeyChars})`);
     }
   }
 
@@ -49,6 +68,7 @@ class FakeCache {
   }
 
   getAll(keys) {
+    if (!Array.isArray(keys)) throw new Error('Exception: The parameters don\'t match the method signature for CacheService.Cache.getAll.');
     const out = {};
     keys.forEach((key) => {
       this.checkKey(key);
@@ -59,88 +79,213 @@ class FakeCache {
     return out;
   }
 
-  put(key, value, expirationInSeconds = 600) {
+  put(key, value, expirationInSeconds = LIMITS.cache.defaultExpirySeconds) {
+    this.checkKey(key);
     this.putAll({[key]: value}, expirationInSeconds);
   }
 
-  putAll(values, expirationInSeconds = 600) {
-    if (expirationInSeconds > MAX_EXPIRY_S || expirationInSeconds < 1) {
-      throw new Error(`Exception: Invalid argument: expirationInSeconds (${expirationInSeconds}; at most ${MAX_EXPIRY_S})`);
+  putAll(values, expirationInSeconds = LIMITS.cache.defaultExpirySeconds) {
+    const {minExpirySeconds, maxExpirySeconds, maxValueBytes} = LIMITS.cache;
+    if (typeof expirationInSeconds !== 'number' || expirationInSeconds < minExpirySeconds ||
+        expirationInSeconds > maxExpirySeconds) {
+      throw new Error(`Exception: Invalid argument: expirationInSeconds (${expirationInSeconds}; ` +
+          `from ${minExpirySeconds} to ${maxExpirySeconds})`);
     }
+    // Nothing is written when one pair is refused: check every pair first.
     Object.keys(values).forEach((key) => {
       this.checkKey(key);
-      const value = String(values[key]);
-      if (Buffer.byteLength(value, 'utf8') > MAX_VALUE_BYTES) {
-        throw new Error('Exception: Argument too large: value');
+      if (typeof values[key] !== 'string') {
+        throw new Error(`Exception: The parameters (String,${typeof values[key]}) don't match the method signature for CacheService.Cache.put.`);
       }
-      this.items.set(key, {value, expiresAt: this.now() + expirationInSeconds * 1000});
+      if (Buffer.byteLength(values[key], 'utf8') > maxValueBytes) throw new Error(MESSAGES.cacheValueTooLarge);
     });
+    const expiresAt = this.now() + expirationInSeconds * 1000;
+    Object.keys(values).forEach((key) => this.write(key, {value: values[key], expiresAt, order: this.writes++}));
     this.counters.puts++;
-    if (this.items.size > MAX_ITEMS) {
-      // Documented: past the cap the cache keeps the 900 items farthest from expiration.
-      const kept = [...this.items.entries()].sort((a, b) => b[1].expiresAt - a[1].expiresAt).slice(0, KEPT_WHEN_FULL);
-      this.items = new Map(kept);
+    this.trim();
+  }
+
+  /** Past the cap: expired items go, then all but the 900 farthest from expiration. */
+  trim() {
+    if (this.items.size <= LIMITS.cache.maxItems) return;
+    for (const key of [...this.items.keys()]) this.live(key);
+    if (this.items.size <= LIMITS.cache.maxItems) return;
+    const kept = [...this.items.entries()]
+        .sort((a, b) => b[1].expiresAt - a[1].expiresAt || a[1].order - b[1].order)
+        .slice(0, LIMITS.cache.keptWhenFull);
+    this.counters.evicted += this.items.size - kept.length;
+    this.items = new Map(kept.sort((a, b) => a[1].order - b[1].order));
+  }
+
+  remove(key) { this.checkKey(key); this.write(key, null); }
+  removeAll(keys) { keys.forEach((key) => this.remove(key)); }
+
+  // Test hooks (not Apps Script API).
+  /**
+   * Drops items before their expiry, as Google may: "The specified expiration time is only a
+   * suggestion; cached data may be removed before this time if a lot of data is cached."
+   * @param {function(string, string): boolean} [which] Keys to drop (all when omitted).
+   * @return {number} How many were dropped.
+   */
+  evict(which = () => true) {
+    let dropped = 0;
+    for (const [key, item] of [...this.items]) {
+      if (which(key, item.value)) {
+        this.items.delete(key);
+        dropped++;
+      }
     }
+    this.counters.evicted += dropped;
+    return dropped;
   }
-
-  remove(key) { this.items.delete(key); }
-  removeAll(keys) { keys.forEach((key) => this.items.delete(key)); }
 }
 
+/**
+ * A property store (developers.google.com/apps-script/reference/properties/properties):
+ * values are strings ≤ 9 KB, a store holds ≤ 500 KB of keys and values (guides/services/quotas).
+ * A refused write changes nothing. The daily read/write quota is counted per user by the
+ * harness (support/strict_runtime.js), which sees who calls. With a clock (`now`), an
+ * execution reads what the store held at its own clock time (support/versions.js); `values`
+ * is what it holds after every execution.
+ */
 class FakeProperties {
-  constructor(initial = {}) {
-    this.values = new Map(Object.entries(initial));
+  constructor(initial = {}, now = null) {
+    this.values = new Map(Object.entries(initial).map(([key, value]) => [key, String(value)]));
+    this.now = now;
+    this.versions = new Versions(() => (this.now ? this.now() : 0));
   }
-  getProperty(key) { return this.values.has(key) ? this.values.get(key) : null; }
-  setProperty(key, value) {
-    const text = String(value);
-    if (Buffer.byteLength(text, 'utf8') > 9 * 1024) throw new Error('Exception: Argument too large: value');
-    this.values.set(key, text);
+  static bytes(entries) {
+    let total = 0;
+    for (const [key, value] of entries) total += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
+    return total;
+  }
+  /** Bytes of keys and values held. */
+  size() { return FakeProperties.bytes(this.values); }
+  /** Applies `changes` (key → string, or null to delete) all or nothing. */
+  commit(changes, clearFirst = false) {
+    const next = new Map(clearFirst ? [] : this.values);
+    for (const [key, value] of changes) {
+      if (value === null) {
+        next.delete(key);
+        continue;
+      }
+      if (Buffer.byteLength(value, 'utf8') > LIMITS.properties.maxValueBytes) throw new Error(MESSAGES.propertyStorage);
+      next.set(key, value);
+    }
+    if (FakeProperties.bytes(next) > LIMITS.properties.maxStoreBytes) throw new Error(MESSAGES.propertyStorage);
+    const written = new Map(changes);
+    if (clearFirst) for (const key of this.values.keys()) if (!written.has(key)) written.set(key, null);
+    for (const [key, value] of written) {
+      if (!this.versions.record(key, value, this.values.has(key) ? this.values.get(key) : null)) continue;
+      if (value === null) this.values.delete(key);
+      else this.values.set(key, value);
+    }
     return this;
   }
-  deleteProperty(key) { this.values.delete(key); return this; }
-  getProperties() { return Object.fromEntries(this.values); }
+  /** What the store holds at the calling execution's clock time. */
+  visible() {
+    const future = this.versions.futureKeys();
+    if (!future.length) return this.values;
+    const out = new Map(this.values);
+    future.forEach((key) => {
+      const {value} = this.versions.at(key);
+      if (value === null) out.delete(key);
+      else out.set(key, value);
+    });
+    return out;
+  }
+  getProperty(key) {
+    const value = this.versions.hasFuture(key) ? this.versions.at(key).value : this.values.get(key);
+    return value === undefined ? null : value;
+  }
+  setProperty(key, value) { return this.commit([[String(key), String(value)]]); }
+  deleteProperty(key) { return this.commit([[String(key), null]]); }
+  getProperties() { return Object.fromEntries(this.visible()); }
   setProperties(properties, deleteAllOthers) {
-    if (deleteAllOthers) this.values.clear();
-    Object.entries(properties).forEach(([key, value]) => this.setProperty(key, value));
-    return this;
+    return this.commit(Object.entries(properties).map(([key, value]) => [key, String(value)]), Boolean(deleteAllOthers));
   }
-  getKeys() { return [...this.values.keys()]; }
-  deleteAllProperties() { this.values.clear(); return this; }
+  getKeys() { return [...this.visible().keys()]; }
+  deleteAllProperties() { return this.commit([], true); }
 }
 
+/**
+ * A lock of LockService (developers.google.com/apps-script/reference/lock/lock). Holds are
+ * intervals of the harness's clock, so executions Sheets runs at once (run one after the
+ * other by the harness, each from its own start time) contend for real: tryLock waits, on
+ * the clock, until every hold another execution has at or after now has ended, or gives up
+ * after its timeout. A lock is re-entrant for its holder and released when the execution
+ * ends (developers.google.com/apps-script/reference/lock/lock: "The lock is automatically released
+ * when the script terminates").
+ */
 class FakeLock {
-  constructor(registry, name) {
+  constructor(registry, name, execution = registry.execution) {
     this.registry = registry;
     this.name = name;
+    this.execution = execution;
   }
-  holder() { return this.registry.holders.get(this.name); }
-  hasLock() { return this.holder() === this.registry.execution().id; }
-  tryLock() {
-    const holder = this.holder();
-    const me = this.registry.execution().id;
-    if (holder !== undefined && holder !== me) return false;
-    this.registry.holders.set(this.name, me);
+  hasLock() { return this.registry.holds(this.name).some((hold) => hold.holder === this.execution() && hold.to === null); }
+  tryLock(timeoutInMillis = 0) {
+    if (this.hasLock()) return true;
+    const clock = this.registry.clock;
+    const now = clock.now();
+    const freeAt = this.registry.freeAt(this.name, this.execution(), now);
+    if (freeAt > now) {
+      if (freeAt - now > timeoutInMillis) {
+        clock.advance(timeoutInMillis);
+        return false;
+      }
+      clock.advance(freeAt - now);
+    }
+    this.registry.holds(this.name).push({holder: this.execution(), from: clock.now(), to: null});
     return true;
   }
   waitLock(timeoutInMillis) {
-    if (!this.tryLock(timeoutInMillis)) {
-      throw new Error('Exception: Lock timeout: another process was holding the lock for too long.');
-    }
+    if (!this.tryLock(timeoutInMillis)) throw new Error(MESSAGES.lockTimeout);
   }
   releaseLock() {
-    if (this.hasLock()) this.registry.holders.delete(this.name);
+    const now = this.registry.clock.now();
+    this.registry.holds(this.name).forEach((hold) => {
+      if (hold.holder === this.execution() && hold.to === null) hold.to = now;
+    });
   }
 }
 
 class LockRegistry {
-  constructor(execution) {
+  constructor(execution, clock = {now: () => Date.now(), advance() {}}) {
     this.execution = execution;
-    this.holders = new Map();
+    this.clock = clock;
+    this.byName = new Map();
+    this.outsider = {id: -1, kind: 'another process'};
+  }
+  holds(name) {
+    if (!this.byName.has(name)) this.byName.set(name, []);
+    return this.byName.get(name);
+  }
+  /** When every hold of `name` by someone other than `me` that reaches past `now` ends. */
+  freeAt(name, me, now) {
+    let free = now;
+    for (const hold of this.holds(name)) {
+      if (hold.holder === me) continue;
+      const end = hold.to === null ? Infinity : hold.to;
+      if (end > now) free = Math.max(free, end);
+    }
+    return free;
+  }
+  /** Test hook: another process holds `name` from now until `untilMs` (Infinity: until `release`). */
+  holdElsewhere(name, untilMs = Infinity) {
+    this.holds(name).push({holder: this.outsider, from: this.clock.now(), to: untilMs === Infinity ? null : untilMs});
   }
   /** Releases what an execution still holds, as Apps Script does when a script ends. */
   releaseAll(executionId) {
-    for (const [name, holder] of this.holders) if (holder === executionId) this.holders.delete(name);
+    const now = this.clock.now();
+    for (const holds of this.byName.values()) {
+      holds.forEach((hold) => {
+        if (hold.holder.id === executionId && hold.holder !== this.outsider && hold.to === null) hold.to = now;
+      });
+      // Holds that ended long ago cannot matter to anyone (executions last ≤ 6 minutes).
+      const horizon = now - 2 * LIMITS.runtime.scriptMs;
+      for (let i = holds.length - 1; i >= 0; i--) if (holds[i].to !== null && holds[i].to < horizon) holds.splice(i, 1);
+    }
   }
 }
 
@@ -151,9 +296,9 @@ const MINUTE = 60000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 // developers.google.com/apps-script/guides/services/quotas: "Triggers: 20 / user / script".
-const MAX_TRIGGERS_PER_USER = 20;
+const MAX_TRIGGERS_PER_USER = LIMITS.triggers.perUserPerScript;
 // Same page, "Triggers total runtime": 90 min / day (consumer), 6 hr / day (Google Workspace).
-const TRIGGER_RUNTIME_MS = {consumer: 90 * MINUTE, workspace: 6 * HOUR};
+const TRIGGER_RUNTIME_MS = LIMITS.triggers.runtimeMsPerDay;
 const QUOTA_EXCEEDED = 'Exception: Service using too much computer time for one day. Try again later.';
 
 /** The local hour and minute of an instant in a time zone (IANA name). */
@@ -197,6 +342,9 @@ class TriggerRegistry {
     if (this.addon && this.triggers.some((t) => t.owner === owner && t.document === document && t.eventType === EventType.CLOCK)) {
       throw new Error('Exception: An add-on can have only one trigger of each type, per user, per document.');
     }
+    // editor-triggers, Restrictions: "Time-driven triggers cannot run more frequently than once
+    // per hour." Google documents the rule, not what create() does against it: the fake
+    // assumes it throws (rather than silently running hourly), so code must ask for hours.
     if (this.addon && spec.everyMinutes) {
       throw new Error('Exception: Add-ons cannot create time-based triggers that run more often than once per hour.');
     }
@@ -242,7 +390,7 @@ class TriggerRegistry {
   allows(user, now) {
     const usage = this.usage.get(user);
     if (!usage || now >= usage.since + DAY) return true;
-    return usage.ms < this.runtimeLimitMs;
+    return usage.ms < (this.accountOf ? TRIGGER_RUNTIME_MS[this.accountOf(user)] : this.runtimeLimitMs);
   }
 
   charge(user, started, ms) {
@@ -600,11 +748,12 @@ function makeUrlFetchApp({http, manifest, execution, clock, record, onFetch, bef
       const limit = execution().deadline - clock.now();
       const wait = Math.min(timeoutMs, Math.max(limit, 0));
       const answer = http.request({url, method, headers, body}, wait);
+      if (answer.timedOut) entry.status = 'timeout';
       if (onFetch) onFetch(entry);
+      // A fetch cannot outlive its execution: cut at the deadline, the execution is killed.
       execution().checkTime();
       if (answer.timedOut) {
         if (wait >= limit) execution().kill();
-        entry.status = 'timeout';
         throw new Error(`Exception: Timeout: ${url}`);
       }
       if (answer.error) {
@@ -626,7 +775,7 @@ function makeUrlFetchApp({http, manifest, execution, clock, record, onFetch, bef
 }
 
 module.exports = {
-  FakeCache, FakeProperties, FakeLock, LockRegistry, FakeScriptApp, TriggerRegistry, makeUtilities, makeSession, formatDate,
+  FakeCache, LIMITS, MESSAGES, FakeProperties, FakeLock, LockRegistry, FakeScriptApp, TriggerRegistry, makeUtilities, makeSession, formatDate,
   QUOTA_EXCEEDED,
   makeHtmlService, compileTemplate, makeUrlFetchApp, allowedByManifest, MAX_ITEMS,
 };

@@ -18,6 +18,10 @@ const HAS_VENV = fs.existsSync(path.join(VENV_BIN, 'python'));
 const PYTHON = HAS_VENV ? path.join(VENV_BIN, 'python') : 'python3';
 const FUNCTIONS_FRAMEWORK = HAS_VENV ? path.join(VENV_BIN, 'functions-framework') : 'functions-framework';
 const STARTUP_DEADLINE_MS = 60000;
+// Where the Python code is read from: the repository, or (PRONTO_TEST_CODE_ROOT) a copy of
+// it, so that the add-in's tests can run against a known function while the package moves.
+const CODE_ROOT = process.env.PRONTO_TEST_CODE_ROOT || REPO;
+const PYTHON_PATH = [path.join(CODE_ROOT, 'function'), path.join(CODE_ROOT, 'tools')].join(path.delimiter);
 // Budgets large enough that no test runs out of credits unless it means to.
 const TEST_CREDITS = 10000000;
 const LOG_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'pronto-apps-script-'));
@@ -44,25 +48,60 @@ async function answers(url) {
   }
 }
 
+// Process groups of the servers still running: killed if Node exits before stopping them.
+const LIVE_GROUPS = new Set();
+const killLiveGroups_ = () => {
+  for (const pid of LIVE_GROUPS) signalGroup_(pid, 'SIGKILL');
+};
+process.once('exit', killLiveGroups_);
+// A signal ends Node without 'exit': clean up, then die of the same signal as before.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    killLiveGroups_();
+    process.kill(process.pid, signal);
+  });
+}
+
+/** Sends a signal to a server's whole process group; a group already gone is fine. */
+function signalGroup_(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if (error.code !== 'ESRCH') throw error;
+  }
+}
+
 /** Spawns a server and resolves once GET {url}{ready} answers below 500. */
 async function serve(name, command, args, {port, env, ready = '/healthz'}) {
   const logPath = path.join(LOG_DIR, `${name}-${port}.log`);
   const log = fs.openSync(logPath, 'w');
   const child = spawn(command, args, {
     cwd: REPO,
-    env: {...process.env, PYTHONUNBUFFERED: '1', PYTHONPATH: path.join(REPO, 'function'), ...env},
+    env: {...process.env, PYTHONUNBUFFERED: '1', PYTHONPATH: PYTHON_PATH, ...env},
     stdio: ['ignore', log, log],
+    // Its own process group: functions-framework serves through a gunicorn worker (a
+    // child), which stop() must end too, or it outlives the tests holding its port.
+    detached: true,
   });
   fs.closeSync(log);
+  LIVE_GROUPS.add(child.pid);
+  child.once('exit', () => {
+    // The leader is gone; make sure nothing of its group is left behind.
+    signalGroup_(child.pid, 'SIGKILL');
+    LIVE_GROUPS.delete(child.pid);
+  });
   const url = `http://127.0.0.1:${port}`;
   const served = {
     name, url, child, logPath,
     log: () => fs.readFileSync(logPath, 'utf8'),
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10000).unref();
+      const killer = setTimeout(() => signalGroup_(child.pid, 'SIGKILL'), 10000);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolve();
+      });
+      signalGroup_(child.pid, 'SIGTERM');
     }),
   };
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
@@ -81,10 +120,11 @@ async function serve(name, command, args, {port, env, ready = '/healthz'}) {
 
 /**
  * The Pronto simulator plus the function in front of it.
- * @param {{token?: string, apiKey?: string, latencyMs?: number, rate?: number, sheets?: boolean, functionEnv?: Object}} [options]
+ * @param {{token?: string, apiKey?: string, latencyMs?: number, rate?: number, sheets?: boolean, asyncLane?: boolean, functionEnv?: Object}} [options]
  *     `apiKey` is the key the function sends (the simulator accepts "sim-key"); `rate` is
  *     Pronto's requests per second (50, as documented, unless a test needs speed); `sheets`
- *     adds the project's Sheets API emulator, which the function then fills through.
+ *     adds the project's Sheets API emulator, which the function then fills through;
+ *     `asyncLane` turns the function's async lane on (webhooks from the simulator).
  */
 async function startStack(options = {}) {
   const token = options.token || 'sheet-token-for-tests';
@@ -107,7 +147,7 @@ async function startStack(options = {}) {
     // Each stack its own store: never the person's cache directory, nothing kept between runs.
     const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pronto-store-'));
     fn = await serve('function', FUNCTIONS_FRAMEWORK, [
-      '--source', path.join(REPO, 'function', 'main.py'), '--target', 'pronto',
+      '--source', path.join(CODE_ROOT, 'function', 'main.py'), '--target', 'pronto',
       '--host', '127.0.0.1', '--port', String(fnPort),
     ], {
       port: fnPort,
@@ -119,6 +159,10 @@ async function startStack(options = {}) {
         PRONTO_RATE_PER_SECOND: String(options.rate || 50),
         PRONTO_STORE: `sqlite://${path.join(storeDir, 'store.db')}`,
         ...(sheets ? {SHEETS_API_BASE_URL: sheets.url} : {}),
+        // The async lane (docs/async-lane.md): the function's public URL is its own address,
+        // where the simulator POSTs its webhooks.
+        ...(options.asyncLane ? {PRONTO_PUBLIC_URL: `http://127.0.0.1:${fnPort}`,
+          PRONTO_WEBHOOK_SECRET: 'hook-secret-for-apps-script-tests'} : {}),
         ...(options.functionEnv || {}),
       },
     });
@@ -181,7 +225,7 @@ function simulatedOutcomes(contacts) {
   ].join('\n');
   const result = spawnSync(PYTHON, ['-c', script], {
     cwd: REPO, input: JSON.stringify(contacts), encoding: 'utf8',
-    env: {...process.env, PYTHONPATH: path.join(REPO, 'function')},
+    env: {...process.env, PYTHONPATH: PYTHON_PATH},
   });
   if (result.status !== 0) throw new Error(`simulated_outcome failed: ${result.stderr}`);
   return JSON.parse(result.stdout);

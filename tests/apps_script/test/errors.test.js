@@ -106,19 +106,21 @@ test('a function URL where nothing answers says to check the URL', async () => {
   assert.equal(formula.error, `Could not reach the Pronto function at http://127.0.0.1:${port}. Check the URL in Pronto ▸ Settings, then try again in a minute.`);
 });
 
-test('a URL outside the manifest\'s allowlist says so (and where to change it), instead of "could not reach"', () => {
+test('a URL other than the deployed function\'s is refused by the manifest, and the sentence says so (not "could not reach")', () => {
   const gas = leadsSheet({PRONTO_FUNCTION_URL: 'https://pronto.example.com', PRONTO_FUNCTION_TOKEN: 'x'});
-  const sentence = 'The add-in may only call addresses its manifest allows (https://*.cloudfunctions.net/ and https://*.run.app/, the urlFetchWhitelist of appsscript.json), and https://pronto.example.com is not one of them. Use the URL deploy.sh printed, or ask your admin to add this address to urlFetchWhitelist.';
+  // What deploy.sh pushes: the deployed function's URL, and nothing else.
+  gas.manifest.urlFetchWhitelist.push('https://europe-west1-acme.cloudfunctions.net/pronto/');
+  const sentence = 'The add-in may only call the Pronto function it was deployed with (the urlFetchWhitelist of its ' +
+    'appsscript.json, which deploy.sh writes), and https://pronto.example.com is not it. Use the URL deploy.sh printed, ' +
+    'or ask your admin to deploy the add-in again for this address.';
 
   const [formula] = gas.recalculate('Leads');
   assert.equal(formula.error, `The function URL in Pronto ▸ Settings is not usable. ${sentence}`);
-  assert.equal(gas.execute('script', 'testConnection', [{url: 'https://evil.cloudfunctions.net.example.com/x', token: 't'}]).error,
-      'The function URL in Pronto ▸ Settings is not usable. ' + sentence.replace('https://pronto.example.com', 'https://evil.cloudfunctions.net.example.com/x'));
+  assert.equal(gas.execute('script', 'testConnection', [{url: 'https://evil.cloudfunctions.net/x', token: 't'}]).error,
+      'The function URL in Pronto ▸ Settings is not usable. ' + sentence.replace('https://pronto.example.com', 'https://evil.cloudfunctions.net/x'));
   const check = gas.call('getSidebarPlan', {check: true}).connection;
   assert.deepEqual([check.ok, check.fix], [false, 'settings']);
   assert.equal(gas.fetches.length, 0, 'Apps Script refused each call before it left');
-  // The code's copy of the allowlist is the manifest's.
-  assert.deepEqual(JSON.parse(JSON.stringify(gas.global('ALLOWED_URL_PREFIXES'))), gas.manifest.urlFetchWhitelist);
 });
 
 test('Test connection checks what is typed, not what is saved, and spends nothing', async () => {

@@ -28,9 +28,11 @@ test('UrlFetchApp throws on an HTTP error unless muteHttpExceptions, and refuses
   assert.equal(fetch(`${base}/no`, {muteHttpExceptions: true}).getResponseCode(), 401);
   assert.throws(() => fetch('https://evil.example.com/enrich'), /not allowed by the urlFetchWhitelist/);
   const allowed = require('../support/fake_services').allowedByManifest;
-  assert.equal(allowed('https://europe-west1-demo.cloudfunctions.net/pronto/enrich', gas.manifest.urlFetchWhitelist), true);
-  assert.equal(allowed('https://pronto-abc123-ew.a.run.app/enrich', gas.manifest.urlFetchWhitelist), true);
-  assert.equal(allowed('https://cloudfunctions.net.evil.com/x', gas.manifest.urlFetchWhitelist), false);
+  const wildcards = ['https://*.cloudfunctions.net/', 'https://*.run.app/'];
+  assert.equal(allowed('https://europe-west1-demo.cloudfunctions.net/pronto/enrich', wildcards), true);
+  assert.equal(allowed('https://pronto-abc123-ew.a.run.app/enrich', wildcards), true);
+  assert.equal(allowed('https://cloudfunctions.net.evil.com/x', wildcards), false);
+  assert.equal(allowed('https://europe-west1-demo.cloudfunctions.net/other/enrich', ['https://europe-west1-demo.cloudfunctions.net/pronto/']), false);
 });
 
 test('CacheService refuses keys over 250 characters, values over 100 KB, expiry over 6 hours, and keeps 900 of 1,001 items', () => {

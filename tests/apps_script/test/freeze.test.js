@@ -66,7 +66,7 @@ test('Freeze on formulas showing invalid, failed and pending rows writes no sent
   const message = gas.call('freezeFormulasInSelection');
 
   assert.equal(message, 'Froze 4 Pronto formula(s) (31 cells) to values: they will not recalculate or spend credits again. ' +
-      '10 cell(s) without an answer (missing details, still searching, failed…) were left empty: Enrich rows looks those rows up.');
+      '10 cell(s) without an answer (missing details, still searching, failed…) were left empty: Enrich selected rows looks those rows up.');
   const frozen = sheet.getRange('E2:G12').getValues();
   assert.deepEqual(sheet.getRange('E2:G12').getFormulas().flat().filter(Boolean), [], 'no formula left');
   assert.ok(frozen.flat().every((value) => !/\s/.test(String(value))), `no sentence became a value: ${JSON.stringify(frozen)}`);

@@ -39,8 +39,8 @@ test('opening the spreadsheet adds the add-on menu under Extensions, and every i
   const [menu] = gas.spreadsheet.ui.menus;
   assert.equal(menu.addon, true, 'createAddonMenu: Extensions ▸ <name>');
   assert.deepEqual(menu.items.map((item) => item.label || '—'), [
-    'Enrich rows…', 'Fill this sheet on the server', 'Refresh pending cells', 'Freeze formulas to values', '—',
-    'Schedule refresh…', 'Settings…',
+    'Enrich selected rows…', 'Fill this sheet on the server', 'Refresh pending cells', 'Freeze formulas to values', '—',
+    'Schedule refresh…', 'Settings…', 'Forget a person…',
   ]);
   menu.items.filter((item) => item.functionName).forEach((item) => {
     assert.equal(typeof gas.global(item.functionName), 'function', item.functionName);
@@ -55,7 +55,7 @@ test('as an add-on not yet used in this spreadsheet (AuthMode.NONE), onOpen only
 
   assert.equal(opened.error, null, 'it touched no property, cache or trigger (they throw in AuthMode.NONE)');
   assert.equal(gas.spreadsheet.ui.menus[0].caption, 'Pronto enrichment');
-  assert.equal(gas.spreadsheet.ui.menus[0].items.length, 7);
+  assert.equal(gas.spreadsheet.ui.menus[0].items.length, 8);
 });
 
 test('installing the add-on adds the menu at once and starts the Pronto timer (hourly: the most an add-on gets)', () => {
@@ -70,15 +70,46 @@ test('installing the add-on adds the menu at once and starts the Pronto timer (h
   assert.equal(gas.call('getScheduleView').timer.everyMinutes, 60);
 });
 
-test('the manifest names the add-on for Google Workspace (addOns.common, addOns.sheets) and keeps the narrow scopes', () => {
-  const gas = new AppsScript();
-  const {addOns, oauthScopes} = gas.manifest;
+/**
+ * What keeps a manifest from being an Editor add-on's: an `addOns` block (it configures
+ * card-based Workspace add-ons, workspace/add-ons/concepts/editor-manifests), a wildcard
+ * or a non-https entry in urlFetchWhitelist (any editor could then send the sheet's
+ * contacts and the shared token to any address), or a scope wider than it needs.
+ * @param {Object} manifest appsscript.json.
+ * @return {Array<string>} The problems, in words.
+ */
+function manifestProblems(manifest) {
+  const problems = [];
+  if ('addOns' in manifest) problems.push('an addOns block (card-based Workspace add-ons only)');
+  (manifest.urlFetchWhitelist || []).forEach((prefix) => {
+    if (prefix.includes('*')) problems.push(`a wildcard in urlFetchWhitelist: ${prefix}`);
+    if (!/^https:\/\/[^/*]+\/.*\/$/.test(prefix) && !/^https:\/\/[^/*]+\/$/.test(prefix)) {
+      problems.push(`not an https URL prefix ending with "/": ${prefix}`);
+    }
+  });
+  if (!Array.isArray(manifest.urlFetchWhitelist)) problems.push('no urlFetchWhitelist: every address allowed');
+  (manifest.oauthScopes || []).filter((scope) => /\/auth\/(spreadsheets|drive)$/.test(scope))
+      .forEach((scope) => problems.push(`a scope wider than this spreadsheet: ${scope}`));
+  return problems;
+}
 
-  assert.equal(addOns.common.name, 'Pronto enrichment');
-  assert.match(addOns.common.logoUrl, /^https:\/\//);
-  assert.deepEqual(addOns.sheets, {});
-  assert.ok(oauthScopes.includes('https://www.googleapis.com/auth/spreadsheets.currentonly'));
-  assert.ok(!oauthScopes.some((scope) => scope.endsWith('/auth/spreadsheets')), 'never every spreadsheet of the person');
+test('the manifest is an Editor add-on\'s: no addOns block, no URL allowed but the deployed function\'s, narrow scopes', () => {
+  const gas = new AppsScript();
+
+  assert.deepEqual(manifestProblems(gas.manifest), []);
+  assert.deepEqual(gas.manifest.urlFetchWhitelist, [], 'deploy.sh writes the one deployed URL when it pushes');
+  assert.ok(gas.manifest.oauthScopes.includes('https://www.googleapis.com/auth/spreadsheets.currentonly'));
+});
+
+test('a wildcard in urlFetchWhitelist fails the manifest check, and so do the old entries', () => {
+  const deployed = {urlFetchWhitelist: ['https://europe-west1-acme.cloudfunctions.net/pronto/'], oauthScopes: []};
+  assert.deepEqual(manifestProblems(deployed), []);
+  assert.deepEqual(manifestProblems({urlFetchWhitelist: ['https://*.run.app/'], oauthScopes: []}),
+      ['a wildcard in urlFetchWhitelist: https://*.run.app/', 'not an https URL prefix ending with "/": https://*.run.app/']);
+  assert.deepEqual(manifestProblems({urlFetchWhitelist: ['https://*.cloudfunctions.net/'], addOns: {common: {}}, oauthScopes: []}), [
+    'an addOns block (card-based Workspace add-ons only)', 'a wildcard in urlFetchWhitelist: https://*.cloudfunctions.net/',
+    'not an https URL prefix ending with "/": https://*.cloudfunctions.net/',
+  ]);
 });
 
 test('the menu opens the sidebar and the two dialogs from their HTML files', () => {
@@ -176,7 +207,7 @@ test('Fill this sheet on the server on a sheet not shared with the function says
   const refusal = JSON.parse(gas.fetches[0].body).error;
   assert.equal(refusal.code, 'sheet_not_shared');
   assert.match(refusal.message, /^Share the spreadsheet with .+ as an editor/);
-  assert.equal(message, `${refusal.message} Or use Pronto ▸ Enrich rows, which works without sharing.`);
+  assert.equal(message, `${refusal.message} Or use Pronto ▸ Enrich selected rows, which works without sharing.`);
   assert.equal(gas.spreadsheet.ui.alerts.length, 1);
   assert.equal(gas.fetches.length, 1, 'nothing more after the refusal');
 });

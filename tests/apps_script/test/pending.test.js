@@ -1,8 +1,10 @@
 'use strict';
-// Formula cells Pronto had not answered yet fill themselves: recorded by the formula, checked
-// and entered again by the Pronto timer, on the harness clock (nothing waits a minute). While
-// they wait, a range's cells are empty and a single cell shows the sentence as its error:
-// never a sentence as a value.
+// Formula cells Pronto had not answered yet fill themselves: recorded by the formula (its cell
+// only), checked by the Pronto timer, and recalculated the documented way (the formula's
+// refresh argument changes), on the harness clock (nothing waits a minute), under the strict
+// fake (recalculation only on a changed formula or referenced cell). While they wait, a
+// range's cells are empty and a single cell shows the sentence as its error: never a
+// sentence as a value.
 const assert = require('node:assert/strict');
 const {after, before, test} = require('node:test');
 const {AppsScript, DEFAULT_USER} = require('../support/apps_script');
@@ -27,9 +29,14 @@ after(async () => {
 
 /** A spreadsheet of `leads` where the person saved the settings (which starts the Pronto timer). */
 function setUp(leads, options = {}) {
-  const gas = new AppsScript({sheets: {Leads: [HEADER, ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]}, ...options});
+  const gas = new AppsScript({sheets: {Leads: [HEADER, ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]}, strict: true, ...options});
   gas.call('saveSettings', {url: stack.functionUrl, token: stack.token, tokenScope: 'shared'});
   return gas;
+}
+
+/** The cells recorded as pending (Document Properties PRONTO_PENDING|<sheet id>!<A1>). */
+function pendingCells(gas) {
+  return gas.documentProperties.getKeys().filter((key) => key.startsWith('PRONTO_PENDING|')).map((key) => key.split('!')[1]);
 }
 
 function column(gas, a1) {
@@ -53,7 +60,8 @@ test('200 formula cells answered pending, Pronto answering late: every cell show
   assert.deepEqual([outcome.error, outcome.killed], [null, false], 'the formula answered inside 30 s');
   assert.deepEqual(new Set(column(gas, 'E2:E201')), new Set(['']), 'no sentence in a data cell while Pronto searches');
   assert.deepEqual(JSON.parse(gas.enrichRequests()[0].payload).timeout_s, 2);
-  assert.equal(gas.documentCache.items.size, 2, 'pending answers are not cached; the cell is recorded, and listed');
+  assert.deepEqual(pendingCells(gas), ['E2'], 'the cell is recorded, not its 200 contacts');
+  assert.ok(gas.documentProperties.getProperty(`PRONTO_PENDING|${gas.sheet('Leads').getSheetId()}!E2`).length < 20);
   // Pronto answers after the formula stopped waiting (real time: the simulator is a real server).
   await waitFor(async () => (await stack.simulatorStats()).served === 200, {timeoutMs: 60000, what: 'Pronto to answer the 200 lookups'});
 
@@ -75,25 +83,24 @@ test('200 formula cells answered pending, Pronto answering late: every cell show
   assert.equal(recalculations.length, 2, 'the formula ran twice: typed, then entered again by the timer');
   const last = recalculations[1];
   assert.equal(gas.fetches.filter((f) => f.execution === last.id).length, 0, 'its second run was answered from the cache');
-  assert.equal(gas.call('readPendingIndex_').length, 0, 'nothing is left recorded');
+  assert.deepEqual(pendingCells(gas), [], 'nothing is left recorded');
+  assert.equal(gas.sheet('Leads').getRange('E2').getFormula(), '=PRONTO_EMAIL(A2:A201, B2:B201, C2:C201, , "refresh 1")',
+      'recalculated by a change of its refresh argument, which Google documents');
 
-  // With nothing pending, later ticks stay cheap: no call and no property written.
+  // With nothing pending, later ticks stay cheap (no call), and an hour after the settings
+  // were saved the timer removes itself.
   const fetchesBefore = gas.fetches.length;
-  const timerBefore = gas.documentProperties.getProperty('PRONTO_TIMER');
-  const ticks = gas.advance(5 * 60000);
-  assert.deepEqual(new Set(ticks.map((tick) => tick.value)), new Set(['idle']));
+  const ticks = gas.advance(60 * 60000);
+  assert.deepEqual(new Set(ticks.map((tick) => tick.value)), new Set(['idle', 'removed']));
   assert.equal(gas.fetches.length, fetchesBefore);
-  assert.equal(gas.documentProperties.getProperty('PRONTO_TIMER'), timerBefore);
+  assert.deepEqual(gas.triggersOf(DEFAULT_USER), [], 'no timer is left with nothing to do');
   t.diagnostic(`filled ${Math.round((filledAt - entered) / 1000)} s after entry; ${gas.enrichRequests().length} /enrich calls`);
 });
 
-/** Records `cell` as a formula still waiting for `lead`, as the formula itself does. */
-function recordPending(gas, a1, lead) {
+/** Records `cell` as a formula still waiting, as the formula itself does. */
+function recordPending(gas, a1) {
   const {row, column: col} = require('../support/fake_spreadsheet').parseA1(a1);
-  const sheet = gas.sheet('Leads');
-  const entry = gas.global('contactEntry_')({firstname: lead.first, lastname: lead.last, domain: lead.companyOrDomain}, false);
-  return gas.execute('custom', 'notePendingCell_', [['email'], [{key: entry.key, contact: entry.contact, types: ['email']}]],
-      {callingCell: {sheet, row, column: col}});
+  return gas.execute('custom', 'notePendingCell_', [true], {callingCell: {sheet: gas.sheet('Leads'), row, column: col}});
 }
 
 test('200 single-cell formulas recorded as pending are each entered again once Pronto answered, and answer from the cache', async () => {
@@ -104,9 +111,9 @@ test('200 single-cell formulas recorded as pending are each entered again once P
   leads.forEach((lead, i) => {
     gas.typeFormula('Leads', `E${i + 2}`, `=PRONTO_EMAIL(A${i + 2}, B${i + 2}, C${i + 2})`);
     gas.sheet('Leads').put(i + 2, 5, {v: '#ERROR!', error: STILL_SEARCHING, f: `=PRONTO_EMAIL(A${i + 2}, B${i + 2}, C${i + 2})`});
-    assert.equal(recordPending(gas, `E${i + 2}`, lead).error, null);
+    assert.equal(recordPending(gas, `E${i + 2}`).error, null);
   });
-  assert.equal(gas.call('readPendingIndex_').length, 200, 'each cell is in the list (the lock keeps concurrent formulas from losing one)');
+  assert.equal(pendingCells(gas).length, 200, 'each cell is recorded under its own key: no list for formulas to race on');
 
   // Each tick checks the contacts still waiting (one /enrich call) and enters the ready cells again.
   for (let tick = 0; tick < 5 && column(gas, 'E2:E201').includes('#ERROR!'); tick++) gas.advance(60000);
@@ -118,7 +125,7 @@ test('200 single-cell formulas recorded as pending are each entered again once P
   assert.equal(gas.fetches.filter((f) => formulaRuns.has(f.execution)).length, 0, 'and answered from the cache');
   const stats = await stack.simulatorStats();
   assert.deepEqual([stats.served, stats.calls], [200, 200], 'Pronto was asked once per contact');
-  assert.equal(gas.call('readPendingIndex_').length, 0);
+  assert.deepEqual(pendingCells(gas), []);
 });
 
 test('a recorded cell whose formula was edited meanwhile is forgotten, not overwritten', async () => {
@@ -126,26 +133,26 @@ test('a recorded cell whose formula was edited meanwhile is forgotten, not overw
   const leads = people(2, 'edited');
   const gas = setUp(leads);
   gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2, B2, C2)');
-  recordPending(gas, 'E2', leads[0]);
+  recordPending(gas, 'E2');
   gas.typeFormula('Leads', 'E2', '=UPPER(A2)');
 
   gas.advance(60000);
 
   assert.equal(gas.sheet('Leads').getRange('E2').getFormula(), '=UPPER(A2)');
   assert.equal(gas.enrichRequests().length, 0, 'nothing was asked for a cell that no longer waits');
-  assert.equal(gas.call('readPendingIndex_').length, 0);
+  assert.deepEqual(pendingCells(gas), []);
 });
 
 test('as an add-on the timer ticks hourly (Google allows no more): pending cells fill within the hour, not the minute', async () => {
   await stack.resetSimulator();
   const leads = people(3, 'addon');
-  const gas = new AppsScript({addon: true, sheets: {Leads: [HEADER, ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]}});
+  const gas = new AppsScript({addon: true, strict: true, sheets: {Leads: [HEADER, ...leads.map((p) => [p.first, p.last, p.companyOrDomain])]}});
   gas.install();
   gas.call('saveSettings', {url: stack.functionUrl, token: stack.token, tokenScope: 'shared'});
   assert.deepEqual(gas.triggersOf(DEFAULT_USER).map((trigger) => [trigger.spec.everyMinutes, trigger.spec.everyHours]), [[null, 1]]);
   gas.typeFormula('Leads', 'E2', '=PRONTO_EMAIL(A2, B2, C2)');
   gas.sheet('Leads').put(2, 5, {v: '#ERROR!', error: STILL_SEARCHING, f: '=PRONTO_EMAIL(A2, B2, C2)'});
-  recordPending(gas, 'E2', leads[0]);
+  recordPending(gas, 'E2');
 
   gas.advance(30 * 60000);
   assert.equal(gas.sheet('Leads').value('E2'), '#ERROR!', 'no tick yet after 30 minutes');

@@ -198,7 +198,7 @@ test('the schedule uses the columns picked in the sidebar; without them its erro
   await stack.createSpreadsheet(gas.spreadsheet.getId(), {Leads: gas.sheet('Leads').dump()}, false);
 
   assert.throws(() => gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'daily', types: ['email']}),
-      {message: 'Pronto needs a first name and a last name column (or a full name column) and a company, website or LinkedIn column in "Leads". Headers found: "Given", "Family", "Org or site". Expected headers such as First name, Last name, Full name, Company, Website or LinkedIn (in English, French, Spanish or German): rename the columns, or pick them in Pronto ▸ Enrich rows (the schedule uses the columns picked there for this sheet).'});
+      {message: 'Pronto needs a first name and a last name column (or a full name column) and a company, website or LinkedIn column in "Leads". Headers found: "Given", "Family", "Org or site". Expected headers such as First name, Last name, Full name, Company, Website or LinkedIn (in English, French, Spanish or German): rename the columns, or pick them in Pronto ▸ Enrich selected rows (the schedule uses the columns picked there for this sheet).'});
 
   // The person picks the columns in the sidebar and starts (then cancels) a run: they are kept for this sheet.
   const mapping = {firstname: 0, lastname: 1, full_name: -1, company_name: -1, domain: 2, linkedin_url: -1};
@@ -233,7 +233,7 @@ test('Pause stops the runs, Resume brings them back', async () => {
   assert.deepEqual(gas.call('getScheduleView').log.map((e) => e.how), ['schedule', 'resume', 'pause']);
 });
 
-test('a failed run shows as an error in the log, and fails the tick so that Google e-mails the owner', () => {
+test('a failed run shows as an error in the log and in a note the next time the spreadsheet opens, since Google e-mails add-ons nothing', () => {
   const gas = smallSheet('deleted');
   gas.call('saveSchedule', {sheetName: 'Leads', frequency: 'every2h', types: ['email']});
   gas.spreadsheet.sheets = gas.spreadsheet.sheets.filter((sheet) => sheet.getName() !== 'Leads');
@@ -241,10 +241,15 @@ test('a failed run shows as an error in the log, and fails the tick so that Goog
   const ticks = gas.advance(60000);
 
   const sentence = 'The scheduled sheet "Leads" was deleted: choose a sheet again in Pronto ▸ Schedule refresh….';
-  assert.equal(ticks[0].error, sentence);
+  assert.deepEqual([ticks[0].value, ticks[0].error], ['schedule error', null], 'the tick ends cleanly: nobody would hear of a thrown error');
+  gas.open('LIMITED');
+  assert.deepEqual(gas.spreadsheet.toasts.map((toast) => toast.message),
+      [`The scheduled refresh failed: ${sentence} See Extensions ▸ Pronto enrichment ▸ Schedule refresh….`]);
   const entry = gas.call('getScheduleView').log[0];
   assert.deepEqual([entry.level, entry.message], ['error', sentence]);
   assert.equal(gas.fetches.length, 0);
+  gas.open('LIMITED');
+  assert.equal(gas.spreadsheet.toasts.length, 1, 'once someone looked at the log, the note is not shown again');
 });
 
 test('a due run the timer cannot start leaves a trace: a busy timer, or no trigger time left today', () => {
@@ -263,7 +268,9 @@ test('a due run the timer cannot start leaves a trace: a busy timer, or no trigg
 
   // The day's trigger time is nearly used up (the timer counts its ticks).
   const now = gas.clock.now();
-  gas.documentProperties.setProperty('PRONTO_TIMER', JSON.stringify({...timer, busyUntil: 0, usage: {since: now - 3600000, ms: 80 * 60000}}));
+  gas.documentProperties.setProperty('PRONTO_TIMER', JSON.stringify({...timer, busyUntil: 0}));
+  // Counted per person, in the timer owner's User Properties (Google's limit is per user).
+  gas.userProperties(DEFAULT_USER).setProperty('PRONTO_TRIGGER_TIME', JSON.stringify({since: now - 3600000, ms: 80 * 60000}));
   gas.advance(60000);
   log = gas.call('getScheduleView').log;
   assert.match(log[0].message, /^Skipped: the Pronto timer used the trigger time Google gives it for today/);

@@ -174,8 +174,8 @@ test('a run writes each result on its own row as plain text, in output columns i
   const expected = simulatedOutcomes(rows.map(contactOf));
   rows.forEach((row, i) => assert.deepEqual(written[i], expectedCells(row, expected[i]), `row ${i + 2}`));
   const found = written.filter((out) => out[4].startsWith('success')).length;
-  assert.deepEqual(view.counts, {found, notFound: 26 - found, invalid: 2, needsLinkedin: 2, paused: 0, pending: 0, failed: 0, overBudget: 0,
-    changed: 0, filled: 0, duplicates: 3});
+  assert.deepEqual(view.counts, {submitted: 0, found, notFound: 26 - found, waiting: 0, invalid: 2, needsLinkedin: 2, paused: 0, pending: 0,
+    failed: 0, overBudget: 0, changed: 0, filled: 0, duplicates: 3});
   assert.ok(written.some((out) => String(out[2]).startsWith('+33')), 'phones are written as text, with their +');
   assert.equal(sheet.getRange('E2:I31').getFormulas().flat().filter(Boolean).length, 0, 'no formulas written');
   const stats = await stack.simulatorStats();
@@ -198,7 +198,7 @@ test('over the credit budget the run stops after the first chunk, says how many 
   assert.equal(found + notFound + overBudget, 50, 'the first chunk: 50 rows');
   assert.ok(found > 0 && found <= 10 && overBudget > 0, `${found} found with 30 credits, ${overBudget} over budget`);
   assert.equal(view.waitingForTomorrow, overBudget + 70, 'the chunk\'s rows over budget, and the 70 rows not sent');
-  assert.equal(view.message, `The daily credit budget is used up: ${overBudget + 70} row(s) wait for tomorrow. Press Start again tomorrow (or once your admin raises the budget): rows already done are not paid again.`);
+  assert.equal(view.message, `The daily credit budget is used up: ${overBudget + 70} row(s) wait for tomorrow. Enrich them again tomorrow (or once your admin raises the budget): rows already done are not paid again.`);
   assert.deepEqual([view.creditsSpentToday, view.creditBudget], [found * 3, 30]);
   assert.deepEqual([view.done, view.total, view.percent], [50, 120, 42]);
   const statuses = gas.sheet('Leads').getRange('G2:G121').getValues().map((r) => String(r[0]));

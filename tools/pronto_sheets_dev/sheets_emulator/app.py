@@ -73,6 +73,7 @@ def _split_verb(segment: str, verbs: tuple[str, ...]) -> tuple[str, str | None]:
 
 
 def _sheets_route(method: str, rest: list[str]) -> _Matched | None:
+    """The Sheets API method a path under /v4/spreadsheets names, by the path's shape."""
     if not rest:
         if method == "POST":
             return _Matched(
@@ -84,79 +85,11 @@ def _sheets_route(method: str, rest: list[str]) -> _Matched | None:
         return None
     sid, verb = _split_verb(rest[0], ("batchUpdate",))
     if len(rest) == 1:
-        if verb is None and method == "GET":
-            return _Matched(
-                "spreadsheets.get",
-                "read",
-                sid,
-                lambda em, p, b, t: metadata.get(em.store.get(sid), p),
-            )
-        if verb == "batchUpdate" and method == "POST":
-            return _Matched(
-                "spreadsheets.batchUpdate",
-                "write",
-                sid,
-                lambda em, p, b, t: batch_update.batch_update(em.store.get(sid), _json(b)),
-            )
-        return None
+        return _spreadsheet_route(method, sid, verb)
     if len(rest) == 2 and verb is None:
-        action = rest[1]
-        if action == "values:batchGet" and method == "GET":
-            return _Matched(
-                "spreadsheets.values.batchGet",
-                "read",
-                sid,
-                lambda em, p, b, t: values.batch_get(em.store.get(sid), p),
-            )
-        if action == "values:batchUpdate" and method == "POST":
-            return _Matched(
-                "spreadsheets.values.batchUpdate",
-                "write",
-                sid,
-                lambda em, p, b, t: values.batch_update(em.store.get(sid), _json(b)),
-            )
-        if action == "values:batchClear" and method == "POST":
-            return _Matched(
-                "spreadsheets.values.batchClear",
-                "write",
-                sid,
-                lambda em, p, b, t: values.batch_clear(em.store.get(sid), _json(b)),
-            )
-        return None
+        return _values_batch_route(method, sid, rest[1])
     if len(rest) == 3 and verb is None and rest[1] == "values":
-        if method == "GET":
-            range_text = rest[2]
-            return _Matched(
-                "spreadsheets.values.get",
-                "read",
-                sid,
-                lambda em, p, b, t: values.get(em.store.get(sid), range_text, p),
-            )
-        if method == "PUT":
-            range_text = rest[2]
-            return _Matched(
-                "spreadsheets.values.update",
-                "write",
-                sid,
-                lambda em, p, b, t: values.update(em.store.get(sid), range_text, p, _json(b)),
-            )
-        if method == "POST":
-            target, post_action = _split_verb(rest[2], ("append", "clear"))
-            if post_action == "append":
-                return _Matched(
-                    "spreadsheets.values.append",
-                    "write",
-                    sid,
-                    lambda em, p, b, t: values.append(em.store.get(sid), target, p, _json(b)),
-                )
-            if post_action == "clear":
-                return _Matched(
-                    "spreadsheets.values.clear",
-                    "write",
-                    sid,
-                    lambda em, p, b, t: values.clear(em.store.get(sid), target),
-                )
-        return None
+        return _values_range_route(method, sid, rest[2])
     if len(rest) == 3 and verb is None and rest[1] == "sheets" and method == "POST":
         sheet_id, copy_action = _split_verb(rest[2], ("copyTo",))
         if copy_action == "copyTo":
@@ -168,6 +101,87 @@ def _sheets_route(method: str, rest: list[str]) -> _Matched | None:
                     em.store, em.store.get(sid), sheet_id, _json(b)
                 ),
             )
+    return None
+
+
+def _spreadsheet_route(method: str, sid: str, verb: str | None) -> _Matched | None:
+    """/v4/spreadsheets/{id} and its :batchUpdate."""
+    if verb is None and method == "GET":
+        return _Matched(
+            "spreadsheets.get",
+            "read",
+            sid,
+            lambda em, p, b, t: metadata.get(em.store.get(sid), p),
+        )
+    if verb == "batchUpdate" and method == "POST":
+        return _Matched(
+            "spreadsheets.batchUpdate",
+            "write",
+            sid,
+            lambda em, p, b, t: batch_update.batch_update(em.store.get(sid), _json(b)),
+        )
+    return None
+
+
+def _values_batch_route(method: str, sid: str, action: str) -> _Matched | None:
+    """/v4/spreadsheets/{id}/values:batchGet, :batchUpdate and :batchClear."""
+    if action == "values:batchGet" and method == "GET":
+        return _Matched(
+            "spreadsheets.values.batchGet",
+            "read",
+            sid,
+            lambda em, p, b, t: values.batch_get(em.store.get(sid), p),
+        )
+    if action == "values:batchUpdate" and method == "POST":
+        return _Matched(
+            "spreadsheets.values.batchUpdate",
+            "write",
+            sid,
+            lambda em, p, b, t: values.batch_update(em.store.get(sid), _json(b)),
+        )
+    if action == "values:batchClear" and method == "POST":
+        return _Matched(
+            "spreadsheets.values.batchClear",
+            "write",
+            sid,
+            lambda em, p, b, t: values.batch_clear(em.store.get(sid), _json(b)),
+        )
+    return None
+
+
+def _values_range_route(method: str, sid: str, range_text: str) -> _Matched | None:
+    """/v4/spreadsheets/{id}/values/{range}, and its :append and :clear."""
+    if method == "GET":
+        return _Matched(
+            "spreadsheets.values.get",
+            "read",
+            sid,
+            lambda em, p, b, t: values.get(em.store.get(sid), range_text, p),
+        )
+    if method == "PUT":
+        return _Matched(
+            "spreadsheets.values.update",
+            "write",
+            sid,
+            lambda em, p, b, t: values.update(em.store.get(sid), range_text, p, _json(b)),
+        )
+    if method != "POST":
+        return None
+    target, post_action = _split_verb(range_text, ("append", "clear"))
+    if post_action == "append":
+        return _Matched(
+            "spreadsheets.values.append",
+            "write",
+            sid,
+            lambda em, p, b, t: values.append(em.store.get(sid), target, p, _json(b)),
+        )
+    if post_action == "clear":
+        return _Matched(
+            "spreadsheets.values.clear",
+            "write",
+            sid,
+            lambda em, p, b, t: values.clear(em.store.get(sid), target),
+        )
     return None
 
 

@@ -603,37 +603,8 @@ def batch_update(book: Spreadsheet, body: object) -> dict[str, Any]:
     if not isinstance(requests, list) or not requests:
         raise errors.invalid_argument("Must specify at least one request.")
     restore = _snapshot(book)
-    replies = []
     try:
-        for i, request in enumerate(requests):
-            if not isinstance(request, dict) or len(request) != 1:
-                raise errors.invalid_argument(
-                    f"Invalid requests[{i}]: exactly one kind of request is required."
-                )
-            ((kind, payload),) = request.items()
-            handler = _HANDLERS.get(kind)
-            if handler is None:
-                raise errors.invalid_argument(
-                    f"Invalid requests[{i}]: the Sheets API emulator does not implement "
-                    f'"{kind}" (it keeps values and the grid, not formatting).'
-                )
-            try:
-                replies.append(handler(book, payload if isinstance(payload, dict) else {}))
-            except _Invalid as exc:
-                raise errors.invalid_argument(f"Invalid requests[{i}].{kind}: {exc}") from exc
-            except errors.ApiError as exc:
-                raise errors.invalid_argument(
-                    f"Invalid requests[{i}].{kind}: {exc.message}"
-                ) from exc
-            except fieldmask.FieldMaskError as exc:
-                raise errors.invalid_argument(
-                    f"Invalid requests[{i}].{kind}: Invalid field mask: {exc}"
-                ) from exc
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                # A field of the wrong JSON type (a sheetId of "abc", say) is the caller's error.
-                raise errors.invalid_argument(
-                    f"Invalid requests[{i}].{kind}: malformed request ({exc!r})"
-                ) from exc
+        replies = [_apply_request(book, i, request) for i, request in enumerate(requests)]
     except errors.ApiError:
         restore()
         raise
@@ -642,3 +613,33 @@ def batch_update(book: Spreadsheet, body: object) -> dict[str, Any]:
     if body.get("includeSpreadsheetInResponse"):
         out["updatedSpreadsheet"] = book.to_json()
     return out
+
+
+def _apply_request(book: Spreadsheet, i: int, request: object) -> dict[str, Any]:
+    """One request of a batch; any error it raises is Google's 400 naming `requests[i]`."""
+    if not isinstance(request, dict) or len(request) != 1:
+        raise errors.invalid_argument(
+            f"Invalid requests[{i}]: exactly one kind of request is required."
+        )
+    ((kind, payload),) = request.items()
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        raise errors.invalid_argument(
+            f"Invalid requests[{i}]: the Sheets API emulator does not implement "
+            f'"{kind}" (it keeps values and the grid, not formatting).'
+        )
+    try:
+        return handler(book, payload if isinstance(payload, dict) else {})
+    except _Invalid as exc:
+        raise errors.invalid_argument(f"Invalid requests[{i}].{kind}: {exc}") from exc
+    except errors.ApiError as exc:
+        raise errors.invalid_argument(f"Invalid requests[{i}].{kind}: {exc.message}") from exc
+    except fieldmask.FieldMaskError as exc:
+        raise errors.invalid_argument(
+            f"Invalid requests[{i}].{kind}: Invalid field mask: {exc}"
+        ) from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A field of the wrong JSON type (a sheetId of "abc", say) is the caller's error.
+        raise errors.invalid_argument(
+            f"Invalid requests[{i}].{kind}: malformed request ({exc!r})"
+        ) from exc

@@ -204,6 +204,40 @@ def _matrix(values: list[list[Any]], major: Major) -> list[list[Any]]:
     return [[col[r] if r < len(col) else None for col in values] for r in range(height)]
 
 
+def _parse_cells(
+    matrix: list[list[Any]], option: InputOption
+) -> list[list[Cell | Literal["skip"] | None]]:
+    """Each input value parsed as `option` says; null means "leave that cell as it is"."""
+    parse: Callable[[object], Cell | None] = parse_raw if option == "RAW" else parse_user_entered
+    cells: list[list[Cell | Literal["skip"] | None]] = []
+    for r, row in enumerate(matrix):
+        parsed: list[Cell | Literal["skip"] | None] = []
+        for c, value in enumerate(row):
+            if value is None:
+                parsed.append("skip")
+                continue
+            try:
+                parsed.append(parse(value))
+            except CellInputError as exc:
+                raise errors.invalid_argument(f"Invalid values[{r}][{c}]: {exc}") from exc
+        cells.append(parsed)
+    return cells
+
+
+def _check_within(range_text: str, rect: Rect, height: int, width: int) -> None:
+    """Google's 400 for values that overflow the range they were written to."""
+    if width > rect.cols:
+        raise errors.invalid_argument(
+            f"Requested writing within range [{range_text}], but tried writing to column "
+            f"[{column_letters(rect.start_col + width - 1)}]"
+        )
+    if height > rect.rows:
+        raise errors.invalid_argument(
+            f"Requested writing within range [{range_text}], but tried writing to row "
+            f"[{rect.start_row + height}]"
+        )
+
+
 def _plan_write(
     book: Spreadsheet,
     range_text: str,
@@ -223,34 +257,13 @@ def _plan_write(
                 f"range [{body['range']}]. They must be the same."
             )
     matrix = _matrix(body.get("values") or [], _major(body.get("majorDimension")))
-    parse: Callable[[object], Cell | None] = parse_raw if option == "RAW" else parse_user_entered
-    cells: list[list[Cell | Literal["skip"] | None]] = []
-    for r, row in enumerate(matrix):
-        parsed: list[Cell | Literal["skip"] | None] = []
-        for c, value in enumerate(row):
-            if value is None:
-                parsed.append("skip")
-                continue
-            try:
-                parsed.append(parse(value))
-            except CellInputError as exc:
-                raise errors.invalid_argument(f"Invalid values[{r}][{c}]: {exc}") from exc
-        cells.append(parsed)
+    cells = _parse_cells(matrix, option)
     sheet, rect = resolved.sheet, resolved.rect
     height, width = len(cells), max((len(row) for row in cells), default=0)
     start_row, start_col = anchor or (rect.start_row, rect.start_col)
     is_anchor = anchor is not None or (rect.rows == 1 and rect.cols == 1)
     if not is_anchor:
-        if width > rect.cols:
-            raise errors.invalid_argument(
-                f"Requested writing within range [{range_text}], but tried writing to column "
-                f"[{column_letters(rect.start_col + width - 1)}]"
-            )
-        if height > rect.rows:
-            raise errors.invalid_argument(
-                f"Requested writing within range [{range_text}], but tried writing to row "
-                f"[{rect.start_row + height}]"
-            )
+        _check_within(range_text, rect, height, width)
     if anchor is None and height and width:
         if start_row + height > sheet.row_count:
             raise exceeds_grid(sheet, cell_name(sheet.row_count, start_col))

@@ -54,9 +54,19 @@ async def _run(config: SimulatorConfig, host: str, port: int) -> None:
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if signum == signal.SIGTERM:
+            # Already stopping: a second SIGTERM (a process group stopped member by member)
+            # must not kill a server that is exiting cleanly. Python puts the default action
+            # back while it shuts down, except for an ignored signal.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: we are leaving anyway
+            loop.call_soon_threadsafe(stop.set)
+
+    # Plain handlers, not loop.add_signal_handler (which the closing loop would undo).
     for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-            loop.add_signal_handler(signum, stop.set)
+        signal.signal(signum, on_signal)
     try:
         await stop.wait()
     finally:
@@ -193,6 +203,72 @@ def _option(name: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:
     type=click.IntRange(min=1),
 )
 @_option("seed", "Seed of the latency and fault draws.", default=_DEFAULTS.seed, type=int)
+@_option(
+    "async-capacity",
+    "Async lane: contacts processed at once (single_enrich and bulk_enrich together).",
+    default=_DEFAULTS.async_capacity,
+    type=click.IntRange(min=1),
+)
+@_option(
+    "async-latency-ms",
+    "Async lane: time each contact takes once it is processed.",
+    default=_DEFAULTS.async_latency_ms,
+    type=click.FloatRange(min=0),
+)
+@_option(
+    "async-types-per-request",
+    "Async lane: enrichment types one request may ask (Pronto's pages: one).",
+    default=_DEFAULTS.async_types_per_request,
+    type=click.IntRange(1, 3),
+)
+@_option(
+    "webhook-lost",
+    "Probability that a result's webhook is never sent.",
+    default=_DEFAULTS.webhook_lost,
+    type=click.FloatRange(0, 1),
+)
+@_option(
+    "webhook-duplicated",
+    "Probability that a result's webhook is sent twice.",
+    default=_DEFAULTS.webhook_duplicated,
+    type=click.FloatRange(0, 1),
+)
+@_option(
+    "webhook-slow",
+    "Probability that a result's webhook is sent --webhook-slow-ms late.",
+    default=_DEFAULTS.webhook_slow,
+    type=click.FloatRange(0, 1),
+)
+@_option(
+    "webhook-slow-ms",
+    "How late a slow webhook is sent.",
+    default=_DEFAULTS.webhook_slow_ms,
+    type=click.FloatRange(min=0),
+)
+@_option(
+    "webhook-reorder-ms",
+    "Every webhook waits a random time up to this, so results arrive out of order.",
+    default=_DEFAULTS.webhook_reorder_ms,
+    type=click.FloatRange(min=0),
+)
+@_option(
+    "webhook-retries",
+    "Retries of a webhook answered non-2xx, refused or timed out (Pronto documents none).",
+    default=_DEFAULTS.webhook_retries,
+    type=click.IntRange(min=0),
+)
+@_option(
+    "webhook-retry-backoff-ms",
+    "Wait before the first webhook retry; it doubles on each retry.",
+    default=_DEFAULTS.webhook_retry_backoff_ms,
+    type=click.FloatRange(min=0),
+)
+@_option(
+    "webhook-timeout-s",
+    "How long a webhook delivery waits for the receiver's answer.",
+    default=_DEFAULTS.webhook_timeout_s,
+    type=click.FloatRange(min=0, min_open=True),
+)
 def simulate_command(host: str, port: int, **settings: Any) -> None:
     """Serve a local stand-in for Pronto's enrichment API (tests, benchmarks, offline demo)."""
     try:

@@ -9,9 +9,17 @@ fields the same way.
 Rules: "current" follows Pronto's page as it is today
 (https://docs.prontohq.com/api-reference/endpoints/contacts/sync_single_enrich): types
 "email", "phone", "personal_email", the last two only with a `linkedin_url`, personal
-email only with the account's consent. "legacy" follows the older copy of that page
-(shared/seeds/000_16ee65a829a883eb.txt): "email" and "phone" only, phone without LinkedIn
-accepted, so old behaviour can still be reproduced on purpose.
+email only with the account's consent. "legacy" follows the older copy of that page kept in
+the repository (docs/reference/pronto-sync-single-enrich.txt; same address, before the rule
+was added): "email" and "phone" only, phone without LinkedIn accepted, so old behaviour can
+still be reproduced on purpose.
+
+The async lane (`async_*`, `webhook_*`) follows Pronto's async pages
+(https://docs.prontohq.com/api-reference/endpoints/enrichments/single,
+https://docs.prontohq.com/api-reference/endpoints/enrichments/batch,
+https://docs.prontohq.com/api-reference/endpoints/contacts/single_enrich); Pronto documents
+no processing capacity, no webhook retry policy and no webhook faults, so those knobs are
+ours, with defaults a careful integrator should survive.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ OutOfCreditsForm = Literal["402", "422", "200"]
 OUT_OF_CREDITS_FORMS: tuple[str, ...] = ("402", "422", "200")
 
 FAULT_FIELDS: tuple[str, ...] = ("fault_429", "fault_503", "fault_drop", "fault_truncate")
+WEBHOOK_FAULT_FIELDS: tuple[str, ...] = ("webhook_lost", "webhook_duplicated", "webhook_slow")
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,26 @@ class SimulatorConfig:
     retry_after_format: RetryAfterFormat = "seconds"
     retry_after_s: int = 1
     seed: int = 0
+    # The async lane: contacts processed at once across single_enrich and bulk_enrich, and
+    # the time each one takes once it is being processed (Pronto documents neither).
+    async_capacity: int = 50
+    async_latency_ms: float = 300.0
+    # Types one async request may ask for: the async pages say "an array containing one
+    # of" ["email"], ["phone"], ["personal_email"]; 3 accepts what the sync page accepts.
+    async_types_per_request: int = 1
+    # Webhook faults, each a probability per result: never sent, sent twice, sent late by
+    # `webhook_slow_ms`; `webhook_reorder_ms` delays every delivery by a random time up to
+    # it, so results arrive out of completion order.
+    webhook_lost: float = 0.0
+    webhook_duplicated: float = 0.0
+    webhook_slow: float = 0.0
+    webhook_slow_ms: float = 5000.0
+    webhook_reorder_ms: float = 0.0
+    # Pronto documents no retry policy: ours retries a non-2xx answer, a refused connection
+    # or a timeout up to `webhook_retries` times, waiting backoff, 2 x backoff, 4 x ...
+    webhook_retries: int = 3
+    webhook_retry_backoff_ms: float = 1000.0
+    webhook_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -98,6 +127,25 @@ class SimulatorConfig:
         _at_least("retry_after_s", self.retry_after_s, 0)
         _one_of("rules", self.rules, RULES)
         _one_of("out_of_credits_form", self.out_of_credits_form, OUT_OF_CREDITS_FORMS)
+        self._check_async()
+
+    def _check_async(self) -> None:
+        _at_least("async_capacity", self.async_capacity, 1)
+        _at_least("async_types_per_request", self.async_types_per_request, 1)
+        if self.async_types_per_request > 3:
+            raise ValueError(
+                f"async_types_per_request must be at most 3, not {self.async_types_per_request}."
+            )
+        for name in ("async_latency_ms", "webhook_slow_ms", "webhook_reorder_ms"):
+            _at_least(name, getattr(self, name), 0)
+        _at_least("webhook_retries", self.webhook_retries, 0)
+        _at_least("webhook_retry_backoff_ms", self.webhook_retry_backoff_ms, 0)
+        if self.webhook_timeout_s <= 0:
+            raise ValueError("webhook_timeout_s must be greater than 0.")
+        for name in WEBHOOK_FAULT_FIELDS:
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a probability between 0 and 1, not {value}.")
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a JSON-ready mapping (what `GET /_simulator/config` returns)."""
@@ -119,6 +167,9 @@ _INT_FIELDS = frozenset(
         "credits_per_personal_email",
         "retry_after_s",
         "seed",
+        "async_capacity",
+        "async_types_per_request",
+        "webhook_retries",
     }
 )
 

@@ -13,10 +13,21 @@ whose status is "error". Faults and refusals never charge credits.
 
 Pronto's current page for the endpoint, which these rules follow:
 https://docs.prontohq.com/api-reference/endpoints/contacts/sync_single_enrich (the
-"legacy" rules follow the older copy in shared/seeds/000_16ee65a829a883eb.txt). The page
-gives the consent refusal's status and text; it does not give the status of the
+"legacy" rules follow the older copy of that page kept in the repository,
+docs/reference/pronto-sync-single-enrich.txt, from before phone needed LinkedIn).
+The page gives the consent refusal's status and text; it does not give the status of the
 missing-LinkedIn refusal (422 here, with a sentence like the page's) nor the exact
 out-of-credits bodies.
+
+The async lane (`POST /v2/contacts/single_enrich`, `POST /v2/contacts/bulk_enrich`,
+`GET /v2/contacts/{id}`) is `async_endpoints.py` (checks and answers) and `async_lane.py`
+(processing, settlement, webhooks); it shares this module's key check, rate window, FIFO
+slots, faults and credit ledger. On those endpoints a fault (503, dropped connection,
+truncated answer) means the request was not accepted: nothing is queued or charged, as
+on the sync lane, where a lost answer is not charged. Every API request,
+sync or async, counts in the same rolling second per key and waits for the same
+`max_open` slots (https://docs.prontohq.com/essentials/concurrency: "up to 5 concurrent
+requests at a time", the rest queued; 50 requests per second per user on the sync page).
 """
 
 from __future__ import annotations
@@ -30,139 +41,70 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .config import Rules, SimulatorConfig, updated_config
+from .async_endpoints import AsyncEndpoints
+from .async_lane import AsyncLane
+from .async_shapes import BULK_ENRICH_PATH, CONTACT_PATH_PREFIX, SINGLE_ENRICH_PATH
+from .config import OutOfCreditsForm, SimulatorConfig, updated_config
+from .contact_request import (
+    CONSENT_MESSAGE,
+    ENRICHMENT_TYPES,
+    LEGACY_ENRICHMENT_TYPES,
+    LEGACY_TYPES_MESSAGE,
+    LINKEDIN_REQUIRED_MESSAGE,
+    LINKEDIN_TYPES,
+    NO_CREDITS_200_MESSAGE,
+    NO_CREDITS_MESSAGE,
+    TYPES_MESSAGE,
+    BadRequest,
+    EnrichRequest,
+    found_types,
+    parse_enrich_request,
+    price,
+)
 from .limits import CreditLedger, FifoSlots, RollingWindow
-from .outcomes import identity_key, simulated_outcome
+from .outcomes import simulated_outcome
+from .reply import Delivery, JsonBody, Reply
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "BULK_ENRICH_PATH",
+    "CONSENT_MESSAGE",
+    "CONTACT_PATH_PREFIX",
+    "ENRICHMENT_TYPES",
+    "ENRICH_PATH",
+    "LEGACY_ENRICHMENT_TYPES",
+    "LEGACY_TYPES_MESSAGE",
+    "LINKEDIN_REQUIRED_MESSAGE",
+    "LINKEDIN_TYPES",
+    "NOT_FOUND_MESSAGE",
+    "NO_CREDITS_200_MESSAGE",
+    "NO_CREDITS_MESSAGE",
+    "SINGLE_ENRICH_PATH",
+    "TYPES_MESSAGE",
+    "BadRequest",
+    "Delivery",
+    "EnrichRequest",
+    "JsonBody",
+    "Reply",
+    "SimulatedPronto",
+    "parse_enrich_request",
+]
 
 ENRICH_PATH = "/v2/contacts/sync_single_enrich"
 NOT_FOUND_MESSAGE = "No email or phone found for this profile"
 INVALID_KEY_MESSAGE = "Invalid API key"
 TOO_MANY_MESSAGE = "Too many requests"
-NO_CREDITS_MESSAGE = "Insufficient credits: the daily credit limit is reached"
-# The out-of-credits sentence of the 200 form, whose body otherwise looks like "not found".
-NO_CREDITS_200_MESSAGE = "Insufficient credits to perform this enrichment"
-LINKEDIN_REQUIRED_MESSAGE = (
-    "linkedin_url is required when enrichment_type includes phone or personal_email"
-)
-# Pronto's own words (its current page), to the character.
-CONSENT_MESSAGE = (
-    "You can't use the personal email enrichment feature without consenting with our terms of use"
-)
-ENRICHMENT_TYPES: tuple[str, ...] = ("email", "phone", "personal_email")
-LEGACY_ENRICHMENT_TYPES: tuple[str, ...] = ("email", "phone")
-# The types that need a LinkedIn URL under the current rules.
-LINKEDIN_TYPES: tuple[str, ...] = ("phone", "personal_email")
-TYPES_MESSAGE = (
-    "enrichment_type is required: a list of 1 to 3 distinct values among "
-    '"email", "phone" and "personal_email".'
-)
-LEGACY_TYPES_MESSAGE = (
-    'enrichment_type is required: a list of 1 or 2 values among "email" and "phone".'
-)
 UNAVAILABLE_MESSAGE = "Service unavailable"
 QUEUE_TIMEOUT_MESSAGE = "Gateway timeout: the request waited too long in the queue"
 
-JsonBody = Mapping[str, Any]
-Delivery = Literal["full", "drop", "truncate"]
 Fault = Literal["none", "429", "503", "drop", "truncate"]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One answer: `delivery` says whether to send it whole, drop the connection instead,
-    or send the full headers with only the first half of the body, then close."""
-
-    status: int
-    body: JsonBody | None
-    headers: tuple[tuple[str, str], ...] = ()
-    delivery: Delivery = "full"
-
-
-@dataclass(frozen=True)
-class EnrichRequest:
-    """A validated enrichment request body; `types` are the distinct types asked, in order."""
-
-    firstname: str
-    lastname: str
-    domain: str | None
-    company_name: str | None
-    linkedin_url: str | None
-    types: tuple[str, ...]
-    custom: Any
-
-    @property
-    def wants_email(self) -> bool:
-        return "email" in self.types
-
-    @property
-    def wants_phone(self) -> bool:
-        return "phone" in self.types
-
-    @property
-    def wants_personal_email(self) -> bool:
-        return "personal_email" in self.types
-
-    @property
-    def has_linkedin(self) -> bool:
-        return bool((self.linkedin_url or "").strip())
-
-
-class BadRequest(ValueError):
-    """The body cannot be enriched; the message is what Pronto's 400 answer says."""
-
-
-def parse_enrich_request(body: bytes, rules: Rules = "current") -> EnrichRequest:
-    """The request `body` validated as Pronto's schema says under `rules`, or `BadRequest`.
-
-    Only the schema: the LinkedIn and consent rules are the service's (they answer 422).
-    """
-    try:
-        data = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("The request body must be valid JSON.") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    known = ENRICHMENT_TYPES if rules == "current" else LEGACY_ENRICHMENT_TYPES
-    kinds = data.get("enrichment_type")
-    if (
-        not isinstance(kinds, list)
-        or not 1 <= len(kinds) <= len(known)
-        or any(not isinstance(kind, str) or kind not in known for kind in kinds)
-        or len(set(kinds)) != len(kinds)
-    ):
-        raise BadRequest(TYPES_MESSAGE if rules == "current" else LEGACY_TYPES_MESSAGE)
-    names = {name: data.get(name) for name in ("firstname", "lastname")}
-    missing = [
-        name for name, value in names.items() if not isinstance(value, str) or not value.strip()
-    ]
-    if missing:
-        raise BadRequest(
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required."
-        )
-    optional: dict[str, str | None] = {}
-    for name in ("domain", "company_name", "linkedin_url"):
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            raise BadRequest(f"{name} must be a string.")
-        optional[name] = value
-    custom = data.get("custom")
-    if custom is not None and not isinstance(custom, dict):
-        raise BadRequest("custom must be an object.")
-    return EnrichRequest(
-        firstname=names["firstname"],  # type: ignore[arg-type]
-        lastname=names["lastname"],  # type: ignore[arg-type]
-        domain=optional["domain"],
-        company_name=optional["company_name"],
-        linkedin_url=optional["linkedin_url"],
-        types=tuple(kinds),
-        custom=custom,
-    )
+# The API's own endpoints: each one passes the key, rate, fault and open-call checks.
+ApiAction = Literal["enrich", "single", "bulk", "poll"]
 
 
 @dataclass
@@ -183,6 +125,9 @@ class _Counters:
     consent_refusals: int = 0
     out_of_credits_refusals: int = 0
     calls_after_out_of_credits: int = 0
+    requests: int = 0
+    max_requests_in_any_second: int = 0
+    charged_by_contact: Counter[str] = field(default_factory=Counter)
 
 
 class SimulatedPronto:
@@ -195,8 +140,13 @@ class SimulatedPronto:
         self._credits = CreditLedger(config.daily_credits)
         self._rate_windows: dict[str, RollingWindow] = {}
         self._calls_window = RollingWindow()
+        self._requests_window = RollingWindow()
         self._counters = _Counters()
         self._open = 0
+        self._lane = AsyncLane(lambda: self._config, self._credits, config.seed)
+        self._async = AsyncEndpoints(
+            self._lane, lambda: self._config, self._refusal, self._count_out_of_credits
+        )
 
     @property
     def config(self) -> SimulatorConfig:
@@ -210,6 +160,7 @@ class SimulatedPronto:
         self._config = new
         self._slots.set_limit(new.max_open)
         self._credits.daily_limit = new.daily_credits
+        self._lane.config_changed()
         return new
 
     def reset(self) -> None:
@@ -218,7 +169,17 @@ class SimulatedPronto:
         self._credits.reset()
         self._rate_windows.clear()
         self._calls_window.clear()
+        self._requests_window.clear()
         self._rng = random.Random(self._config.seed)
+        self._lane.reset(self._config.seed)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the async lane's clock forward (`POST /_simulator/clock`)."""
+        self._lane.advance(seconds)
+
+    async def aclose(self) -> None:
+        """Stop the async lane's timers and webhook deliveries."""
+        await self._lane.aclose()
 
     def connection_opened(self) -> None:
         """Count a TCP connection that carried enrichment requests (do clients keep them alive?)."""
@@ -241,9 +202,16 @@ class SimulatedPronto:
         `refused_without_linkedin_by_type` per such type asked; `consent_refusals`: 422s
         for "personal_email" without the account's consent; `out_of_credits_refusals`:
         answers saying the credits are insufficient (in any form);
-        `calls_after_out_of_credits`: calls received after the first of those.
+        `calls_after_out_of_credits`: calls (and async submissions) received after the
+        first of those.
+
+        Every endpoint: `requests`: API requests received (sync, async, polls);
+        `max_requests_in_any_second`: most of them within one rolling second;
+        `charged_by_contact`: answers that cost credits per `identity_key`, both lanes
+        (a contact paid twice shows 2); `async`: the async lane (see `AsyncLane.stats`).
         """
         counters = self._counters
+        charged = counters.charged_by_contact + self._lane.charged_by_contact()
         return {
             "calls": counters.calls,
             "served": counters.served,
@@ -267,13 +235,17 @@ class SimulatedPronto:
             "consent_refusals": counters.consent_refusals,
             "out_of_credits_refusals": counters.out_of_credits_refusals,
             "calls_after_out_of_credits": counters.calls_after_out_of_credits,
+            "requests": counters.requests,
+            "max_requests_in_any_second": counters.max_requests_in_any_second,
+            "charged_by_contact": dict(charged),
+            "async": self._lane.stats(),
         }
 
     async def handle(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
         """The reply to one request; `headers` keys are lower-case."""
-        route = _ROUTES.get(path)
+        route = _route(path)
         if route is None:
             return Reply(404, {"message": f"Not found: {path}"})
         if method not in route:
@@ -283,21 +255,43 @@ class SimulatedPronto:
             )
         action = route[method]
         try:
-            if action == "enrich":
-                return await self._enrich(headers, body)
-            if action == "healthz":
-                return Reply(200, {"ok": True})
-            if action == "stats":
-                return Reply(200, self.stats())
-            if action == "reset":
-                self.reset()
-                return Reply(200, self.stats())
-            if action == "get_config":
-                return Reply(200, self._config.as_dict())
-            return self._post_config(body)
+            if action in _API_ACTIONS:
+                return await self._api(action, headers, body, path)  # type: ignore[arg-type]
+            return self._control(action, body)
         except Exception:  # a simulator bug must show as a 500, not a hung client
             log.exception("simulator failed on %s %s", method, path)
             return Reply(500, {"message": "Simulator error (see its log)."})
+
+    def _control(self, action: str, body: bytes) -> Reply:
+        if action == "healthz":
+            return Reply(200, {"ok": True})
+        if action == "stats":
+            return Reply(200, self.stats())
+        if action == "reset":
+            self.reset()
+            return Reply(200, self.stats())
+        if action == "get_config":
+            return Reply(200, self._config.as_dict())
+        if action == "clock":
+            return self._post_clock(body)
+        return self._post_config(body)
+
+    def _post_clock(self, body: bytes) -> Reply:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            data = None
+        advance = data.get("advance_s") if isinstance(data, dict) else None
+        if not isinstance(advance, int | float) or isinstance(advance, bool) or advance < 0:
+            return Reply(
+                400,
+                {
+                    "message": 'Send {"advance_s": N}: how many seconds (0 or more) to move '
+                    "the async lane's clock forward."
+                },
+            )
+        self.advance_clock(float(advance))
+        return Reply(200, {"clock_offset_s": self._lane.scheduler.offset})
 
     def _post_config(self, body: bytes) -> Reply:
         try:
@@ -312,24 +306,65 @@ class SimulatedPronto:
             return Reply(400, {"message": str(exc)})
         return Reply(200, new.as_dict())
 
-    async def _enrich(self, headers: Mapping[str, str], body: bytes) -> Reply:
+    async def _api(
+        self, action: ApiAction, headers: Mapping[str, str], body: bytes, path: str
+    ) -> Reply:
+        """Key (401), rate (429), the endpoint's own checks, a fault roll, a slot, the answer."""
+        config = self._config
+        refused = self._admit(action, headers)
+        if refused is not None:
+            return refused
+        if action == "enrich":
+            return await self._enrich(body)
+        if action == "single":
+            prepared = self._async.prepare_single(body)
+        elif action == "bulk":
+            prepared = self._async.prepare_bulk(body)
+        else:
+            prepared = self._async.prepare_poll(path)
+        if isinstance(prepared, Reply):
+            return prepared
+        fault = self._pick_fault(self._rng.random())
+        if fault == "429":
+            self._counters.faults["429"] += 1
+            return self._too_many()
+        action_now = prepared  # the async endpoints answer at once: no latency
+
+        def answer(fault: Fault) -> Reply:
+            # A faulted answer was not accepted: nothing is queued, nothing is charged.
+            return self._fault_reply(fault) or action_now()
+
+        return await self._serve_queued(answer, fault, 0.0, config.queue_timeout_s)
+
+    def _admit(self, action: ApiAction, headers: Mapping[str, str]) -> Reply | None:
+        """Count the request; refuse a wrong key (401) or one past the rate (429)."""
         config = self._config
         counters = self._counters
         now = time.monotonic()
-        counters.calls += 1
-        if counters.out_of_credits_refusals:
-            counters.calls_after_out_of_credits += 1
-        counters.max_calls_in_any_second = max(
-            counters.max_calls_in_any_second, self._calls_window.add(now)
+        counters.requests += 1
+        counters.max_requests_in_any_second = max(
+            counters.max_requests_in_any_second, self._requests_window.add(now)
         )
+        if action == "enrich":
+            counters.calls += 1
+            counters.max_calls_in_any_second = max(
+                counters.max_calls_in_any_second, self._calls_window.add(now)
+            )
+        if action != "poll" and counters.out_of_credits_refusals:
+            counters.calls_after_out_of_credits += 1
         key = headers.get("x-api-key")
         if key != config.api_key:
             return Reply(401, {"message": INVALID_KEY_MESSAGE})
+        # One rolling second per key for every endpoint (50 requests per second per user).
         window = self._rate_windows.setdefault(key, RollingWindow())
         if window.count(now) >= config.rate:
             counters.rate_limited += 1
             return self._too_many()
         window.add(now)
+        return None
+
+    async def _enrich(self, body: bytes) -> Reply:
+        config = self._config
         try:
             request = parse_enrich_request(body, config.rules)
         except BadRequest as exc:
@@ -337,19 +372,27 @@ class SimulatedPronto:
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
-        counters.by_type.update(request.types)
+        self._counters.by_type.update(request.types)
         # Two draws per accepted request, always, so a seed gives one sequence of events.
         fault = self._pick_fault(self._rng.random())
         jitter = self._rng.uniform(-1.0, 1.0) * config.latency_jitter_ms
         latency_s = max(0.0, config.latency_ms + jitter) / 1000.0
         if fault == "429":
-            counters.faults["429"] += 1
+            self._counters.faults["429"] += 1
             return self._too_many()
-        return await self._serve_queued(request, fault, latency_s, config.queue_timeout_s)
+        return await self._serve_queued(
+            lambda fault: self._answer(request, fault), fault, latency_s, config.queue_timeout_s
+        )
 
     async def _serve_queued(
-        self, request: EnrichRequest, fault: Fault, latency_s: float, queue_timeout_s: float
+        self,
+        answer: Callable[[Fault], Reply],
+        fault: Fault,
+        latency_s: float,
+        queue_timeout_s: float,
     ) -> Reply:
+        """Wait in line for one of the `max_open` slots (all endpoints share them), then
+        `latency_s`, then `answer(fault)`; 504 after `queue_timeout_s` in line."""
         self._open += 1
         self._counters.peak_open = max(self._counters.peak_open, self._open)
         try:
@@ -362,11 +405,26 @@ class SimulatedPronto:
                 delay = granted_at + latency_s - asyncio.get_running_loop().time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                return self._answer(request, fault)
+                return answer(fault)
             finally:
                 self._slots.release()
         finally:
             self._open -= 1
+
+    def _fault_reply(self, fault: Fault) -> Reply | None:
+        """The reply a served-time fault gives on an async endpoint (None: no fault)."""
+        counters = self._counters
+        if fault == "503":
+            counters.faults["503"] += 1
+            return Reply(503, {"message": UNAVAILABLE_MESSAGE})
+        if fault == "drop":
+            counters.faults["drop"] += 1
+            return Reply(0, None, delivery="drop")
+        if fault == "truncate":
+            counters.faults["truncate"] += 1
+            body = {"enrichment_id": str(uuid.uuid4()), "status": "pending"}
+            return Reply(200, body, delivery="truncate")
+        return None
 
     def _pick_fault(self, roll: float) -> Fault:
         config = self._config
@@ -428,21 +486,19 @@ class SimulatedPronto:
         if self._credits.left == 0 or not self._credits.try_charge(cost):
             return self._out_of_credits(request)
         counters.served += 1
-        counters.by_contact[
-            identity_key(
-                request.firstname,
-                request.lastname,
-                request.domain,
-                request.company_name,
-                request.linkedin_url,
-            )
-        ] += 1
+        counters.by_contact[request.identity] += 1
+        if cost:
+            counters.charged_by_contact[request.identity] += 1
         return Reply(200, body)
+
+    def _count_out_of_credits(self) -> OutOfCreditsForm:
+        """Count a refusal for lack of credits; the form it takes (402, 422 or 200)."""
+        self._counters.out_of_credits_refusals += 1
+        return self._config.out_of_credits_form
 
     def _out_of_credits(self, request: EnrichRequest) -> Reply:
         """Refuse `request` for lack of credits, in the configured form; nothing is charged."""
-        self._counters.out_of_credits_refusals += 1
-        form = self._config.out_of_credits_form
+        form = self._count_out_of_credits()
         if form == "200":
             return Reply(200, _error_body(request, NO_CREDITS_200_MESSAGE))
         return Reply(int(form), {"message": NO_CREDITS_MESSAGE})
@@ -460,10 +516,9 @@ class SimulatedPronto:
             request.company_name,
             request.linkedin_url,
         )
-        email_found = request.wants_email and outcome.email is not None
-        phone_found = request.wants_phone and bool(outcome.phones)
-        personal_found = request.wants_personal_email and outcome.personal_email is not None
-        if not (email_found or phone_found or personal_found):
+        found = found_types(request, outcome)
+        phone_found = "phone" in found
+        if not found:
             return _error_body(request, NOT_FOUND_MESSAGE), 0
         body = _identity_fields(request)
         body["status"] = "success"
@@ -481,13 +536,7 @@ class SimulatedPronto:
             body["personal_email_status"] = outcome.personal_email_status or "N/A"
         if request.custom is not None:
             body["custom"] = request.custom
-        config = self._config
-        cost = (
-            (config.credits_per_email if email_found else 0)
-            + (config.credits_per_phone if phone_found else 0)
-            + (config.credits_per_personal_email if personal_found else 0)
-        )
-        return body, cost
+        return body, price(self._config, found)
 
 
 def _identity_fields(request: EnrichRequest) -> dict[str, Any]:
@@ -523,8 +572,23 @@ def _error_body(request: EnrichRequest, message: str) -> dict[str, Any]:
 
 _ROUTES: dict[str, dict[str, str]] = {
     ENRICH_PATH: {"POST": "enrich"},
+    SINGLE_ENRICH_PATH: {"POST": "single"},
+    BULK_ENRICH_PATH: {"POST": "bulk"},
     "/healthz": {"GET": "healthz"},
     "/_simulator/stats": {"GET": "stats"},
     "/_simulator/reset": {"POST": "reset"},
     "/_simulator/config": {"GET": "get_config", "POST": "post_config"},
+    "/_simulator/clock": {"POST": "clock"},
 }
+_POLL_ROUTE: dict[str, str] = {"GET": "poll"}
+_API_ACTIONS = frozenset({"enrich", "single", "bulk", "poll"})
+
+
+def _route(path: str) -> dict[str, str] | None:
+    """The methods `path` answers: a fixed route, or `GET /v2/contacts/{id}`."""
+    route = _ROUTES.get(path)
+    if route is None and path.startswith(CONTACT_PATH_PREFIX):
+        enrichment_id = path.removeprefix(CONTACT_PATH_PREFIX)
+        if enrichment_id and "/" not in enrichment_id:
+            return _POLL_ROUTE
+    return route

@@ -58,6 +58,7 @@ class SimulatorServer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.pronto.aclose()
         if self._server is not None:
             await self._server.wait_closed()
 
@@ -78,7 +79,8 @@ class SimulatorServer:
         finally:
             self._connections.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
+            # Cancelled again by close(): the connection is going either way, quietly.
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
 
     async def _serve_one(self, connection: _Connection) -> bool:
