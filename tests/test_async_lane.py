@@ -198,10 +198,13 @@ def test_a_fill_under_webhook_faults_and_a_restart_is_right_and_paid_once(
         runner = threading.Thread(target=first_run)
         runner.start()
         # Killed once every submission is written down with its id (a kill while one is
-        # on the wire leaves it unconfirmed: docs/async-lane.md, "What recovers what").
+        # on the wire leaves it unconfirmed: docs/async-lane.md, "What recovers what"). On a
+        # busy machine the first answers may already have settled some: that is fine.
         wait_until(
             lambda: (
-                async_sim.stats()["async"]["submitted"] == 400 and states(store) == {"submitted"}
+                async_sim.stats()["async"]["submitted"] == 400
+                and len(submissions(store)) == 400
+                and "unconfirmed" not in states(store)
             ),
             timeout=60,
             what="the first run to submit all 400 contacts",
